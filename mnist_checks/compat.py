@@ -1,0 +1,77 @@
+"""The one place where Keras 2 and Keras 3 differ.
+
+The exercise was written for ``tf.keras`` on TensorFlow 2.15 (Keras 2); from 2.16 on ``tf.keras``
+is Keras 3, and ``TF_USE_LEGACY_KERAS=1`` with ``tf-keras`` brings Keras 2 back.  With
+``KERAS_BACKEND`` set to ``jax`` or ``torch`` the multi-backend ``keras`` package is used instead.
+Everything else in the package imports ``keras`` from here and uses only what both agree on.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _import_keras():
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        import tensorflow as tf
+
+        return tf.keras
+    import keras
+
+    return keras
+
+
+def _distribution_version(module) -> str:
+    """The installed version of the package a Keras module comes from (``keras`` or ``tf-keras``).
+
+    Keras 2's ``tf.keras`` has no ``__version__``; the distribution's metadata always does.
+    """
+    from importlib.metadata import version
+
+    return version(module.__name__.split(".")[0].replace("_", "-"))
+
+
+keras = _import_keras()
+KERAS_VERSION: str = _distribution_version(keras)
+KERAS_MAJOR: int = int(KERAS_VERSION.split(".")[0])
+BACKEND: str = keras.backend.backend()
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, numpy's and the backend's random generators in one call."""
+    keras.utils.set_random_seed(seed)
+
+
+def output_shapes(model) -> list[tuple]:
+    """Each layer's output shape without the batch dimension.
+
+    Keras 2 has ``layer.output_shape``; Keras 3 removed it, but both have ``layer.output.shape``
+    (a ``TensorShape`` in Keras 2, a tuple in Keras 3).
+    """
+    shapes = []
+    for layer in model.layers:
+        shape = layer.output.shape
+        shape = tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+        shapes.append(shape[1:])
+    return shapes
+
+
+def optimizer_name(model) -> str:
+    """The compiled optimizer's kind in lower case, e.g. ``adam``.
+
+    Its configured name differs (Keras 2 ``Adam``; Keras 3 ``adam``, ``adam_3``, ...); its class
+    name does not.
+    """
+    return type(model.optimizer).__name__.lower()
+
+
+def learning_rate(model) -> float:
+    """The compiled optimizer's learning rate (both Keras versions keep it in the config)."""
+    return float(model.optimizer.get_config()["learning_rate"])
+
+
+def activation_name(layer) -> str:
+    """The name of a layer's activation function, e.g. ``softmax``."""
+    return keras.activations.serialize(layer.activation)

@@ -1,0 +1,83 @@
+"""The exercise as code: exactly the functions a student writes for Q1-Q5.
+
+This module is the contract.  Student forks reimplement it with the same names and signatures,
+and the spec tests check any implementation of it.  Model builders return a fresh, compiled
+model on every call: no layer objects are shared between models (the exercise's own Q4 reuses
+the first model's layers and so warm-starts the second model; see ``mnist_checks.run``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .compat import keras
+from .facts import IMAGE_SHAPE, N_CLASSES, N_PIXELS, SPLIT_RANDOM_STATE, SPLIT_TEST_SIZE
+
+#: Compile settings of every model in the exercise (Q2, Q4, Q5).
+OPTIMIZER = "adam"
+LOSS = "sparse_categorical_crossentropy"
+METRICS = ["accuracy"]  # a list: Keras 3 rejects the exercise's string 'acc'
+
+
+def split(*arrays, random_state: int = SPLIT_RANDOM_STATE) -> list:
+    """Q1: split rows into 6/7 train and 1/7 test, like ``train_test_split(..., test_size=1/7)``.
+
+    ``split(X, y)`` returns ``[X_train, X_test, y_train, y_test]``; ``split(X)`` returns
+    ``[X_train, X_test]`` with the same rows for the same ``random_state`` (Q4 relies on it).
+    """
+    # stratify=None: the exercise's split is purely random, so the rows depend on the seed alone.
+    return train_test_split(*arrays, test_size=SPLIT_TEST_SIZE, random_state=random_state)
+
+
+def build_mlp() -> "keras.Model":
+    """Q2: a fresh, compiled MLP ``Dense(32, relu) -> Dense(10, softmax)`` on 784 pixels."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(N_PIXELS,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(N_CLASSES, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)
+    return model
+
+
+def predicted_digits(probabilities) -> np.ndarray:
+    """Q3: the predicted digit of each row of ``predict()``'s (n, 10) probabilities: its argmax."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or probabilities.shape[1] != N_CLASSES:
+        raise ValueError(f"expected probabilities of shape (n, {N_CLASSES}), got {probabilities.shape}")
+    return probabilities.argmax(axis=1)
+
+
+def scale(X) -> np.ndarray:
+    """Q4: grey levels 0..255 divided by 255 into [0, 1], as float32, same shape."""
+    return np.asarray(X, dtype=np.float32) / np.float32(255)
+
+
+def to_images(X) -> np.ndarray:
+    """Q5: rows of 784 pixels reshaped to (n, 28, 28, 1) images, row-major as in MNIST."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != N_PIXELS:
+        raise ValueError(f"expected rows of {N_PIXELS} pixels, shape (n, {N_PIXELS}); got {X.shape}")
+    return X.reshape((-1, *IMAGE_SHAPE))
+
+
+def build_cnn() -> "keras.Model":
+    """Q5: a fresh, compiled CNN on (28, 28, 1) images, 93,322 parameters."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=IMAGE_SHAPE),
+            keras.layers.Conv2D(32, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.Conv2D(64, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.Conv2D(64, (3, 3), activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(N_CLASSES, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)
+    return model

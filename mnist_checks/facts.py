@@ -1,0 +1,36 @@
+"""Facts as data: what any correct copy of MNIST satisfies, and what the exercise publishes.
+
+The MNIST figures are copied from the offline copy's README (``../shared/data/README.md``);
+the package never reads that file at run time.
+"""
+
+N_ROWS = 70_000
+N_TRAIN = 60_000
+N_TEST = 10_000
+N_PIXELS = 784
+IMAGE_SHAPE = (28, 28, 1)
+N_CLASSES = 10
+
+#: SHA-256 of each array's raw C-order uint8 bytes, in Keras's ``mnist.npz`` layout.
+ARRAY_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+FIRST_TRAIN_LABELS = (5, 0, 4, 1, 9, 2, 1, 3, 1, 4)
+FIRST_TEST_LABELS = (7, 2, 1, 0, 4, 1, 4, 9, 5, 9)
+TRAIN_LABEL_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
+TEST_LABEL_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
+
+#: Q1: ``train_test_split(X, y, test_size=1/7, random_state=0)`` on all 70,000 rows.
+SPLIT_TEST_SIZE = 1 / 7
+SPLIT_RANDOM_STATE = 0
+SPLIT_FIRST_TEST_LABEL = 0
+
+#: Q2 and Q5: parameter counts per layer with weights, as the exercise's summaries print them.
+MLP_LAYER_PARAMS = (25_120, 330)
+CNN_LAYER_PARAMS = (320, 18_496, 36_928, 36_928, 650)
+#: Q2 and Q5: output shape of every layer, batch dimension omitted.
+MLP_OUTPUT_SHAPES = ((32,), (10,))
+CNN_OUTPUT_SHAPES = ((26, 26, 32), (13, 13, 32), (11, 11, 64), (5, 5, 64), (3, 3, 64), (576,), (64,), (10,))

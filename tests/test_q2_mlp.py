@@ -1,0 +1,70 @@
+"""Q2: the MLP Dense(32, relu) -> Dense(10, softmax), adam, sparse categorical cross-entropy."""
+
+import numpy as np
+import pytest
+
+from mnist_checks import facts
+from mnist_checks.compat import activation_name, learning_rate, optimizer_name, output_shapes
+
+pytestmark = pytest.mark.fast
+
+
+@pytest.fixture
+def mlp(ex, seeded):
+    return ex.build_mlp()
+
+
+def test_mlp_has_25450_parameters_25120_plus_330(mlp):
+    assert [layer.count_params() for layer in mlp.layers] == list(facts.MLP_LAYER_PARAMS)
+    assert mlp.count_params() == 25_450
+
+
+def test_mlp_layer_outputs_are_32_then_10(mlp):
+    assert output_shapes(mlp) == list(facts.MLP_OUTPUT_SHAPES)
+
+
+def test_mlp_activations_are_relu_then_softmax(mlp):
+    assert [activation_name(layer) for layer in mlp.layers] == ["relu", "softmax"]
+
+
+def test_mlp_is_compiled_with_adam_at_its_default_learning_rate(mlp):
+    assert optimizer_name(mlp) == "adam"
+    assert learning_rate(mlp) == pytest.approx(0.001)
+
+
+def test_mlp_loss_is_sparse_categorical_cross_entropy(mlp, ex, sample):
+    """The loss Keras reports equals the mean of -log p(true digit) over integer labels."""
+    X, y = ex.scale(sample[0][:64]), sample[1][:64]
+    probabilities = mlp.predict(X, verbose=0)
+    expected = -np.mean(np.log(probabilities[np.arange(len(y)), y]))
+    reported = mlp.evaluate(X, y, verbose=0, return_dict=True)["loss"]
+    assert reported == pytest.approx(expected, rel=1e-4)
+
+
+def test_mlp_reports_accuracy_of_its_predicted_digits(mlp, ex, sample):
+    X, y = ex.scale(sample[0][:64]), sample[1][:64]
+    reported = mlp.evaluate(X, y, verbose=0, return_dict=True)
+    expected = np.mean(ex.predicted_digits(mlp.predict(X, verbose=0)) == y)
+    assert reported["accuracy"] == pytest.approx(expected)
+
+
+def test_every_mlp_build_has_fresh_weights(ex, sample):
+    """Two builds share no variables: training one leaves the other untouched."""
+    first, second = ex.build_mlp(), ex.build_mlp()
+    before = [w.copy() for w in second.get_weights()]
+    assert not np.array_equal(first.get_weights()[0], before[0])
+    X, y = ex.scale(sample[0][:32]), sample[1][:32]
+    first.train_on_batch(X, y)
+    for weight, original in zip(second.get_weights(), before):
+        np.testing.assert_array_equal(weight, original)
+
+
+def test_mlp_weights_are_reproducible_for_a_fixed_seed(ex):
+    from mnist_checks.compat import set_seed
+
+    set_seed(7)
+    first = ex.build_mlp().get_weights()
+    set_seed(7)
+    second = ex.build_mlp().get_weights()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)

@@ -1,0 +1,44 @@
+"""Q4: inputs divided by 255 into [0, 1]."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+
+pytestmark = pytest.mark.fast
+
+
+def test_scale_maps_0_to_0_and_255_to_1_exactly(ex):
+    scaled = ex.scale(np.array([0, 255], dtype=np.uint8))
+    assert scaled[0] == 0.0 and scaled[1] == 1.0
+
+
+def test_scale_keeps_shape_and_gives_floats(ex, sample):
+    scaled = ex.scale(sample[0])
+    assert scaled.shape == sample[0].shape
+    assert scaled.dtype.kind == "f"
+
+
+def test_scale_divides_by_255(ex):
+    grey = np.arange(256, dtype=np.uint8)
+    np.testing.assert_allclose(ex.scale(grey), grey / 255, rtol=1e-6)
+
+
+@given(arrays(np.uint8, array_shapes(max_dims=3, max_side=20), elements=st.integers(0, 255)))
+def test_scaled_pixels_lie_in_0_1_and_keep_their_order(ex, pixels):
+    scaled = ex.scale(pixels)
+    assert scaled.shape == pixels.shape
+    assert np.all((scaled >= 0) & (scaled <= 1))
+    flat, order = scaled.ravel(), np.argsort(pixels.ravel(), kind="stable")
+    assert np.all(np.diff(flat[order]) >= 0)
+    np.testing.assert_allclose(scaled * 255, pixels, atol=1e-4)
+
+
+def test_split_of_scaled_x_gives_the_scaled_rows_of_split_x(ex, sample):
+    """Q4 re-splits X/255 with the same seed: the rows must be Q1's rows, scaled."""
+    X, y = sample
+    X_train, X_test, _, _ = ex.split(X, y)
+    S_train, S_test = ex.split(ex.scale(X))
+    np.testing.assert_array_equal(S_train, ex.scale(X_train))
+    np.testing.assert_array_equal(S_test, ex.scale(X_test))
