@@ -12,15 +12,16 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SAMPLE = Path(__file__).parent / "tests" / "data" / "mnist_sample.npz"
-#: Every test belongs to exactly one tier, so that `-m fast` and `-m slow` together run everything.
-TIERS = ("fast", "slow")
+#: Every test belongs to exactly one tier: `-m fast` and `-m slow` together run every test under
+#: tests/; benchmarks/ (marker `benchmark`) runs only when asked for.
+TIERS = ("fast", "slow", "benchmark")
 
 
 def pytest_collection_modifyitems(config, items):
     untiered = [item.nodeid for item in items if not any(item.get_closest_marker(t) for t in TIERS)]
     if untiered:
         raise pytest.UsageError(
-            "tests without a tier marker (fast or slow) would escape `-m fast` and `-m slow`:\n  "
+            "tests without a tier marker (fast, slow or benchmark) would escape `-m fast` and `-m slow`:\n  "
             + "\n  ".join(untiered)
         )
 
@@ -127,3 +128,12 @@ def http_server(tmp_path):
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def exercise_run(digits, ex):
+    """The whole exercise at its published settings, trained once per test session (Q2, Q4, Q5),
+    with the exercise's literal warm-started Q4 model beside the fresh one."""
+    from mnist_checks.run import Settings, run_exercise
+
+    return run_exercise(*digits, Settings(faithful=True), impl=ex)

@@ -39,6 +39,29 @@ KERAS_MAJOR: int = int(KERAS_VERSION.split(".")[0])
 BACKEND: str = keras.backend.backend()
 
 
+class _Keras2Ops:
+    """The few ``keras.ops`` the package uses, for Keras 2 (always on TensorFlow), which has none."""
+
+    @staticmethod
+    def convert_to_tensor(x):
+        import tensorflow as tf
+
+        return tf.convert_to_tensor(x)
+
+    @staticmethod
+    def matmul(a, b):
+        import tensorflow as tf
+
+        return tf.linalg.matmul(a, b)
+
+    @staticmethod
+    def convert_to_numpy(x):
+        return x.numpy()
+
+
+ops = keras.ops if KERAS_MAJOR >= 3 else _Keras2Ops()
+
+
 def set_seed(seed: int) -> None:
     """Seed Python's, numpy's and the backend's random generators in one call."""
     keras.utils.set_random_seed(seed)
@@ -75,3 +98,42 @@ def learning_rate(model) -> float:
 def activation_name(layer) -> str:
     """The name of a layer's activation function, e.g. ``softmax``."""
     return keras.activations.serialize(layer.activation)
+
+
+def normalise_history(history: dict) -> dict:
+    """``fit()``'s history with Keras 2's ``acc``/``val_acc`` names (``metrics='acc'``) renamed to
+    ``accuracy``/``val_accuracy``, as Keras 3 and ``metrics=['accuracy']`` name them."""
+    names = {"acc": "accuracy", "val_acc": "val_accuracy"}
+    return {names.get(key, key): [float(v) for v in values] for key, values in history.items()}
+
+
+def gpu_name() -> str | None:
+    """The name of the first GPU the backend sees, or None where it sees none."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name) if gpus else None
+    if BACKEND == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        return gpus[0].device_kind if gpus else None
+    if BACKEND == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return None
+
+
+def on_device(kind: str):
+    """A context in which models are built and trained on ``"cpu"`` or ``"gpu"``.
+
+    Keras 3 has ``keras.device`` for every backend; Keras 2 runs on TensorFlow's ``tf.device``.
+    """
+    name = {"cpu": "cpu:0", "gpu": "gpu:0"}[kind]
+    if KERAS_MAJOR >= 3:
+        return keras.device(name)
+    import tensorflow as tf
+
+    return tf.device(name.upper())

@@ -1,0 +1,173 @@
+"""The whole exercise with its published settings: Q2's MLP on raw pixels, Q4's MLP on scaled
+pixels, Q5's CNN on scaled images, each validated on Q1's 10,000 test digits every epoch.
+
+``run_exercise`` trains each model once and returns a ``Run``: a JSON-serialisable ``record``
+(per-epoch metrics and wall times, parameter counts, environment, published figures) plus the
+trained models and their test-set predictions for checks that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from types import ModuleType
+
+import numpy as np
+
+from . import facts
+from .compat import BACKEND, KERAS_VERSION, keras, normalise_history, set_seed
+from .speed import compile_for_speed
+
+@dataclass(frozen=True)
+class Settings:
+    """How the exercise is run; the defaults are the published settings."""
+
+    seed: int = 0
+    mlp_epochs: int = 20
+    cnn_epochs: int = 10
+    batch_size: int = 32
+    faithful: bool = False  # also train Q4 literally: a second MLP on the first one's layers
+    fast: bool = True  # steps_per_execution; False runs the exercise's plain fit
+
+
+@dataclass
+class Run:
+    """A finished run: the ``record`` for people and files, models and predictions for checks."""
+
+    record: dict
+    models: dict = field(default_factory=dict)
+    predictions: dict = field(default_factory=dict)  # predicted test digits right after training
+    y_test: np.ndarray | None = None
+
+
+#: The models of a run, in training order: name -> (question, description).
+MODELS = {
+    "mlp_raw": ("Q2", "MLP on raw pixels 0..255"),
+    "mlp_scaled": ("Q4", "MLP on pixels scaled to [0, 1], fresh weights"),
+    "mlp_scaled_warm": ("Q4", "MLP on scaled pixels built from the raw MLP's layers (warm start), as the exercise does"),
+    "cnn": ("Q5", "CNN on scaled (28, 28, 1) images"),
+}
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    """Wall time of every epoch, validation included."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | None = None, verbose: int = 0,
+                 on_model=None) -> Run:
+    """Train the exercise's models (Q2, Q4, Q5) on ``(X, y)`` and record everything.
+
+    ``impl`` is the student contract module (default ``mnist_checks.exercise``); ``verbose`` is
+    Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(name, epochs)``
+    is called before each model trains.
+    """
+    if impl is None:
+        from . import exercise as impl
+
+    X_train, X_test, y_train, y_test = impl.split(X, y)
+    S_train, S_test = impl.split(impl.scale(X))
+    run = Run(record=_new_record(settings), y_test=np.asarray(y_test))
+
+    def train(name, model, x_train, x_test, epochs):
+        if on_model:
+            on_model(name, epochs)
+        if settings.fast:
+            compile_for_speed(model)
+        timer = _EpochTimer()
+        history = model.fit(
+            x_train, y_train, epochs=epochs, batch_size=settings.batch_size,
+            validation_data=(x_test, y_test), verbose=verbose, callbacks=[timer],
+        )
+        probabilities = model.predict(x_test, batch_size=settings.batch_size, verbose=0)
+        run.models[name] = model
+        run.predictions[name] = impl.predicted_digits(probabilities)
+        run.record["models"][name] = {
+            "question": MODELS[name][0],
+            "description": MODELS[name][1],
+            "epochs": epochs,
+            "parameters": int(model.count_params()),
+            "history": {**normalise_history(history.history), "seconds": timer.seconds},
+            "published_val_accuracy": facts.PUBLISHED[name].val_accuracy,
+        }
+
+    # raw pixels as float32: exactly the same values, without a cast in every step
+    set_seed(settings.seed)
+    train("mlp_raw", impl.build_mlp(), X_train.astype(np.float32), X_test.astype(np.float32), settings.mlp_epochs)
+    set_seed(settings.seed)
+    train("mlp_scaled", impl.build_mlp(), S_train, S_test, settings.mlp_epochs)
+    if settings.faithful:
+        set_seed(settings.seed)
+        train("mlp_scaled_warm", warm_started_mlp(run.models["mlp_raw"]), S_train, S_test, settings.mlp_epochs)
+        raw_now = impl.predicted_digits(run.models["mlp_raw"].predict(X_test.astype(np.float32), verbose=0))
+        run.record["models"]["mlp_scaled_warm"]["raw_predictions_changed"] = float(
+            np.mean(raw_now != run.predictions["mlp_raw"])
+        )
+    set_seed(settings.seed)
+    train("cnn", impl.build_cnn(), impl.to_images(S_train), impl.to_images(S_test), settings.cnn_epochs)
+    return run
+
+
+def warm_started_mlp(mlp):
+    """Q4 as the exercise wrote it: a new ``Sequential`` over the trained MLP's own layer objects.
+
+    The new model shares every weight with ``mlp``: it starts where ``mlp`` ended, and training it
+    changes ``mlp`` too.
+    """
+    model = keras.Sequential([keras.Input(shape=(facts.N_PIXELS,)), *mlp.layers])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _new_record(settings: Settings) -> dict:
+    return {
+        "settings": asdict(settings),
+        "environment": environment(settings.seed),
+        "published": {name: asdict(claim) for name, claim in facts.PUBLISHED.items()},
+        "models": {},
+    }
+
+
+def environment(seed: int | None = None) -> dict:
+    """Python, TensorFlow, Keras and its backend, the device, the CPU, its cores, the seed."""
+    env = {
+        "python": platform.python_version(),
+        "keras": KERAS_VERSION,
+        "backend": BACKEND,
+        "tensorflow": None,
+        "device": "cpu",
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "seed": seed,
+    }
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        env["tensorflow"] = tf.__version__
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            env["device"] = details.get("device_name", gpus[0].name)
+    return env
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,0 +1,64 @@
+"""What an epoch costs: the models' FLOPs, this machine's matmul peak, and the training fast path.
+
+Used by the benchmarks (``benchmarks/``); the figures in ``docs/benchmarks.md`` come from there.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from .compat import keras, on_device, ops
+
+#: Keras runs this many training steps per call into the backend on the fast path. It changes
+#: no arithmetic (still one adam update per batch of 32); it removes per-step Python and
+#: dispatch overhead, which dominates the MLP's tiny steps.
+STEPS_PER_EXECUTION = 64
+#: Training costs about three forward passes: the forward, and a backward pass of twice its work.
+TRAINING_PASSES = 3
+
+
+def compile_for_speed(model) -> None:
+    """Recompile ``model`` with the same optimizer (its config, fresh state), loss and accuracy,
+    running ``STEPS_PER_EXECUTION`` batches per backend call."""
+    optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+    model.compile(optimizer=optimizer, loss=model.loss, metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
+
+
+def forward_flops(model) -> int:
+    """Multiply-adds x 2 of one image's forward pass through the Dense and Conv2D layers.
+
+    Pooling, flattening, activations and biases are left out: they are a rounding error here.
+    """
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            total += 2 * int(layer.kernel.shape[0]) * layer.units
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, c_in, c_out = (int(d) for d in layer.kernel.shape)
+            out = layer.output.shape
+            total += 2 * kh * kw * c_in * c_out * int(out[1]) * int(out[2])
+    return total
+
+
+def training_flops(model, n_samples: int) -> int:
+    """FLOPs of one training epoch over ``n_samples`` images (no validation pass)."""
+    return TRAINING_PASSES * forward_flops(model) * n_samples
+
+
+def matmul_peak_flops(device: str = "cpu", n: int = 2048, repeats: int = 5) -> float:
+    """This machine's dense float32 matmul rate on ``device`` through the backend, in FLOP/s:
+    the best of ``repeats`` ``n x n`` products after a warm-up."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    with on_device(device):
+        a = ops.convert_to_tensor(rng.standard_normal((n, n), dtype=np.float32))
+        b = ops.convert_to_tensor(rng.standard_normal((n, n), dtype=np.float32))
+        ops.convert_to_numpy(ops.matmul(a, b))
+        best = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            ops.convert_to_numpy(ops.matmul(a, b))  # to numpy: waits for the device
+            best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
