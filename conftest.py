@@ -44,6 +44,14 @@ def sample():
 
 
 @pytest.fixture(scope="session")
+def scaled_sample(sample):
+    """The sample's pixels divided by 255 as float32, computed here so that tests of one question
+    do not depend on the student's answer to another (Q4's ``scale``)."""
+    X, y = sample
+    return (X / np.float32(255)).astype(np.float32), y
+
+
+@pytest.fixture(scope="session")
 def digits():
     """The full MNIST data set from the configured source (``MNIST_CHECKS_DATA``) or a download."""
     from mnist_checks.data import load_digits

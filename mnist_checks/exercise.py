@@ -4,6 +4,8 @@ This module is the contract.  Student forks reimplement it with the same names a
 and the spec tests check any implementation of it.  Model builders return a fresh, compiled
 model on every call: no layer objects are shared between models (the exercise's own Q4 reuses
 the first model's layers and so warm-starts the second model; see ``mnist_checks.run``).
+Solution bodies sit between ``# BEGIN SOLUTION`` and ``# END SOLUTION``: ``mnist-checks starter``
+replaces each with ``raise NotImplementedError`` to make the students' starter.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ def split(*arrays, random_state: int = SPLIT_RANDOM_STATE) -> list:
     ``split(X, y)`` returns ``[X_train, X_test, y_train, y_test]``; ``split(X)`` returns
     ``[X_train, X_test]`` with the same rows for the same ``random_state`` (Q4 relies on it).
     """
+    # BEGIN SOLUTION
     # stratify=None: the exercise's split is purely random, so the rows depend on the seed alone.
     return train_test_split(*arrays, test_size=SPLIT_TEST_SIZE, random_state=random_state)
+    # END SOLUTION
 
 
 def build_mlp() -> "keras.Model":
     """Q2: a fresh, compiled MLP ``Dense(32, relu) -> Dense(10, softmax)`` on 784 pixels."""
+    # BEGIN SOLUTION
     model = keras.Sequential(
         [
             keras.Input(shape=(N_PIXELS,)),
@@ -41,31 +46,39 @@ def build_mlp() -> "keras.Model":
     )
     model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)
     return model
+    # END SOLUTION
 
 
 def predicted_digits(probabilities) -> np.ndarray:
     """Q3: the predicted digit of each row of ``predict()``'s (n, 10) probabilities: its argmax."""
+    # BEGIN SOLUTION
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 2 or probabilities.shape[1] != N_CLASSES:
         raise ValueError(f"expected probabilities of shape (n, {N_CLASSES}), got {probabilities.shape}")
     return probabilities.argmax(axis=1)
+    # END SOLUTION
 
 
 def scale(X) -> np.ndarray:
     """Q4: grey levels 0..255 divided by 255 into [0, 1], as float32, same shape."""
+    # BEGIN SOLUTION
     return np.asarray(X, dtype=np.float32) / np.float32(255)
+    # END SOLUTION
 
 
 def to_images(X) -> np.ndarray:
     """Q5: rows of 784 pixels reshaped to (n, 28, 28, 1) images, row-major as in MNIST."""
+    # BEGIN SOLUTION
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != N_PIXELS:
         raise ValueError(f"expected rows of {N_PIXELS} pixels, shape (n, {N_PIXELS}); got {X.shape}")
     return X.reshape((-1, *IMAGE_SHAPE))
+    # END SOLUTION
 
 
 def build_cnn() -> "keras.Model":
     """Q5: a fresh, compiled CNN on (28, 28, 1) images, 93,322 parameters."""
+    # BEGIN SOLUTION
     model = keras.Sequential(
         [
             keras.Input(shape=IMAGE_SHAPE),
@@ -81,3 +94,4 @@ def build_cnn() -> "keras.Model":
     )
     model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)
     return model
+    # END SOLUTION

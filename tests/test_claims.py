@@ -28,28 +28,34 @@ def assert_near_published(run, name):
     )
 
 
+@pytest.mark.q2
 def test_mlp_on_raw_pixels_ends_near_the_published_0_924(exercise_run):
     assert_near_published(exercise_run, "mlp_raw")
 
 
+@pytest.mark.q4
 def test_mlp_on_scaled_pixels_ends_near_the_published_0_950(exercise_run):
     assert_near_published(exercise_run, "mlp_scaled")
 
 
+@pytest.mark.q4
 def test_warm_started_mlp_of_the_exercise_ends_near_the_published_0_950(exercise_run):
     assert_near_published(exercise_run, "mlp_scaled_warm")
 
 
+@pytest.mark.q5
 def test_cnn_ends_near_the_published_0_992(exercise_run):
     assert_near_published(exercise_run, "cnn")
     assert final_val_accuracy(exercise_run, "cnn") > facts.CNN_FLOOR
 
 
+@pytest.mark.q4
 def test_scaled_pixels_beat_raw_pixels(exercise_run):
     """Q4: dividing by 255 improves the same MLP."""
     assert final_val_accuracy(exercise_run, "mlp_scaled") > final_val_accuracy(exercise_run, "mlp_raw")
 
 
+@pytest.mark.q5
 def test_cnn_error_is_well_below_the_scaled_mlps(exercise_run):
     """Q5's "real improvement": 0.8% vs 5.0% error published; measured ratio 0.27-0.36 here."""
     cnn_error = 1 - final_val_accuracy(exercise_run, "cnn")
@@ -57,12 +63,21 @@ def test_cnn_error_is_well_below_the_scaled_mlps(exercise_run):
     assert cnn_error <= facts.CNN_ERROR_RATIO_MAX * mlp_error
 
 
-@pytest.mark.parametrize(("name", "epochs"), [("mlp_raw", 20), ("mlp_scaled", 20), ("mlp_scaled_warm", 20), ("cnn", 10)])
+@pytest.mark.parametrize(
+    ("name", "epochs"),
+    [
+        pytest.param("mlp_raw", 20, marks=pytest.mark.q2),
+        pytest.param("mlp_scaled", 20, marks=pytest.mark.q4),
+        pytest.param("mlp_scaled_warm", 20, marks=pytest.mark.q4),
+        pytest.param("cnn", 10, marks=pytest.mark.q5),
+    ],
+)
 def test_each_model_trains_its_published_number_of_epochs(exercise_run, name, epochs):
     history = exercise_run.record["models"][name]["history"]
     assert len(history["val_accuracy"]) == len(history["accuracy"]) == len(history["seconds"]) == epochs
 
 
+@pytest.mark.q5
 def test_trained_models_keep_the_published_parameter_counts(exercise_run):
     """Counted with count_params(): Keras 3's summary() would add the optimizer's variables."""
     counts = {name: model["parameters"] for name, model in exercise_run.record["models"].items()}
@@ -74,6 +89,7 @@ def test_trained_models_keep_the_published_parameter_counts(exercise_run):
 ONE_DIGIT = 1 / 10_000
 
 
+@pytest.mark.q3
 @pytest.mark.parametrize("name", ["mlp_raw", "mlp_scaled", "mlp_scaled_warm", "cnn"])
 def test_accuracy_of_predicted_digits_equals_the_accuracy_keras_reports(exercise_run, name):
     """Q3: argmax of predict() is the digit Keras's accuracy metric counts."""
@@ -82,6 +98,7 @@ def test_accuracy_of_predicted_digits_equals_the_accuracy_keras_reports(exercise
     assert accuracy == pytest.approx(final_val_accuracy(exercise_run, name), abs=ONE_DIGIT)
 
 
+@pytest.mark.q3
 @pytest.mark.parametrize("name", ["mlp_raw", "cnn"])
 def test_confusion_matrix_rows_sum_to_the_test_class_counts(exercise_run, name):
     y_test, predicted = exercise_run.y_test, exercise_run.predictions[name]
@@ -94,12 +111,14 @@ def variables(model):
     return {id(v) for v in model.weights}
 
 
+@pytest.mark.q2
 def test_fresh_models_share_no_weights(exercise_run):
     models = exercise_run.models
     assert not variables(models["mlp_raw"]) & variables(models["mlp_scaled"])
     assert not variables(models["mlp_scaled"]) & variables(models["cnn"])
 
 
+@pytest.mark.q4
 def test_the_exercises_q4_model_shares_the_raw_mlps_weights(exercise_run):
     """Built from the raw MLP's layer objects, the warm-started model trains the raw MLP too."""
     models = exercise_run.models

@@ -25,6 +25,7 @@ def test_full_data_matches_mnists_fingerprints(digits):
     assert tuple(np.bincount(y[:60_000])) == facts.TRAIN_LABEL_COUNTS
 
 
+@pytest.mark.q1
 def test_exercise_split_gives_60000_and_10000_with_y_test_0_equal_to_0(ex, digits):
     X_train, X_test, y_train, y_test = ex.split(*digits)
     assert (len(X_train), len(X_test)) == (60_000, 10_000)

@@ -6,12 +6,27 @@ import pytest
 from mnist_checks import facts
 from mnist_checks.compat import activation_name, learning_rate, optimizer_name, output_shapes
 
-pytestmark = pytest.mark.fast
+pytestmark = [pytest.mark.fast, pytest.mark.q2]
 
 
 @pytest.fixture
 def mlp(ex, seeded):
     return ex.build_mlp()
+
+
+@pytest.fixture(scope="module")
+def probabilities(ex, scaled_sample):
+    return ex.build_mlp().predict(scaled_sample[0][:100], verbose=0)
+
+
+def test_mlp_predicts_float_probabilities_of_shape_n_by_10(probabilities):
+    assert probabilities.shape == (100, 10)
+    assert probabilities.dtype.kind == "f"
+    assert probabilities.min() >= 0 and probabilities.max() <= 1
+
+
+def test_mlp_probabilities_of_each_digit_sum_to_one(probabilities):
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=facts.PROBABILITY_SUM_TOLERANCE)
 
 
 def test_mlp_has_25450_parameters_25120_plus_330(mlp):
@@ -32,28 +47,28 @@ def test_mlp_is_compiled_with_adam_at_its_default_learning_rate(mlp):
     assert learning_rate(mlp) == pytest.approx(0.001)
 
 
-def test_mlp_loss_is_sparse_categorical_cross_entropy(mlp, ex, sample):
+def test_mlp_loss_is_sparse_categorical_cross_entropy(mlp, scaled_sample):
     """The loss Keras reports equals the mean of -log p(true digit) over integer labels."""
-    X, y = ex.scale(sample[0][:64]), sample[1][:64]
+    X, y = scaled_sample[0][:64], scaled_sample[1][:64]
     probabilities = mlp.predict(X, verbose=0)
     expected = -np.mean(np.log(probabilities[np.arange(len(y)), y]))
     reported = mlp.evaluate(X, y, verbose=0, return_dict=True)["loss"]
     assert reported == pytest.approx(expected, rel=1e-4)
 
 
-def test_mlp_reports_accuracy_of_its_predicted_digits(mlp, ex, sample):
-    X, y = ex.scale(sample[0][:64]), sample[1][:64]
+def test_mlp_reports_accuracy_of_its_predicted_digits(mlp, scaled_sample):
+    X, y = scaled_sample[0][:64], scaled_sample[1][:64]
     reported = mlp.evaluate(X, y, verbose=0, return_dict=True)
-    expected = np.mean(ex.predicted_digits(mlp.predict(X, verbose=0)) == y)
+    expected = np.mean(mlp.predict(X, verbose=0).argmax(axis=1) == y)
     assert reported["accuracy"] == pytest.approx(expected)
 
 
-def test_every_mlp_build_has_fresh_weights(ex, sample):
+def test_every_mlp_build_has_fresh_weights(ex, scaled_sample):
     """Two builds share no variables: training one leaves the other untouched."""
     first, second = ex.build_mlp(), ex.build_mlp()
     before = [w.copy() for w in second.get_weights()]
     assert not np.array_equal(first.get_weights()[0], before[0])
-    X, y = ex.scale(sample[0][:32]), sample[1][:32]
+    X, y = scaled_sample[0][:32], scaled_sample[1][:32]
     first.train_on_batch(X, y)
     for weight, original in zip(second.get_weights(), before):
         np.testing.assert_array_equal(weight, original)

@@ -6,12 +6,27 @@ import pytest
 from mnist_checks import facts
 from mnist_checks.compat import activation_name, learning_rate, optimizer_name, output_shapes
 
-pytestmark = pytest.mark.fast
+pytestmark = [pytest.mark.fast, pytest.mark.q5]
 
 
 @pytest.fixture
 def cnn(ex, seeded):
     return ex.build_cnn()
+
+
+@pytest.fixture(scope="module")
+def probabilities(ex, scaled_sample):
+    return ex.build_cnn().predict(scaled_sample[0][:100].reshape(-1, 28, 28, 1), verbose=0)
+
+
+def test_cnn_predicts_float_probabilities_of_shape_n_by_10(probabilities):
+    assert probabilities.shape == (100, 10)
+    assert probabilities.dtype.kind == "f"
+    assert probabilities.min() >= 0 and probabilities.max() <= 1
+
+
+def test_cnn_probabilities_of_each_digit_sum_to_one(probabilities):
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=facts.PROBABILITY_SUM_TOLERANCE)
 
 
 def test_cnn_has_93322_parameters(cnn):
@@ -27,10 +42,10 @@ def test_cnn_ends_in_a_softmax_over_10_digits(cnn):
     assert activation_name(cnn.layers[-1]) == "softmax"
 
 
-def test_cnn_is_compiled_like_the_mlp(cnn, ex, sample):
+def test_cnn_is_compiled_like_the_mlp(cnn, ex, scaled_sample):
     assert optimizer_name(cnn) == "adam"
     assert learning_rate(cnn) == pytest.approx(0.001)
-    X, y = ex.to_images(ex.scale(sample[0][:32])), sample[1][:32]
+    X, y = ex.to_images(scaled_sample[0][:32]), scaled_sample[1][:32]
     probabilities = cnn.predict(X, verbose=0)
     reported = cnn.evaluate(X, y, verbose=0, return_dict=True)
     assert reported["loss"] == pytest.approx(-np.mean(np.log(probabilities[np.arange(32), y])), rel=1e-4)
