@@ -7,11 +7,10 @@ round's setup on 64 batches so that tracing is not timed and no round reuses ano
 
 from __future__ import annotations
 
-import platform
-
 import pytest
 
 from mnist_checks import compat
+from mnist_checks.run import environment
 from mnist_checks.speed import STEPS_PER_EXECUTION, compile_for_speed, training_flops
 
 pytestmark = pytest.mark.benchmark
@@ -21,9 +20,7 @@ PUBLISHED_MS_PER_STEP = {"mlp": 0.5, "cnn": 8.0}
 
 
 def device_name(device: str) -> str | None:
-    if device == "gpu":
-        return compat.gpu_name()
-    return platform.processor() or platform.machine()
+    return compat.gpu_name() if device == "gpu" else environment()["cpu"]
 
 
 @pytest.mark.parametrize("device", ["cpu", "gpu"])

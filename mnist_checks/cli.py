@@ -54,6 +54,44 @@ def main(argv: list[str] | None = None) -> int:
     spread.add_argument("--out", metavar="FILE", help="also write the table to FILE")
     spread.set_defaults(handler=_spread)
 
+    grade = commands.add_parser(
+        "grade",
+        help="grade students' forks: the canonical tests against each fork's mnist_checks/exercise.py",
+        description=(
+            "Grade each FORK (a checkout of the starter) with the instructor's canonical tests, each in its "
+            "own sandbox and subprocess under time and memory limits. Writes OUT/FORK/results.json "
+            "(Gradescope's format), OUT/FORK/junit.xml, OUT/FORK/output.txt and OUT/gradebook.csv, and "
+            "prints a summary. A fork already graded with the same contract file, tier and rubric is "
+            "skipped unless --regrade."
+        ),
+    )
+    grade.add_argument("forks", nargs="+", metavar="FORK", help="fork checkouts to grade")
+    grade.add_argument("--out", default="grades", metavar="DIR", help="output directory (default: %(default)s)")
+    grade.add_argument("--tier", choices=("fast", "slow", "all"), default="fast",
+                       help="which tests to grade with (default: %(default)s; slow and all need the full data)")
+    grade.add_argument("--jobs", type=_positive, default=1, metavar="N", help="forks graded at once (default: 1)")
+    grade.add_argument("--rubric", metavar="FILE", help="points per question and tier as JSON (default: the built-in rubric)")
+    grade.add_argument("--fork-timeout", type=float, default=1800, metavar="S",
+                       help="wall-clock limit per fork in seconds (default: %(default)g)")
+    grade.add_argument("--test-timeout", type=float, default=600, metavar="S",
+                       help="limit per test in seconds (default: %(default)g)")
+    grade.add_argument("--memory-mb", type=int, default=8192, metavar="MB",
+                       help="address-space limit per fork; 0 for none (default: %(default)s; TensorFlow needs 4096 or more)")
+    grade.add_argument("--data", metavar="PATH", help="the full data set for the slow tier (default: as 'run' finds it)")
+    grade.add_argument("--reference", metavar="DIR",
+                       help="the instructor's checkout holding the canonical tests (default: this installation's)")
+    grade.add_argument("--regrade", action="store_true", help="grade again forks already graded")
+    grade.set_defaults(handler=_grade)
+
+    starter = commands.add_parser(
+        "starter",
+        help="write the students' starter: this project with every solution replaced by NotImplementedError",
+        description="Copy the reference project into DIR with mnist_checks/exercise.py's solutions cut out.",
+    )
+    starter.add_argument("directory", metavar="DIR", help="where to write the starter (must not exist or be empty)")
+    starter.add_argument("--reference", metavar="DIR", help="the reference checkout (default: this installation's)")
+    starter.set_defaults(handler=_starter)
+
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
@@ -93,6 +131,66 @@ def _run(args) -> int:
     print(report.table(result.record))
     paths = report.write_outputs(result.record, args.out)
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _reference(args):
+    from pathlib import Path
+
+    root = Path(args.reference) if args.reference else Path(__file__).resolve().parent.parent
+    if not (root / "tests").is_dir() or not (root / "mnist_checks" / "exercise.py").is_file():
+        raise DataError(
+            f"{root}: not the reference checkout (no tests/ or mnist_checks/exercise.py); install the "
+            "instructor's clone with `pip install -e .` or pass --reference DIR"
+        )
+    return root
+
+
+def _grade(args) -> int:
+    import os
+
+    from .grading.rubric import RubricError, load_rubric
+    from .grading.runner import Limits, grade_forks, summary_table
+
+    reference = _reference(args)
+    try:
+        rubric = load_rubric(args.rubric)
+    except RubricError as error:
+        print(f"mnist-checks: {error}", file=sys.stderr)
+        return 2
+    missing = [fork for fork in args.forks if not os.path.isdir(fork)]
+    if missing:
+        print(f"mnist-checks: not a directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.tier != "fast":
+        from .data import ENV_DATA, locate
+
+        os.environ[ENV_DATA] = str(locate(args.data))  # resolved (downloaded) once, read by every fork
+    limits = Limits(fork_seconds=args.fork_timeout, test_seconds=args.test_timeout,
+                    memory_mb=args.memory_mb or None)
+
+    def progress(result):
+        total = result.totals.get("total", (0.0, 0.0))
+        print(f"  {result.fork}: {total[0]:.1f}/{total[1]:.1f} {result.status} ({result.seconds:.0f} s)", flush=True)
+
+    print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {args.jobs} at a time", flush=True)
+    results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
+                          jobs=args.jobs, regrade=args.regrade, on_result=progress)
+    print()
+    print(summary_table(results))
+    print(f"\nwrote {args.out}/gradebook.csv and {args.out}/FORK/results.json, junit.xml, output.txt")
+    return 0
+
+
+def _starter(args) -> int:
+    from .grading.starter import write_starter
+
+    try:
+        contract = write_starter(_reference(args), args.directory)
+    except (FileExistsError, ValueError) as error:
+        print(f"mnist-checks: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the starter into {args.directory}; students implement {contract}")
     return 0
 
 

@@ -11,8 +11,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .contract import CONTRACT
+
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
-CONTRACT = Path("mnist_checks") / "exercise.py"
 _DEF = re.compile(r"^def (\w+)\(")
 _QUESTION = re.compile(r'"""(Q\d):')
 

@@ -1,0 +1,79 @@
+"""pytest plugin of the grader: writes one JSON line per test as soon as it finishes.
+
+Loaded with ``-p mnist_checks.grading.pytest_plugin --grade-log FILE``; a process that crashes
+or is killed mid-run keeps the results of every test before it.  ``--grade-collect FILE`` writes
+the graded tests (id, question, tier, claim) and stops after collection.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
+TIERS = ("fast", "slow")
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mnist-checks grading")
+    group.addoption("--grade-log", metavar="FILE", help="append one JSON line per finished test")
+    group.addoption("--grade-collect", metavar="FILE", help="write the graded tests as JSON and stop")
+
+
+def describe(item) -> dict:
+    """A test's question, tier and claim (its docstring's first line, else its name)."""
+    question = next((m.name for m in item.iter_markers() if m.name in QUESTIONS), None)
+    tier = next((m.name for m in item.iter_markers() if m.name in TIERS), None)
+    doc = (getattr(item.function, "__doc__", None) or "").strip().splitlines()
+    claim = doc[0] if doc else item.name.removeprefix("test_").replace("_", " ")
+    return {"id": item.nodeid, "question": question, "tier": tier, "claim": claim}
+
+
+def pytest_collection_finish(session):
+    path = session.config.getoption("--grade-collect")
+    if path:
+        graded = [describe(item) for item in session.items if describe(item)["question"]]
+        with open(path, "w") as handle:
+            json.dump(graded, handle)
+
+
+def pytest_runtestloop(session):
+    if session.config.getoption("--grade-collect"):
+        return True  # collected only
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    path = item.config.getoption("--grade-log")
+    if not path:
+        return
+    finished = report.when == "call" or (report.when == "setup" and not report.passed)
+    if report.when == "teardown" and report.failed:
+        finished = True
+    if not finished:
+        return
+    entry = {**describe(item), "outcome": report.outcome, "phase": report.when, "seconds": round(call.duration, 3)}
+    if not report.passed:
+        entry["message"] = _message(call, report)
+    with open(path, "a") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def _message(call, report) -> str:
+    """What was expected and what was found: the exception's own words, kept short."""
+    if call.excinfo is not None:
+        kind = call.excinfo.type.__name__
+        text = str(call.excinfo.value).strip()
+        if kind == "NotImplementedError":
+            return f"not implemented yet: {text}"
+        if kind == "Skipped":
+            return text
+        lines = [line[2:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")]
+        detail = "\n".join(lines[:12]) if lines else text
+        detail = detail.removeprefix(f"{kind}:").strip()
+        return f"{kind}: {detail}"[:2000]
+    return report.longreprtext[-2000:]

@@ -1,0 +1,69 @@
+"""Points per question and tier, and the scores they give.
+
+A rubric maps each question to the points of its fast-tier and slow-tier tests; within a
+(question, tier) group every test carries an equal share, so a question earns partial credit.
+Instructors pass their own as JSON in the same shape (``--rubric FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
+TIERS = ("fast", "slow")
+
+#: The default: 60 points of structure (fast), 40 of trained-model claims (slow); 100 in all.
+DEFAULT_RUBRIC = {
+    "q1": {"fast": 10, "slow": 5},
+    "q2": {"fast": 15, "slow": 10},
+    "q3": {"fast": 10, "slow": 5},
+    "q4": {"fast": 10, "slow": 10},
+    "q5": {"fast": 15, "slow": 10},
+}
+
+
+class RubricError(ValueError):
+    """A rubric file that is unreadable or not of the rubric's shape."""
+
+
+def load_rubric(path: str | Path | None = None) -> dict:
+    """The rubric in ``path`` (JSON), checked; the default without a path."""
+    if path is None:
+        return DEFAULT_RUBRIC
+    try:
+        rubric = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise RubricError(f"{path}: not a readable JSON rubric: {error}") from error
+    if not isinstance(rubric, dict) or set(rubric) != set(QUESTIONS):
+        raise RubricError(f"{path}: expected the questions {', '.join(QUESTIONS)} as keys")
+    for question, tiers in rubric.items():
+        if not isinstance(tiers, dict) or set(tiers) != set(TIERS):
+            raise RubricError(f"{path}: {question} needs points for exactly 'fast' and 'slow'")
+        for tier, points in tiers.items():
+            if not isinstance(points, (int, float)) or points < 0:
+                raise RubricError(f"{path}: {question}.{tier} must be a number of points >= 0, not {points!r}")
+    return rubric
+
+
+def score_tests(tests: list[dict], rubric: dict) -> list[dict]:
+    """Each test (with ``question``, ``tier`` and ``outcome``) with its ``score`` and ``max_score``."""
+    group_sizes: dict[tuple, int] = {}
+    for test in tests:
+        key = (test["question"], test["tier"])
+        group_sizes[key] = group_sizes.get(key, 0) + 1
+    scored = []
+    for test in tests:
+        share = rubric[test["question"]][test["tier"]] / group_sizes[(test["question"], test["tier"])]
+        scored.append({**test, "max_score": share, "score": share if test["outcome"] == "passed" else 0.0})
+    return scored
+
+
+def totals(scored: list[dict]) -> dict[str, tuple[float, float]]:
+    """``(score, max_score)`` overall (``total``), per question and per tier."""
+    out: dict[str, tuple[float, float]] = {}
+    for test in scored:
+        for key in ("total", test["question"], test["tier"]):
+            score, maximum = out.get(key, (0.0, 0.0))
+            out[key] = (score + test["score"], maximum + test["max_score"])
+    return out

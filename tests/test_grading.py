@@ -1,0 +1,154 @@
+"""The grader's parts: the starter, the rubric and its scores, the outputs Gradescope reads."""
+
+import json
+import textwrap
+
+import pytest
+
+from mnist_checks.grading import runner
+from mnist_checks.grading.contract import load_contract
+from mnist_checks.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, score_tests, totals
+from mnist_checks.grading.starter import starter_source
+
+pytestmark = pytest.mark.fast
+
+REFERENCE = '''
+def build_mlp(units=32):
+    """Q2: a fresh MLP."""
+    # BEGIN SOLUTION
+    return units * 2
+    # END SOLUTION
+
+
+def scale(X):
+    """Q4: pixels into [0, 1]."""
+    # BEGIN SOLUTION
+    return X / 255
+    # END SOLUTION
+'''
+
+
+def test_starter_keeps_signatures_and_docstrings_and_drops_solutions():
+    starter = starter_source(REFERENCE)
+    assert "def build_mlp(units=32):" in starter and '"""Q2: a fresh MLP."""' in starter
+    assert "units * 2" not in starter and "X / 255" not in starter
+    assert 'raise NotImplementedError("Q4: scale is not implemented yet")' in starter
+
+
+def test_starter_functions_raise_not_implemented_naming_their_question(tmp_path):
+    path = tmp_path / "exercise.py"
+    path.write_text(starter_source(REFERENCE))
+    module = load_contract(path)
+    with pytest.raises(NotImplementedError, match="Q2: build_mlp"):
+        module.build_mlp()
+
+
+def test_the_packages_own_starter_imports_and_has_every_contract_function(tmp_path):
+    from mnist_checks import exercise
+
+    path = tmp_path / "exercise.py"
+    path.write_text(starter_source(open(exercise.__file__).read()))
+    module = load_contract(path)
+    for name, question in [("split", "Q1"), ("build_mlp", "Q2"), ("predicted_digits", "Q3"), ("scale", "Q4"),
+                           ("to_images", "Q5"), ("build_cnn", "Q5")]:
+        with pytest.raises(NotImplementedError, match=question):
+            getattr(module, name)(*([None] * (name in {"split", "predicted_digits", "scale", "to_images"})))
+
+
+@pytest.mark.parametrize("broken", [
+    REFERENCE.replace("    # END SOLUTION\n", "", 1),
+    REFERENCE.replace("    # BEGIN SOLUTION\n", "", 1),
+])
+def test_unbalanced_solution_markers_are_an_error(broken):
+    with pytest.raises(ValueError, match="SOLUTION"):
+        starter_source(broken)
+
+
+def test_default_rubric_gives_100_points_60_fast_and_40_slow():
+    assert sum(t["fast"] for t in DEFAULT_RUBRIC.values()) == 60
+    assert sum(t["slow"] for t in DEFAULT_RUBRIC.values()) == 40
+
+
+def test_scores_give_partial_credit_within_a_question():
+    tests = [{"question": "q2", "tier": "fast", "outcome": o} for o in ("passed", "failed", "passed")]
+    tests.append({"question": "q4", "tier": "fast", "outcome": "passed"})
+    sums = totals(score_tests(tests, DEFAULT_RUBRIC))
+    assert sums["q2"] == pytest.approx((10.0, 15.0))
+    assert sums["q4"] == pytest.approx((10.0, 10.0))
+    assert sums["total"] == pytest.approx((20.0, 25.0))
+    assert sums["fast"] == sums["total"]
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("{", "not a readable JSON"),
+    ('{"q1": {"fast": 1, "slow": 1}}', "expected the questions"),
+    (json.dumps({q: {"fast": 1} for q in DEFAULT_RUBRIC}), "exactly 'fast' and 'slow'"),
+    (json.dumps({q: {"fast": -1, "slow": 1} for q in DEFAULT_RUBRIC}), "number of points"),
+])
+def test_a_bad_rubric_file_is_named_with_its_problem(tmp_path, content, problem):
+    path = tmp_path / "rubric.json"
+    path.write_text(content)
+    with pytest.raises(RubricError, match=problem):
+        load_rubric(path)
+
+
+def test_an_instructors_rubric_is_used_as_given(tmp_path):
+    rubric = {q: {"fast": 1, "slow": 2} for q in DEFAULT_RUBRIC}
+    path = tmp_path / "rubric.json"
+    path.write_text(json.dumps(rubric))
+    assert load_rubric(path) == rubric
+
+
+def a_result():
+    tests = [
+        {"id": "t::a", "question": "q1", "tier": "fast", "claim": "split sizes", "outcome": "passed"},
+        {"id": "t::b", "question": "q1", "tier": "fast", "claim": "deterministic", "outcome": "failed",
+         "message": "AssertionError: expected 10000 test rows, found 14000"},
+    ]
+    return runner.ForkResult(fork="alice", path="/forks/alice", status="graded", commit="abc123",
+                             tests=score_tests(tests, DEFAULT_RUBRIC), warnings=["edited tests/test_q1_split.py"])
+
+
+def test_results_json_has_gradescopes_fields_and_feedback():
+    data = runner.results_json(a_result())
+    assert {"score", "max_score", "execution_time", "output", "tests"} <= set(data)
+    assert (data["score"], data["max_score"]) == (5.0, 10.0)
+    failed = data["tests"][1]
+    assert failed["status"] == "failed" and failed["score"] == 0 and failed["max_score"] == 5.0
+    assert failed["name"] == "Q1 (fast): deterministic" and failed["number"] == "1.2"
+    assert "expected 10000 test rows, found 14000" in failed["output"]
+    assert "warning: edited tests/test_q1_split.py" in data["output"]
+
+
+def test_junit_xml_lists_each_test_and_its_failure():
+    from xml.etree import ElementTree
+
+    suite = ElementTree.fromstring(runner.junit_xml(a_result()))
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    assert [case.find("failure") is not None for case in suite.iter("testcase")] == [False, True]
+
+
+def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path):
+    runner.write_gradebook([a_result()], tmp_path / "gradebook.csv")
+    header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
+    assert header == "fork,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,reason,warnings"
+    assert row.startswith("alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
+
+
+def test_edits_to_canonical_files_are_warnings(tmp_path):
+    reference, fork = tmp_path / "reference", tmp_path / "fork"
+    for root in (reference, fork):
+        (root / "tests").mkdir(parents=True)
+        (root / "tests" / "test_q1.py").write_text("def test(): assert split()\n")
+    (fork / "tests" / "test_q1.py").write_text("def test(): assert True\n")
+    (fork / "tests" / "test_mine.py").write_text("")
+    warnings = runner.edited_canonical_files(fork, reference)
+    assert warnings == [
+        "added tests/test_mine.py (ignored: the canonical tests and settings ran)",
+        "edited tests/test_q1.py (ignored: the canonical tests and settings ran)",
+    ]
+
+
+def test_marker_expression_selects_graded_tests_of_a_tier():
+    assert runner.marker_expression("fast") == "(fast) and (q1 or q2 or q3 or q4 or q5)"
+    assert runner.marker_expression("all").startswith("(fast or slow) and")
