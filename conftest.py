@@ -152,9 +152,11 @@ def http_server(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def exercise_run(digits, ex):
+def exercise_run(request, digits, ex):
     """The whole exercise at its published settings, trained once per test session (Q2, Q4, Q5),
     with the exercise's literal warm-started Q4 model beside the fresh one."""
     from mnist_checks.run import Settings, run_exercise
 
-    return run_exercise(*digits, Settings(faithful=True), impl=ex)
+    run = run_exercise(*digits, Settings(faithful=True), impl=ex)
+    request.config.exercise_record = run.record  # for the compatibility table's epoch times
+    return run

@@ -4,6 +4,8 @@ The MNIST figures are copied from the offline copy's README (``../shared/data/RE
 the package never reads that file at run time.
 """
 
+from dataclasses import dataclass
+
 N_ROWS = 70_000
 N_TRAIN = 60_000
 N_TEST = 10_000
@@ -39,9 +41,6 @@ CNN_LAYER_PARAMS = (320, 18_496, 36_928, 36_928, 650)
 #: Q2 and Q5: output shape of every layer, batch dimension omitted.
 MLP_OUTPUT_SHAPES = ((32,), (10,))
 CNN_OUTPUT_SHAPES = ((26, 26, 32), (13, 13, 32), (11, 11, 64), (5, 5, 64), (3, 3, 64), (576,), (64,), (10,))
-
-
-from dataclasses import dataclass  # noqa: E402
 
 
 @dataclass(frozen=True)

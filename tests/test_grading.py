@@ -152,3 +152,19 @@ def test_edits_to_canonical_files_are_warnings(tmp_path):
 def test_marker_expression_selects_graded_tests_of_a_tier():
     assert runner.marker_expression("fast") == "(fast) and (q1 or q2 or q3 or q4 or q5)"
     assert runner.marker_expression("all").startswith("(fast or slow) and")
+
+
+def test_starter_project_leaves_out_the_graders_tests_and_keeps_the_rest(tmp_path):
+    from mnist_checks.grading.starter import INSTRUCTOR_ONLY, write_starter
+
+    reference = tmp_path / "reference"
+    for relative in ["mnist_checks/exercise.py", "tests/test_q1_split.py", *INSTRUCTOR_ONLY]:
+        (reference / relative).parent.mkdir(parents=True, exist_ok=True)
+        (reference / relative).write_text(REFERENCE if relative.endswith("exercise.py") else "")
+    contract = write_starter(reference, tmp_path / "starter")
+    assert (tmp_path / "starter" / "tests" / "test_q1_split.py").exists()
+    assert not any((tmp_path / "starter" / relative).exists() for relative in INSTRUCTOR_ONLY)
+    assert "NotImplementedError" in contract.read_text()
+    with pytest.raises(FileExistsError):
+        write_starter(reference, tmp_path / "starter")
+    assert runner.edited_canonical_files(tmp_path / "starter", reference) == []

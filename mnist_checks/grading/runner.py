@@ -28,6 +28,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from .contract import CONTRACT
+from .starter import INSTRUCTOR_ONLY
 from .rubric import QUESTIONS, TIERS, score_tests, totals
 
 #: What a sandbox copies of the reference: the canonical package, tests and pytest settings.
@@ -266,6 +267,8 @@ def edited_canonical_files(fork: Path, reference: Path) -> list[str]:
             continue  # a fork holding only its contract
         ours, theirs = _files(reference / entry), _files(fork / entry)
         for relative in sorted(set(ours) | set(theirs)):
+            if relative in INSTRUCTOR_ONLY:
+                continue
             if ours.get(relative) != theirs.get(relative):
                 what = "added" if relative not in ours else "removed" if relative not in theirs else "edited"
                 warnings.append(f"{what} {relative} (ignored: the canonical tests and settings ran)")

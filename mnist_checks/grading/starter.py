@@ -14,6 +14,8 @@ from pathlib import Path
 from .contract import CONTRACT
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+#: Tests of the grader itself: they need the reference's solutions, so students never get them.
+INSTRUCTOR_ONLY = frozenset({"tests/test_grading.py", "tests/test_grading_forks.py"})
 _DEF = re.compile(r"^def (\w+)\(")
 _QUESTION = re.compile(r'"""(Q\d):')
 
@@ -45,11 +47,14 @@ def starter_source(reference: str) -> str:
 
 
 def write_starter(reference_root: Path, target: Path) -> Path:
-    """Copy the reference project (the files git tracks) to ``target`` with the starter contract."""
+    """Copy the reference project (the files git tracks) to ``target`` with the starter contract,
+    leaving out the grader's own tests (``INSTRUCTOR_ONLY``)."""
     reference_root, target = Path(reference_root), Path(target)
     if target.exists() and any(target.iterdir()):
         raise FileExistsError(f"{target} exists and is not empty")
     for relative in _project_files(reference_root):
+        if relative.as_posix() in INSTRUCTOR_ONLY:
+            continue
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(reference_root / relative, destination)

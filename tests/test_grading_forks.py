@@ -1,0 +1,148 @@
+"""`mnist-checks grade` end to end on forks built from the reference: full marks, zero, one
+mistake each, a hang, a crash, a memory hog, a flood of output, an edit of the canonical tests,
+and an attack on them. Grades the fast tier of each fork in its own subprocess (about a minute)."""
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mnist_checks import cli, exercise
+from mnist_checks.grading.starter import write_starter
+
+pytestmark = pytest.mark.slow
+
+REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
+SOURCE = Path(exercise.__file__).read_text()
+
+#: fork name -> (the contract's source, files of canonical tests it edits)
+MISTAKES = {
+    "q1-test-size": ("test_size=SPLIT_TEST_SIZE", "test_size=0.2"),
+    "q2-64-units": ('keras.layers.Dense(32, activation="relu")', 'keras.layers.Dense(64, activation="relu")'),
+    "q4-divides-by-256": ("np.float32(255)", "np.float32(256)"),
+}
+
+
+def replaced(old, new):
+    assert old in SOURCE
+    return SOURCE.replace(old, new, 1)
+
+
+def write_fork(root: Path, name: str, source: str, edit_tests: bool = False) -> Path:
+    fork = root / name
+    (fork / "mnist_checks").mkdir(parents=True)
+    (fork / "mnist_checks" / "exercise.py").write_text(source)
+    if edit_tests:
+        shutil.copytree(REFERENCE_ROOT / "tests", fork / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        (fork / "tests" / "test_q2_mlp.py").write_text("def test_everything():\n    assert True\n")
+    return fork
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("forks")
+    write_starter(REFERENCE_ROOT, root / "starter")
+    write_starter(REFERENCE_ROOT, root / "reference")  # the round trip: starter + the solutions
+    (root / "reference" / "mnist_checks" / "exercise.py").write_text(SOURCE)
+    forks = [
+        root / "reference",
+        root / "starter",
+        *[write_fork(root, name, replaced(*change)) for name, change in MISTAKES.items()],
+        write_fork(root, "edits-tests", SOURCE, edit_tests=True),
+        write_fork(root, "hangs", replaced("    # BEGIN SOLUTION\n    # stratify", "    import time; time.sleep(10**6)\n    # BEGIN SOLUTION\n    # stratify")),
+        write_fork(root, "crashes-in-q5", replaced('def build_cnn() -> "keras.Model":\n', 'def build_cnn() -> "keras.Model":\n    import os; os.abort()\n')),
+        write_fork(root, "floods-output", replaced("np.float32(255)", "np.float32(256)").replace(
+            "def scale(X) -> np.ndarray:\n", "def scale(X) -> np.ndarray:\n    print('x' * 5_000_000)\n")),
+        write_fork(root, "hogs-memory", replaced("def to_images(X) -> np.ndarray:\n", "def to_images(X) -> np.ndarray:\n    bytearray(64 * 1024**3)\n")),
+        write_fork(root, "rewrites-tests", replaced(
+            'def build_mlp() -> "keras.Model":\n',
+            'def build_mlp() -> "keras.Model":\n'
+            '    import pathlib; pathlib.Path(__file__).parents[2].joinpath("canon/tests/test_q5_cnn.py").write_text("")\n')),
+    ]
+    out = root / "grades"
+    argv = ["grade", *map(str, forks), "--out", str(out), "--jobs", "2", "--fork-timeout", "45", "--test-timeout", "4"]
+    assert cli.main(argv) == 0
+    with open(out / "gradebook.csv") as handle:
+        book = {row["fork"]: row for row in csv.DictReader(handle)}
+    results = {name: json.loads((out / name / "results.json").read_text()) for name in book}
+    return {"book": book, "results": results, "out": out, "forks": forks}
+
+
+def points(graded, fork, column="total"):
+    return float(graded["book"][fork][column] or 0)
+
+
+def test_starter_plus_the_reference_solutions_gets_full_marks(graded):
+    assert points(graded, "reference") == 60.0 == float(graded["book"]["reference"]["max"])
+    assert graded["book"]["reference"]["status"] == "graded"
+    assert graded["book"]["reference"]["warnings"] == ""
+
+
+def test_starter_gets_zero_with_not_implemented_feedback(graded):
+    assert points(graded, "starter") == 0.0
+    outputs = {t["output"] for t in graded["results"]["starter"]["tests"]}
+    assert all(o.startswith("not implemented yet: Q") for o in outputs)
+
+
+@pytest.mark.parametrize(("fork", "question"), [("q1-test-size", "q1"), ("q2-64-units", "q2"), ("q4-divides-by-256", "q4")])
+def test_a_mistake_costs_its_question_and_no_other(graded, fork, question):
+    for q in ("q1", "q2", "q3", "q4", "q5"):
+        full = points(graded, "reference", q)
+        if q == question:
+            assert points(graded, fork, q) < full
+        else:
+            assert points(graded, fork, q) == full, q
+
+
+def test_failed_tests_say_what_was_expected_and_found(graded):
+    failed = [t for t in graded["results"]["q2-64-units"]["tests"] if t["status"] == "failed"]
+    assert any("[50240, 650] == [25120, 330]" in t["output"] for t in failed)
+
+
+def test_a_fork_that_edits_the_canonical_tests_is_graded_as_if_it_had_not(graded):
+    assert points(graded, "edits-tests") == points(graded, "reference")
+    assert "edited tests/test_q2_mlp.py" in graded["book"]["edits-tests"]["warnings"]
+
+
+def test_a_fork_that_hangs_gets_a_timeout_row(graded):
+    row = graded["book"]["hangs"]
+    assert row["status"] == "timeout" and "wall-clock limit" in row["reason"]
+    assert points(graded, "hangs", "q1") == 0.0
+
+
+def test_a_crash_keeps_the_tests_that_finished_before_it(graded):
+    row = graded["book"]["crashes-in-q5"]
+    assert row["status"] == "crashed" and "SIGABRT" in row["reason"]
+    for q in ("q1", "q2", "q3", "q4"):
+        assert points(graded, "crashes-in-q5", q) == points(graded, "reference", q)
+    assert points(graded, "crashes-in-q5", "q5") < points(graded, "reference", "q5")
+
+
+def test_megabytes_of_output_are_cut_and_cost_nothing_more(graded):
+    """The fork prints 5 MB in every call of scale (and scales wrongly): pytest's report of its
+    failures repeats that output, and the grader keeps 64 KB of it."""
+    assert points(graded, "floods-output") == points(graded, "q4-divides-by-256")
+    output = (graded["out"] / "floods-output" / "output.txt").read_text()
+    assert len(output) < 100_000 and "more bytes of output left out" in output
+
+
+def test_a_memory_hog_loses_only_the_tests_that_hit_the_limit(graded):
+    assert points(graded, "hogs-memory", "q5") < points(graded, "reference", "q5")
+    assert points(graded, "hogs-memory", "q1") == points(graded, "reference", "q1")
+    assert any("MemoryError" in t["output"] for t in graded["results"]["hogs-memory"]["tests"])
+
+
+def test_a_fork_that_rewrites_the_canonical_tests_scores_zero_with_a_reason(graded):
+    row = graded["book"]["rewrites-tests"]
+    assert row["status"] == "tampered" and points(graded, "rewrites-tests") == 0.0
+    assert (REFERENCE_ROOT / "tests" / "test_q5_cnn.py").stat().st_size > 0
+
+
+def test_a_second_run_skips_forks_already_graded(graded, capsys):
+    reference = graded["forks"][0]
+    assert cli.main(["grade", str(reference), "--out", str(graded["out"])]) == 0
+    assert "reference: 60.0/60.0 cached" in capsys.readouterr().out
+    assert cli.main(["grade", str(reference), "--out", str(graded["out"]), "--regrade"]) == 0
+    assert "reference: 60.0/60.0 graded" in capsys.readouterr().out
