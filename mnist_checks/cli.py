@@ -9,6 +9,10 @@ from . import __version__
 from .data import ENV_CACHE, ENV_DATA, DataError
 
 
+class UsageError(Exception):
+    """A command given something it cannot work with; the message says what."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mnist-checks",
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except DataError as error:
+    except (DataError, UsageError) as error:
         print(f"mnist-checks: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -139,7 +143,7 @@ def _reference(args):
 
     root = Path(args.reference) if args.reference else Path(__file__).resolve().parent.parent
     if not (root / "tests").is_dir() or not (root / "mnist_checks" / "exercise.py").is_file():
-        raise DataError(
+        raise UsageError(
             f"{root}: not the reference checkout (no tests/ or mnist_checks/exercise.py); install the "
             "instructor's clone with `pip install -e .` or pass --reference DIR"
         )

@@ -168,3 +168,26 @@ def test_starter_project_leaves_out_the_graders_tests_and_keeps_the_rest(tmp_pat
     with pytest.raises(FileExistsError):
         write_starter(reference, tmp_path / "starter")
     assert runner.edited_canonical_files(tmp_path / "starter", reference) == []
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["grade", "{tmp}/missing"], "not a directory"),
+    (["grade", "{tmp}", "--rubric", "{tmp}/none.json"], "not a readable JSON rubric"),
+    (["grade", "{tmp}", "--reference", "{tmp}"], "not the reference checkout"),
+    (["starter", "{tmp}/out", "--reference", "{tmp}"], "not the reference checkout"),
+])
+def test_grade_and_starter_commands_reject_bad_input_with_a_message(tmp_path, capsys, argv, problem):
+    from mnist_checks import cli
+
+    assert cli.main([arg.format(tmp=tmp_path) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and "Traceback" not in err
+
+
+def test_starter_command_refuses_to_overwrite_a_directory(tmp_path, capsys):
+    from mnist_checks import cli
+
+    (tmp_path / "kept.txt").write_text("mine")
+    assert cli.main(["starter", str(tmp_path)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "kept.txt").read_text() == "mine"
