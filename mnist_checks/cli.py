@@ -119,7 +119,7 @@ def _run(args) -> int:
 
     X, y = load_digits(args.data, download=not args.no_download)
     from . import report
-    from .run import MODELS, Settings, run_exercise
+    from .run import MODELS, RunInterrupted, Settings, run_exercise
 
     settings = Settings(seed=args.seed, mlp_epochs=args.mlp_epochs, cnn_epochs=args.cnn_epochs,
                         faithful=args.faithful, fast=not args.plain_fit)
@@ -130,11 +130,20 @@ def _run(args) -> int:
               flush=True)
 
     verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
-    result = run_exercise(X, y, settings, verbose=verbose, on_model=announce)
+    try:
+        result = run_exercise(X, y, settings, verbose=verbose, on_model=announce)
+    except RunInterrupted as stop:
+        if not stop.run.record["models"]:
+            raise KeyboardInterrupt from None
+        result = stop.run  # keep what finished: minutes of training are not thrown away
     print()
     print(report.table(result.record))
     paths = report.write_outputs(result.record, args.out)
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))
+    if "interrupted_during" in result.record:
+        print(f"mnist-checks: interrupted during {result.record['interrupted_during']}; the outputs hold the "
+              f"{len(result.record['models'])} model(s) that finished", file=sys.stderr)
+        return 130
     return 0
 
 

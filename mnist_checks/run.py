@@ -18,7 +18,8 @@ import numpy as np
 
 from . import facts
 from .compat import BACKEND, KERAS_VERSION, keras, normalise_history, set_seed
-from .speed import compile_for_speed
+from .speed import as_tensors, compile_for_speed
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -29,7 +30,7 @@ class Settings:
     cnn_epochs: int = 10
     batch_size: int = 32
     faithful: bool = False  # also train Q4 literally: a second MLP on the first one's layers
-    fast: bool = True  # steps_per_execution; False runs the exercise's plain fit
+    fast: bool = True  # the fast path (mnist_checks.speed); False runs the exercise's plain fit
 
 
 @dataclass
@@ -49,6 +50,15 @@ MODELS = {
     "mlp_scaled_warm": ("Q4", "MLP on scaled pixels built from the raw MLP's layers (warm start), as the exercise does"),
     "cnn": ("Q5", "CNN on scaled (28, 28, 1) images"),
 }
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``run`` holds the models that finished before it, and its record
+    names the model that was training (``interrupted_during``)."""
+
+    def __init__(self, run: Run):
+        super().__init__(f"interrupted during {run.record.get('interrupted_during')}")
+        self.run = run
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -71,7 +81,7 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
 
     ``impl`` is the student contract module (default ``mnist_checks.exercise``); ``verbose`` is
     Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(name, epochs)``
-    is called before each model trains.
+    is called before each model trains. Ctrl-C raises ``RunInterrupted`` carrying what finished.
     """
     if impl is None:
         from . import exercise as impl
@@ -79,16 +89,27 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
     X_train, X_test, y_train, y_test = impl.split(X, y)
     S_train, S_test = impl.split(impl.scale(X))
     run = Run(record=_new_record(settings), y_test=np.asarray(y_test))
+    # Raw pixels as float32: the values Keras would cast them to at every step. On the fast path
+    # every input becomes a backend tensor once, shared by the models that train on it.
+    prepare = as_tensors if settings.fast else (lambda *arrays: arrays)
+    y_train_in, y_test_in = prepare(y_train, y_test)
+    raw = prepare(X_train.astype(np.float32), X_test.astype(np.float32))
+    scaled = prepare(S_train, S_test)
 
-    def train(name, model, x_train, x_test, epochs):
+    current = None  # the model in training, named in the record if the run is interrupted
+
+    def train(name, model, inputs, epochs):
+        nonlocal current
+        current = name
+        x_train, x_test = inputs
         if on_model:
             on_model(name, epochs)
         if settings.fast:
             compile_for_speed(model)
         timer = _EpochTimer()
         history = model.fit(
-            x_train, y_train, epochs=epochs, batch_size=settings.batch_size,
-            validation_data=(x_test, y_test), verbose=verbose, callbacks=[timer],
+            x_train, y_train_in, epochs=epochs, batch_size=settings.batch_size,
+            validation_data=(x_test, y_test_in), verbose=verbose, callbacks=[timer],
         )
         probabilities = model.predict(x_test, batch_size=settings.batch_size, verbose=0)
         run.models[name] = model
@@ -102,20 +123,25 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
             "published_val_accuracy": facts.PUBLISHED[name].val_accuracy,
         }
 
-    # raw pixels as float32: exactly the same values, without a cast in every step
-    set_seed(settings.seed)
-    train("mlp_raw", impl.build_mlp(), X_train.astype(np.float32), X_test.astype(np.float32), settings.mlp_epochs)
-    set_seed(settings.seed)
-    train("mlp_scaled", impl.build_mlp(), S_train, S_test, settings.mlp_epochs)
-    if settings.faithful:
+    try:
         set_seed(settings.seed)
-        train("mlp_scaled_warm", warm_started_mlp(run.models["mlp_raw"]), S_train, S_test, settings.mlp_epochs)
-        raw_now = impl.predicted_digits(run.models["mlp_raw"].predict(X_test.astype(np.float32), verbose=0))
-        run.record["models"]["mlp_scaled_warm"]["raw_predictions_changed"] = float(
-            np.mean(raw_now != run.predictions["mlp_raw"])
-        )
-    set_seed(settings.seed)
-    train("cnn", impl.build_cnn(), impl.to_images(S_train), impl.to_images(S_test), settings.cnn_epochs)
+        train("mlp_raw", impl.build_mlp(), raw, settings.mlp_epochs)
+        set_seed(settings.seed)
+        train("mlp_scaled", impl.build_mlp(), scaled, settings.mlp_epochs)
+        if settings.faithful:
+            set_seed(settings.seed)
+            train("mlp_scaled_warm", warm_started_mlp(run.models["mlp_raw"]), scaled, settings.mlp_epochs)
+            raw_now = impl.predicted_digits(run.models["mlp_raw"].predict(raw[1], verbose=0))
+            run.record["models"]["mlp_scaled_warm"]["raw_predictions_changed"] = float(
+                np.mean(raw_now != run.predictions["mlp_raw"])
+            )
+        del raw, scaled  # the flat copies: the CNN needs images
+        images = prepare(impl.to_images(S_train), impl.to_images(S_test))
+        set_seed(settings.seed)
+        train("cnn", impl.build_cnn(), images, settings.cnn_epochs)
+    except KeyboardInterrupt:
+        run.record["interrupted_during"] = current
+        raise RunInterrupted(run) from None
     return run
 
 
@@ -125,8 +151,10 @@ def warm_started_mlp(mlp):
     The new model shares every weight with ``mlp``: it starts where ``mlp`` ended, and training it
     changes ``mlp`` too.
     """
+    from .exercise import LOSS, METRICS, OPTIMIZER
+
     model = keras.Sequential([keras.Input(shape=(facts.N_PIXELS,)), *mlp.layers])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)
     return model
 
 
@@ -134,7 +162,7 @@ def _new_record(settings: Settings) -> dict:
     return {
         "settings": asdict(settings),
         "environment": environment(settings.seed),
-        "published": {name: asdict(claim) for name, claim in facts.PUBLISHED.items()},
+        "published": {name: {**asdict(claim), "curve": list(claim.curve)} for name, claim in facts.PUBLISHED.items()},
         "models": {},
     }
 

@@ -1,6 +1,9 @@
-"""What an epoch costs: the models' FLOPs, this machine's matmul peak, and the training fast path.
+"""The training fast path, and what an epoch costs: the models' FLOPs, this machine's matmul peak.
 
-Used by the benchmarks (``benchmarks/``); the figures in ``docs/benchmarks.md`` come from there.
+The fast path (``compile_for_speed`` and ``as_tensors``) is what ``mnist_checks.run`` trains with
+unless told to use plain ``fit()``; it changes how batches are dispatched, not what is computed
+(a fast test checks that both give the same losses). The benchmarks (``benchmarks/``) time both;
+their figures are in ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,22 @@ def compile_for_speed(model) -> None:
     running ``STEPS_PER_EXECUTION`` batches per backend call."""
     optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
     model.compile(optimizer=optimizer, loss=model.loss, metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
+
+
+def as_tensors(*arrays):
+    """Each array as a backend tensor, made once: ``fit()`` then shuffles and batches the tensor
+    in place instead of copying the numpy array into the backend at every call. Floats become
+    float32 (the dtype Keras trains in; uint8 pixels and float64 ones convert exactly); labels
+    keep their dtype. The same values, so the same batches and the same updates."""
+    import numpy as np
+
+    out = []
+    for array in arrays:
+        array = np.asarray(array)
+        if array.dtype.kind == "f" or array.ndim > 1:
+            array = array.astype(np.float32, copy=False)
+        out.append(ops.convert_to_tensor(array))
+    return out
 
 
 def forward_flops(model) -> int:

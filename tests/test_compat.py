@@ -78,3 +78,27 @@ def test_on_device_cpu_trains_a_model(ex, sample):
         model = ex.build_mlp()
         loss = model.train_on_batch(ex.scale(sample[0][:32]), sample[1][:32])
     assert np.isfinite(np.ravel(loss)[0])
+
+
+def test_weights_exist_only_once_a_model_knows_its_input(ex):
+    """The exercise builds ``Sequential([Dense(32), Dense(10)])`` without an input: on Keras 2 and
+    3 alike it has no weights, and ``count_params()`` raises, until its first batch (which is why
+    the exercise prints ``summary()`` only after ``fit``). The contract's builders declare
+    ``keras.Input``, so their parameters exist and count before any training."""
+    exercise_style = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10)])
+    assert exercise_style.weights == []
+    with pytest.raises(ValueError):
+        exercise_style.count_params()
+    assert len(ex.build_mlp().weights) == 4 and ex.build_mlp().count_params() == 25_450
+
+
+def test_predict_prints_a_progress_bar_unless_told_not_to(sample, ex, capfd):
+    """Keras 2 and 3 both print a progress bar from ``predict()`` by default (Keras 2 as
+    ``1/1 [====...]``, Keras 3 as ``1/1 ━━━━...``); the package always passes ``verbose=0``."""
+    model = ex.build_mlp()
+    X = ex.scale(sample[0][:8])
+    capfd.readouterr()
+    model.predict(X)
+    assert "1/1" in "".join(capfd.readouterr())
+    model.predict(X, verbose=0)
+    assert "1/1" not in "".join(capfd.readouterr())

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from mnist_checks import cli, report
-from mnist_checks.run import Settings, run_exercise
+from mnist_checks import cli, facts, report
+from mnist_checks.run import RunInterrupted, Settings, run_exercise
 
 pytestmark = pytest.mark.fast
 
@@ -156,3 +156,53 @@ def test_spread_tabulates_each_models_final_accuracy_across_runs(short_run, tmp_
     assert cli.main(["spread", *map(str, paths), "--out", str(tmp_path / "spread.md")]) == 0
     row = next(line for line in (tmp_path / "spread.md").read_text().splitlines() if line.startswith("| cnn |"))
     assert row.split(" | ")[1:6] == ["0.992", "0.9100", "0.0141", "0.9000", "0.9200"]
+
+
+def test_published_curves_end_at_the_published_figures_after_the_published_epochs():
+    """The per-epoch figures copied from the exercise agree with its finals and its epochs."""
+    for name, claim in facts.PUBLISHED.items():
+        epochs = Settings().cnn_epochs if name == "cnn" else Settings().mlp_epochs
+        assert len(claim.curve) == epochs, name
+        assert round(claim.curve[-1], 3) == claim.val_accuracy, name
+
+
+def test_plot_draws_each_published_curve_once_beside_every_model(short_run, tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    drawn = []
+    original = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, x, y, *a, **k: drawn.append(
+        (tuple(y), k.get("linestyle"))) or original(self, x, y, *a, **k))
+    report.plot_curves(short_run.record, tmp_path / "plot.png")
+    dashed = [y for y, style in drawn if style == "--"]
+    assert sorted(dashed) == sorted({facts.PUBLISHED[name].curve for name in short_run.record["models"]})
+    assert len(drawn) - len(dashed) == len(short_run.record["models"])
+
+
+def test_ctrl_c_keeps_the_models_that_finished_and_names_the_one_in_training(sample, ex):
+    def interrupt_the_cnn(name, epochs):
+        if name == "cnn":
+            raise KeyboardInterrupt
+
+    with pytest.raises(RunInterrupted) as stopped:
+        run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), impl=ex, on_model=interrupt_the_cnn)
+    record = stopped.value.run.record
+    assert list(record["models"]) == ["mlp_raw", "mlp_scaled"]
+    assert record["interrupted_during"] == "cnn"
+
+
+def test_cli_interrupted_run_writes_what_finished_and_says_so(monkeypatch, sample, short_run, tmp_path, capsys):
+    partial = dataclasses.replace(short_run, record=json.loads(json.dumps(short_run.record)))
+    del partial.record["models"]["cnn"]
+    partial.record["interrupted_during"] = "cnn"
+
+    def interrupted(*args, **kwargs):
+        raise RunInterrupted(partial)
+
+    monkeypatch.setattr("mnist_checks.data.load_digits", lambda *args, **kwargs: sample)
+    monkeypatch.setattr("mnist_checks.run.run_exercise", interrupted)
+    assert cli.main(["run", "--out", str(tmp_path / "out"), "--quiet"]) == 130
+    assert "interrupted during cnn" in capsys.readouterr().err
+    written = json.loads((tmp_path / "out" / report.RECORD).read_text())
+    assert written["interrupted_during"] == "cnn" and "cnn" not in written["models"]
+    assert "**Interrupted**" in (tmp_path / "out" / report.REPORT).read_text()
