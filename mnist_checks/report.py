@@ -62,6 +62,7 @@ def plot_curves(record: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     drawn: dict[tuple, list[str]] = {}  # a published curve -> the models compared with it
@@ -78,6 +79,7 @@ def plot_curves(record: dict, path: Path) -> None:
     for curve, names in drawn.items():
         ax.plot(range(1, len(curve) + 1), curve, color=colours[curve], linestyle="--", linewidth=1,
                 label=f"published, compared with {' and '.join(names)} (final {curve[-1]:.4f})")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (10,000 test digits)")
     ax.set_title("MNIST exercise: validation accuracy per epoch, ours (solid) vs published (dashed)")
