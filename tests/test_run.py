@@ -169,10 +169,14 @@ def test_published_curves_end_at_the_published_figures_after_the_published_epoch
 def test_plot_draws_each_published_curve_once_beside_every_model(short_run, tmp_path, monkeypatch):
     import matplotlib.axes
 
-    drawn = []
+    drawn = []  # (y values, linestyle) of every line plotted
     original = matplotlib.axes.Axes.plot
-    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, x, y, *a, **k: drawn.append(
-        (tuple(y), k.get("linestyle"))) or original(self, x, y, *a, **k))
+
+    def recording_plot(self, x, y, *args, **kwargs):
+        drawn.append((tuple(y), kwargs.get("linestyle")))
+        return original(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", recording_plot)
     report.plot_curves(short_run.record, tmp_path / "plot.png")
     dashed = [y for y, style in drawn if style == "--"]
     assert sorted(dashed) == sorted({facts.PUBLISHED[name].curve for name in short_run.record["models"]})
