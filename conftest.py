@@ -32,12 +32,36 @@ def pytest_addoption(parser):
         help="test this implementation of the contract instead of the installed mnist_checks.exercise: "
              "a checkout (PATH/mnist_checks/exercise.py) or a .py file",
     )
+    parser.addoption(
+        "--isolated", action="store_true",
+        help="never run the implementation in this process: a sandboxed student server answers its calls "
+             "with data (as `mnist-checks grade` does); needs bubblewrap",
+    )
+    parser.addoption("--allow-unisolated", action="store_true",
+                     help="with --isolated: use a plain separate process where bubblewrap cannot run")
+    parser.addoption("--call-timeout", type=float, default=300, metavar="S",
+                     help="with --isolated: seconds one call of the implementation may take (default: %(default)s)")
+    parser.addoption("--fork-memory-mb", type=int, default=8192, metavar="MB",
+                     help="with --isolated: address space of the implementation's process (default: %(default)s)")
 
 
 @pytest.fixture(scope="session")
 def ex(request):
-    """The implementation under test of the student contract (Q1-Q5)."""
+    """The implementation under test of the student contract (Q1-Q5): imported here, or with
+    ``--isolated`` a proxy whose every call a sandboxed student server answers with data."""
     path = request.config.getoption("--impl")
+    if request.config.getoption("--isolated"):
+        from mnist_checks.grading.isolated import open_contract
+
+        contract = open_contract(
+            path or Path(importlib.import_module("mnist_checks").__file__).parent / "exercise.py",
+            allow_unisolated=request.config.getoption("--allow-unisolated"),
+            call_seconds=request.config.getoption("--call-timeout"),
+            memory_mb=request.config.getoption("--fork-memory-mb"),
+        )
+        request.addfinalizer(contract.close)
+        contract.check_loaded()
+        return contract
     if path is None:
         return importlib.import_module("mnist_checks.exercise")
     from mnist_checks.grading.contract import load_contract
@@ -73,11 +97,12 @@ def digits():
 
 
 @pytest.fixture
-def seeded():
-    """Seed Python, numpy and the backend so model weights are reproducible within a test."""
+def seeded(ex):
+    """Seed Python, numpy and the backend (the implementation's too) so model weights are
+    reproducible within a test."""
     from mnist_checks.compat import set_seed
 
-    set_seed(0)
+    set_seed(0, ex)
     np.random.seed(0)
 
 

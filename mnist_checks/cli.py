@@ -62,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         "grade",
         help="grade students' forks: the canonical tests against each fork's mnist_checks/exercise.py",
         description=(
-            "Grade each FORK (a checkout of the starter) with the instructor's canonical tests, each in its "
-            "own sandbox and subprocess under time and memory limits. Writes OUT/FORK/results.json "
+            "Grade each FORK (a checkout of the starter) with the instructor's canonical tests. Only the fork's "
+            "mnist_checks/exercise.py is read; its code runs in a bubblewrap sandbox (no network, no files but "
+            "its own, every process killed at the end) and answers the checker with data only. Writes OUT/FORK/results.json "
             "(Gradescope's format), OUT/FORK/junit.xml, OUT/FORK/output.txt and OUT/gradebook.csv, and "
             "prints a summary. A fork already graded with the same contract file, tier and rubric is "
             "skipped unless --regrade."
@@ -77,10 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--rubric", metavar="FILE", help="points per question and tier as JSON (default: the built-in rubric)")
     grade.add_argument("--fork-timeout", type=float, default=1800, metavar="S",
                        help="wall-clock limit per fork in seconds (default: %(default)g)")
-    grade.add_argument("--test-timeout", type=float, default=600, metavar="S",
-                       help="limit per test in seconds (default: %(default)g)")
+    grade.add_argument("--call-timeout", type=float, default=300, metavar="S",
+                       help="limit in seconds for one call of a fork's function (default: %(default)g); training "
+                            "happens in the checker and counts only against --fork-timeout")
     grade.add_argument("--memory-mb", type=int, default=8192, metavar="MB",
-                       help="address-space limit per fork; 0 for none (default: %(default)s; TensorFlow needs 4096 or more)")
+                       help="address-space limit of a fork's process; 0 for none (default: %(default)s; TensorFlow needs 4096 or more)")
+    grade.add_argument("--allow-unisolated", action="store_true",
+                       help="grade even where bubblewrap cannot sandbox forks (UNSAFE: a fork can then read your "
+                            "files and the network); every row says so")
     grade.add_argument("--data", metavar="PATH", help="the full data set for the slow tier (default: as 'run' finds it)")
     grade.add_argument("--reference", metavar="DIR",
                        help="the instructor's checkout holding the canonical tests (default: this installation's)")
@@ -163,7 +168,8 @@ def _grade(args) -> int:
     import os
 
     from .grading.rubric import RubricError, load_rubric
-    from .grading.runner import Limits, grade_forks, summary_table
+    from .grading.runner import GradingInterrupted, Limits, grade_forks, summary_table
+    from .grading.sandbox import SandboxUnavailable
 
     reference = _reference(args)
     try:
@@ -179,17 +185,30 @@ def _grade(args) -> int:
         from .data import ENV_DATA, locate
 
         os.environ[ENV_DATA] = str(locate(args.data))  # resolved (downloaded) once, read by every fork
-    limits = Limits(fork_seconds=args.fork_timeout, test_seconds=args.test_timeout,
-                    memory_mb=args.memory_mb or None)
+    limits = Limits(fork_seconds=args.fork_timeout, call_seconds=args.call_timeout, memory_mb=args.memory_mb or None)
 
     def progress(result):
         total = result.totals.get("total", (0.0, 0.0))
         print(f"  {result.fork}: {total[0]:.1f}/{total[1]:.1f} {result.status} ({result.seconds:.0f} s)", flush=True)
 
     print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {args.jobs} at a time", flush=True)
-    results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
-                          jobs=args.jobs, regrade=args.regrade, on_result=progress)
+    try:
+        results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
+                              jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
+                              on_result=progress)
+    except SandboxUnavailable as error:
+        print(f"mnist-checks: cannot sandbox forks on this machine: {error}.\n  Pass --allow-unisolated to grade "
+              "anyway (unsafe: a fork can read your files and reach the network); every row then says so.",
+              file=sys.stderr)
+        return 2
+    except GradingInterrupted as stop:
+        left = sum(r.status == "not graded" for r in stop.results)
+        print(f"\nmnist-checks: interrupted; {args.out}/gradebook.csv lists all {len(stop.results)} forks, "
+              f"{left} of them not graded", file=sys.stderr)
+        return 130
     print()
+    if results and results[0].isolation:
+        print(f"isolation: {results[0].isolation}")
     print(summary_table(results))
     print(f"\nwrote {args.out}/gradebook.csv and {args.out}/FORK/results.json, junit.xml, output.txt")
     return 0

@@ -62,9 +62,14 @@ class _Keras2Ops:
 ops = keras.ops if KERAS_MAJOR >= 3 else _Keras2Ops()
 
 
-def set_seed(seed: int) -> None:
-    """Seed Python's, numpy's and the backend's random generators in one call."""
+def set_seed(seed: int, *contracts) -> None:
+    """Seed Python's, numpy's and the backend's random generators in one call, and those of each
+    contract answered by another process (``IsolatedContract``), where the fork builds its models."""
     keras.utils.set_random_seed(seed)
+    for contract in contracts:
+        remote = getattr(type(contract), "set_remote_seed", None)
+        if remote is not None:
+            remote(contract, seed)
 
 
 def output_shapes(model) -> list[tuple]:

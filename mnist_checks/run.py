@@ -124,12 +124,12 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
         }
 
     try:
-        set_seed(settings.seed)
+        set_seed(settings.seed, impl)
         train("mlp_raw", impl.build_mlp(), raw, settings.mlp_epochs)
-        set_seed(settings.seed)
+        set_seed(settings.seed, impl)
         train("mlp_scaled", impl.build_mlp(), scaled, settings.mlp_epochs)
         if settings.faithful:
-            set_seed(settings.seed)
+            set_seed(settings.seed, impl)
             train("mlp_scaled_warm", warm_started_mlp(run.models["mlp_raw"]), scaled, settings.mlp_epochs)
             raw_now = impl.predicted_digits(run.models["mlp_raw"].predict(raw[1], verbose=0))
             run.record["models"]["mlp_scaled_warm"]["raw_predictions_changed"] = float(
@@ -137,7 +137,7 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
             )
         del raw, scaled  # the flat copies: the CNN needs images
         images = prepare(impl.to_images(S_train), impl.to_images(S_test))
-        set_seed(settings.seed)
+        set_seed(settings.seed, impl)
         train("cnn", impl.build_cnn(), images, settings.cnn_epochs)
     except KeyboardInterrupt:
         run.record["interrupted_during"] = current

@@ -62,7 +62,7 @@ def graded(tmp_path_factory):
             '    import pathlib; pathlib.Path(__file__).parents[2].joinpath("canon/tests/test_q5_cnn.py").write_text("")\n')),
     ]
     out = root / "grades"
-    argv = ["grade", *map(str, forks), "--out", str(out), "--jobs", "2", "--fork-timeout", "45", "--test-timeout", "4"]
+    argv = ["grade", *map(str, forks), "--out", str(out), "--jobs", "2", "--fork-timeout", "120", "--call-timeout", "20"]
     assert cli.main(argv) == 0
     with open(out / "gradebook.csv") as handle:
         book = {row["fork"]: row for row in csv.DictReader(handle)}
@@ -106,26 +106,31 @@ def test_a_fork_that_edits_the_canonical_tests_is_graded_as_if_it_had_not(graded
     assert "edited tests/test_q2_mlp.py" in graded["book"]["edits-tests"]["warnings"]
 
 
-def test_a_fork_that_hangs_gets_a_timeout_row(graded):
+def test_a_fork_that_hangs_loses_the_hanging_function_and_nothing_else(graded):
+    """split() sleeps forever: each call is stopped at --call-timeout, and split is not called
+    again after that; the other questions are graded as usual."""
     row = graded["book"]["hangs"]
-    assert row["status"] == "timeout" and "wall-clock limit" in row["reason"]
-    assert points(graded, "hangs", "q1") == 0.0
+    assert row["status"] == "graded" and points(graded, "hangs", "q1") == 0.0
+    for q in ("q2", "q3", "q5"):
+        assert points(graded, "hangs", q) == points(graded, "reference", q)
+    assert any("split() hung" in t["output"] for t in graded["results"]["hangs"]["tests"])
 
 
-def test_a_crash_keeps_the_tests_that_finished_before_it(graded):
+def test_a_crash_costs_the_crashing_function_alone(graded):
     row = graded["book"]["crashes-in-q5"]
-    assert row["status"] == "crashed" and "SIGABRT" in row["reason"]
+    assert row["status"] == "graded"
     for q in ("q1", "q2", "q3", "q4"):
         assert points(graded, "crashes-in-q5", q) == points(graded, "reference", q)
     assert points(graded, "crashes-in-q5", "q5") < points(graded, "reference", "q5")
+    outputs = [t["output"] for t in graded["results"]["crashes-in-q5"]["tests"]]
+    assert any("died during build_cnn() of SIGABRT" in o for o in outputs)
 
 
 def test_megabytes_of_output_are_cut_and_cost_nothing_more(graded):
-    """The fork prints 5 MB in every call of scale (and scales wrongly): pytest's report of its
-    failures repeats that output, and the grader keeps 64 KB of it."""
+    """The fork prints 5 MB in every call of scale (and scales wrongly); the grader keeps 64 KB."""
     assert points(graded, "floods-output") == points(graded, "q4-divides-by-256")
     output = (graded["out"] / "floods-output" / "output.txt").read_text()
-    assert len(output) < 100_000 and "more bytes of output left out" in output
+    assert len(output) < 200_000 and "left out" in output
 
 
 def test_a_memory_hog_loses_only_the_tests_that_hit_the_limit(graded):
@@ -134,10 +139,14 @@ def test_a_memory_hog_loses_only_the_tests_that_hit_the_limit(graded):
     assert any("MemoryError" in t["output"] for t in graded["results"]["hogs-memory"]["tests"])
 
 
-def test_a_fork_that_rewrites_the_canonical_tests_scores_zero_with_a_reason(graded):
+def test_a_fork_that_rewrites_the_canonical_tests_cannot_and_loses_that_question(graded):
+    """Its build_mlp writes into where the canonical tests used to be copied: no such path exists
+    in its sandbox, so Q2 fails with the fork's own error and no canonical file changes."""
     row = graded["book"]["rewrites-tests"]
-    assert row["status"] == "tampered" and points(graded, "rewrites-tests") == 0.0
+    assert points(graded, "rewrites-tests", "q2") == 0.0
+    assert points(graded, "rewrites-tests", "q5") == points(graded, "reference", "q5")
     assert (REFERENCE_ROOT / "tests" / "test_q5_cnn.py").stat().st_size > 0
+    assert row["isolation"] == "bubblewrap"
 
 
 def test_a_second_run_skips_forks_already_graded(graded, capsys):

@@ -8,6 +8,7 @@ the graded tests (id, question, tier, claim) and stops after collection.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -74,6 +75,6 @@ def _message(call, report) -> str:
             return text
         lines = [line[2:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")]
         detail = "\n".join(lines[:12]) if lines else text
-        detail = detail.removeprefix(f"{kind}:").strip()
+        detail = re.sub(rf"^([\w.]+\.)?{kind}:\s*", "", detail)
         return f"{kind}: {detail}"[:2000]
     return report.longreprtext[-2000:]

@@ -1,11 +1,14 @@
-"""Grade forks: the canonical tests against each fork's contract, in its own sandbox and process.
+"""Grade forks: the canonical tests in the grader's own checker, the fork's code in a sandbox.
 
-Each fork gets a temporary directory holding a fresh copy of the canonical package and tests,
-the fork's contract file alone, and its own working, home and temporary directories; a
-subprocess runs pytest there under a wall-clock limit, a per-test limit (pytest-timeout) and an
-address-space limit, with its output read into a bounded buffer.  A fork's own tests, conftest
-and pytest settings are never used.  Results stream to a log test by test, so a crash or a
-timeout keeps what finished.
+For each fork a checker process (pytest on a private copy of the canonical tests, plugin
+autoload off, the canonical settings alone) runs the spec suite with ``--isolated``: every call
+of a contract function goes to a student server in a bubblewrap sandbox
+(``mnist_checks.grading.sandbox``) and comes back as data (``mnist_checks.grading.isolated``).
+No line of a fork runs in the checker or the grader, and no fork process can see the grader's
+outputs, the canonical tests, the instructor's checkout, other forks or the network.  Only the
+fork's contract file is read from its checkout, once.  Results stream from the checker to a log
+the fork cannot reach, test by test, so a crash or a timeout keeps what finished; the gradebook
+is written after every fork and on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,36 +17,43 @@ import csv
 import hashlib
 import json
 import os
-import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from .. import __version__
+from . import sandbox
 from .contract import CONTRACT
 from .starter import INSTRUCTOR_ONLY
 from .rubric import QUESTIONS, TIERS, score_tests, totals
 
-#: What a sandbox copies of the reference: the canonical package, tests and pytest settings.
+#: What the checker copies of the reference: the canonical package, tests and pytest settings.
 CANONICAL = ("mnist_checks", "tests", "conftest.py", "pyproject.toml")
 _SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", "mnist_checks.egg-info"}
 RESULTS, JUNIT, OUTPUT, GRADEBOOK = "results.json", "junit.xml", "output.txt", "gradebook.csv"
+#: The contract file a fork may send: far above any honest solution, far below a denial of service.
+MAX_CONTRACT_BYTES = 1024**2
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-fork limits. 8 GiB of address space: TensorFlow 2.21's import and a CNN's training
-    abort under 2 GiB and pass at 4 GiB (measured here), and the slow tier holds the full data."""
+    """Per-fork limits.  A call of a fork's function gets ``call_seconds``; training happens in
+    the checker and counts only against ``fork_seconds`` (the slow tier trains every model in its
+    first test: 4-7 minutes on 2 cores under load).  8 GiB of address space for the fork's
+    process: TensorFlow 2.21's import aborts under 2 GiB and passes at 4 GiB (measured here), and
+    the slow tier sends it the full data set."""
 
     fork_seconds: float = 1800
-    test_seconds: float = 600
+    call_seconds: float = 300
     memory_mb: int | None = 8192
     output_bytes: int = 64_000
 
@@ -52,17 +62,26 @@ class Limits:
 class ForkResult:
     fork: str
     path: str
-    status: str  # graded, cached, failed to load, timeout, crashed, tampered, error
+    status: str  # graded, cached, failed to load, timeout, crashed, tampered, error, not graded
     reason: str = ""
     commit: str = ""
     tests: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
     key: str = ""
+    isolation: str = ""
 
     @property
     def totals(self) -> dict:
         return totals(self.tests)
+
+
+class GradingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch; ``results`` holds every fork's row, those not graded marked so."""
+
+    def __init__(self, results: list[ForkResult]):
+        super().__init__("grading interrupted")
+        self.results = results
 
 
 def marker_expression(tier: str) -> str:
@@ -71,134 +90,231 @@ def marker_expression(tier: str) -> str:
 
 
 def pytest_command(root: Path, tier: str, *extra: str) -> list[str]:
-    """pytest on the canonical tests under ``root``, with ``root``'s settings alone."""
+    """pytest on the canonical tests under ``root``, with ``root``'s settings and named plugins alone."""
     return [
         sys.executable, "-m", "pytest", str(root / "tests"), "-c", str(root / "pyproject.toml"),
         "--rootdir", str(root), "-m", marker_expression(tier), "-p", "no:cacheprovider",
-        "-p", "mnist_checks.grading.pytest_plugin", "-q", "-o", "addopts=--strict-markers", *extra,
+        "-p", "mnist_checks.grading.pytest_plugin", "-p", "_hypothesis_pytestplugin", "--hypothesis-seed=0",
+        "-q", "-o", "addopts=--strict-markers", *extra,
     ]
 
 
-def collect_graded_tests(reference: Path, tier: str) -> list[dict]:
+def collect_graded_tests(canon: Path, tier: str) -> list[dict]:
     """The graded tests of ``tier`` (id, question, tier, claim), as pytest collects them."""
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "collected.json"
-        done = subprocess.run(pytest_command(reference, tier, "--grade-collect", str(listing)),
-                              capture_output=True, text=True, cwd=tmp, env=_child_env(reference, Path(tmp)))
+        done = subprocess.run(pytest_command(canon, tier, "--grade-collect", str(listing)),
+                              capture_output=True, text=True, cwd=tmp, env=_checker_env(canon, Path(tmp)))
         if not listing.exists():
             raise RuntimeError(f"collecting the canonical tests failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
         return json.loads(listing.read_text())
 
 
 def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
-                jobs: int = 1, regrade: bool = False, on_result=None) -> list[ForkResult]:
-    """Grade every fork (``jobs`` at a time); write each one's results and the gradebook."""
-    reference, out = Path(reference).resolve(), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    graded = collect_graded_tests(reference, tier)
-    key_base = _digest(json.dumps([tier, rubric], sort_keys=True).encode() + _tree_digest(reference).encode())
-    names = _unique_names([Path(f) for f in forks])
+                jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False,
+                on_result=None) -> list[ForkResult]:
+    """Grade every fork (``jobs`` at a time); write each one's results and the gradebook.
 
-    def one(item):
-        name, fork = item
-        result = grade_fork(fork, name, reference, out / name, tier=tier, rubric=rubric, limits=limits,
-                            graded=graded, key_base=key_base, regrade=regrade)
-        if on_result:
-            on_result(result)
+    Refuses (``sandbox.SandboxUnavailable``) where forks cannot be isolated, unless
+    ``allow_unisolated``; every row records the isolation it was graded under.  Ctrl-C raises
+    ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.
+    """
+    reference, out = Path(reference).resolve(), Path(out)
+    try:
+        isolation = sandbox.probe()
+    except sandbox.SandboxUnavailable:
+        if not allow_unisolated:
+            raise
+        isolation = sandbox.UNISOLATED
+    out.mkdir(parents=True, exist_ok=True)
+    names = _unique_names([Path(f) for f in forks])
+    private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
+    try:
+        canon = _copy_canonical(reference, private / "canon")
+        graded = collect_graded_tests(canon, tier)
+        key_base = _digest(json.dumps([tier, rubric, __version__, isolation.level], sort_keys=True).encode()
+                           + _tree_digest(canon).encode())
+        batch = Batch(canon=canon, private=private, tier=tier, rubric=rubric, limits=limits, graded=graded,
+                      key_base=key_base, isolation=isolation, reference=reference)
+        return _grade_all(batch, names, out, jobs=jobs, regrade=regrade, on_result=on_result)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+@dataclass
+class Batch:
+    """What every fork of one ``grade_forks`` call is graded with."""
+
+    canon: Path
+    private: Path
+    tier: str
+    rubric: dict
+    limits: Limits
+    graded: list
+    key_base: str
+    isolation: sandbox.Isolation
+    reference: Path
+    stopping: threading.Event = field(default_factory=threading.Event)
+    running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _grade_all(batch: Batch, names: dict, out: Path, *, jobs: int, regrade: bool, on_result) -> list[ForkResult]:
+    results: dict[str, ForkResult] = {}
+
+    def one(name, fork):
+        result = grade_fork(fork, name, out / name, batch, regrade=regrade)
+        if not batch.stopping.is_set():
+            results[name] = result
+            if on_result:
+                on_result(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, names.items()))
-    write_gradebook(results, out / GRADEBOOK)
-    return results
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    futures = {pool.submit(one, name, fork): name for name, fork in names.items()}
+    try:
+        pending = set(futures)
+        _write_rows(results, names, out)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()  # a grader bug surfaces here, not silently
+            if done:
+                _write_rows(results, names, out)
+    except KeyboardInterrupt:
+        batch.stopping.set()
+        for future in futures:
+            future.cancel()
+        with batch.lock:
+            for process in list(batch.running):
+                _kill_group(process)
+        pool.shutdown(wait=True)
+        rows = _write_rows(results, names, out, why="interrupted (Ctrl-C) before this fork was graded")
+        raise GradingInterrupted(rows) from None
+    pool.shutdown(wait=True)
+    return _write_rows(results, names, out)
 
 
-def grade_fork(fork: Path, name: str, reference: Path, out: Path, *, tier: str, rubric: dict, limits: Limits,
-               graded: list[dict], key_base: str, regrade: bool = False) -> ForkResult:
+def _write_rows(results: dict, names: dict, out: Path, why: str = "not graded yet") -> list[ForkResult]:
+    """The gradebook as it stands: graded forks, and a row for every fork still to come."""
+    rows = [results.get(name) or ForkResult(fork=name, path=str(Path(fork).resolve()), status="not graded", reason=why)
+            for name, fork in names.items()]
+    write_gradebook(rows, out / GRADEBOOK)
+    return rows
+
+
+def grade_fork(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = False) -> ForkResult:
     """Grade one fork into ``out`` (results.json, junit.xml, output.txt)."""
     fork = Path(fork).resolve()
-    result = ForkResult(fork=name, path=str(fork), status="graded", commit=_commit(fork))
-    contract = fork / CONTRACT
-    result.key = _digest(key_base.encode() + (contract.read_bytes() if contract.is_file() else b""))
-    previous = out / RESULTS
-    if not regrade and previous.is_file():
-        try:
-            cached = json.loads(previous.read_text())["extra_data"]
-            if cached["key"] == result.key:
-                return _from_results(previous, name)
-        except (ValueError, KeyError):
-            pass
-    result.warnings = edited_canonical_files(fork, reference)
-    start = time.monotonic()
-    if not contract.is_file():
-        result.status, result.reason = "error", f"no contract module: {CONTRACT} is missing from the fork"
-        outcomes, output = {}, ""
-    else:
-        outcomes, output = _run_sandboxed(contract, reference, tier, limits, result)
-    result.seconds = round(time.monotonic() - start, 1)
-    result.tests = score_tests(_merge(graded, outcomes, result), rubric)
+    result = ForkResult(fork=name, path=str(fork), status="graded", commit=_commit(fork),
+                        isolation=batch.isolation.level)
+    workdir = Path(tempfile.mkdtemp(prefix="fork-", dir=batch.private))
+    try:
+        source, problem = _read_contract(fork / CONTRACT)
+        result.key = _digest(batch.key_base.encode() + (source or b""))
+        previous = out / RESULTS
+        if not regrade and source is not None and previous.is_file():
+            try:
+                if json.loads(previous.read_text())["extra_data"]["key"] == result.key:
+                    return _from_results(previous, name)
+            except (ValueError, KeyError, TypeError):
+                pass
+        result.warnings = edited_canonical_files(fork, batch.reference)
+        start = time.monotonic()
+        if problem:
+            result.status, result.reason = "error", problem
+            outcomes, output = {}, ""
+        else:
+            contract = workdir / "exercise.py"
+            contract.write_bytes(source)
+            outcomes, output = _run_checker(contract, workdir, batch, result)
+        result.seconds = round(time.monotonic() - start, 1)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result.tests = score_tests(_merge(batch.graded, outcomes, result), batch.rubric)
     if result.status == "tampered":
         result.tests = [{**test, "score": 0.0} for test in result.tests]
     _classify(result)
-    write_fork_outputs(result, out, output)
+    if batch.isolation.level != "bubblewrap":
+        result.warnings.append(f"graded unisolated (--allow-unisolated): {batch.isolation.details}")
+    if not batch.stopping.is_set():
+        write_fork_outputs(result, out, output)
     return result
 
 
-def _run_sandboxed(contract: Path, reference: Path, tier: str, limits: Limits, result: ForkResult):
-    with tempfile.TemporaryDirectory(prefix="mnist-checks-grade-") as tmp:
-        tmp = Path(tmp)
-        canon = tmp / "canon"
-        for entry in CANONICAL:
-            source = reference / entry
-            if source.is_dir():
-                shutil.copytree(source, canon / entry, ignore=shutil.ignore_patterns(*_SKIP))
-            elif source.is_file():
-                canon.mkdir(exist_ok=True)
-                shutil.copy2(source, canon / entry)
-        impl = tmp / "impl" / CONTRACT
-        impl.parent.mkdir(parents=True)
-        shutil.copy2(contract, impl)
-        for folder in ("work", "home", "tmp"):
-            (tmp / folder).mkdir()
-        canon_before, reference_before = _tree_digest(canon), _tree_digest(reference)
-        log = tmp / "grade-log.jsonl"
-        command = pytest_command(canon, tier, "--impl", str(tmp / "impl"), "--grade-log", str(log),
-                                 "--timeout", str(limits.test_seconds))
-        output, returncode, timed_out = _run(command, tmp, limits)
-        outcomes = {}
-        if log.exists():
-            for line in log.read_text().splitlines():
+def _read_contract(path: Path) -> tuple[bytes | None, str]:
+    """The fork's contract, read once (its bytes are what is graded and keyed); or why not.
+
+    Neither the file nor its folder may be a symbolic link: a fork's ``mnist_checks`` linked to
+    the instructor's checkout would otherwise hand in the reference solution.
+    """
+    missing = f"no contract module: {CONTRACT} is missing from the fork"
+    if path.parent.is_symlink() or path.is_symlink():
+        return None, f"{CONTRACT} (or its folder) is a symbolic link: hand in the file itself"
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None, missing
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None, f"{CONTRACT} is not a regular file"
+        source = handle.read(MAX_CONTRACT_BYTES + 1)
+    if len(source) > MAX_CONTRACT_BYTES:
+        return None, f"{CONTRACT} is over {MAX_CONTRACT_BYTES:,} bytes"
+    return source, ""
+
+
+def _copy_canonical(reference: Path, canon: Path) -> Path:
+    for entry in CANONICAL:
+        source = reference / entry
+        if source.is_dir():
+            shutil.copytree(source, canon / entry, ignore=shutil.ignore_patterns(*_SKIP))
+        elif source.is_file():
+            canon.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, canon / entry)
+    return canon
+
+
+def _run_checker(contract: Path, workdir: Path, batch: Batch, result: ForkResult):
+    """The canonical tests against ``contract`` through its student server; (outcomes, output)."""
+    limits = batch.limits
+    before = _tree_digest(batch.canon)
+    log = workdir / "grade-log.jsonl"
+    command = pytest_command(batch.canon, batch.tier, "--impl", str(contract), "--grade-log", str(log), "--isolated",
+                             "--call-timeout", f"{limits.call_seconds:g}", "--fork-memory-mb", str(limits.memory_mb or 0),
+                             *(["--allow-unisolated"] if not batch.isolation.isolated else []))
+    (workdir / "work").mkdir()
+    output, returncode, timed_out = _run(command, workdir, limits, batch)
+    outcomes = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            try:
                 entry = json.loads(line)
                 outcomes[entry["id"]] = entry
-        tampered = [label for label, before, root in (("the canonical tests", canon_before, canon),
-                                                      ("the instructor's checkout", reference_before, reference))
-                    if _tree_digest(root) != before]
-    if tampered:
-        result.status, result.reason = "tampered", f"changed {' and '.join(tampered)} while being graded"
+            except (ValueError, KeyError, TypeError):
+                continue
+    if _tree_digest(batch.canon) != before:  # no fork process can reach it: a grader bug if it happens
+        result.status, result.reason = "tampered", "the canonical tests changed while this fork was graded"
+        shutil.rmtree(batch.canon)
+        _copy_canonical(batch.reference, batch.canon)
     elif timed_out:
         result.status = "timeout"
         result.reason = f"stopped at the {limits.fork_seconds:g} s wall-clock limit per fork after {len(outcomes)} tests"
     elif returncode < 0:
         name = signal.Signals(-returncode).name
-        hint = " (memory limit?)" if name in ("SIGKILL", "SIGABRT", "SIGSEGV") and limits.memory_mb else ""
-        result.status, result.reason = "crashed", f"the test process died of {name}{hint} after {len(outcomes)} tests"
+        result.status, result.reason = "crashed", f"the checker died of {name} after {len(outcomes)} tests"
     elif returncode not in (0, 1):
         result.status, result.reason = "error", f"pytest exited {returncode}: {output.strip()[-500:]}"
     return outcomes, output
 
 
-def _run(command: list[str], sandbox: Path, limits: Limits):
-    """Run ``command`` in ``sandbox`` under the limits; return (bounded output, returncode, timed out)."""
-
-    def confine():
-        os.setsid()
-        if limits.memory_mb:
-            size = limits.memory_mb * 1024**2
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
-
-    process = subprocess.Popen(command, cwd=sandbox / "work", env=_child_env(sandbox / "canon", sandbox),
+def _run(command: list[str], workdir: Path, limits: Limits, batch: Batch):
+    """Run the checker under the wall-clock limit; return (bounded output, returncode, timed out)."""
+    process = subprocess.Popen(command, cwd=workdir / "work", env=_checker_env(batch.canon, workdir),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=confine)
+                               start_new_session=True)
+    with batch.lock:
+        batch.running.add(process)
     kept, total = bytearray(), [0]
 
     def drain():
@@ -214,8 +330,10 @@ def _run(command: list[str], sandbox: Path, limits: Limits):
         process.wait(timeout=limits.fork_seconds)
     except subprocess.TimeoutExpired:
         timed_out = True
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    finally:
+        _kill_group(process)  # the checker's helpers too; the sandbox dies with its parent
+        with batch.lock:
+            batch.running.discard(process)
     reader.join(timeout=10)
     text = kept.decode(errors="replace")
     if total[0] > len(kept):
@@ -223,13 +341,21 @@ def _run(command: list[str], sandbox: Path, limits: Limits):
     return text, process.returncode, timed_out
 
 
-def _child_env(canon: Path, sandbox: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+def _kill_group(process) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _checker_env(canon: Path, workdir: Path) -> dict:
+    """The checker's environment: the grader's, with the canonical copy first on the path and
+    no plugin loaded but those the command names."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_", "PYTHON"))}
     env.update(
-        PYTHONPATH=str(canon), HOME=str(sandbox / "home"), TMPDIR=str(sandbox / "tmp"),
-        MPLCONFIGDIR=str(sandbox / "tmp"), PYTHONDONTWRITEBYTECODE="1", TF_CPP_MIN_LOG_LEVEL="2",
-        # nothing a fork does needs the network: a download attempt fails at once
-        HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="",
+        PYTHONPATH=str(canon), TMPDIR=str(workdir), MPLCONFIGDIR=str(workdir), PYTHONDONTWRITEBYTECODE="1",
+        TF_CPP_MIN_LOG_LEVEL="2", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
     )
     return env
 
@@ -276,12 +402,28 @@ def edited_canonical_files(fork: Path, reference: Path) -> list[str]:
 
 
 def _files(path: Path) -> dict[str, str]:
+    """Digests of the regular files under ``path`` (symbolic links are never followed: a fork's
+    ``tests/x.py`` may point at ``/dev/zero``); files over 16 MB count by their size alone."""
+    if path.is_symlink():
+        return {path.name: "a symbolic link"}
     if path.is_file():
-        return {path.name: _digest(path.read_bytes())}
+        return {path.name: _file_digest(path)}
     if not path.is_dir():
         return {}
-    return {str(p.relative_to(path.parent)): _digest(p.read_bytes()) for p in sorted(path.rglob("*"))
-            if p.is_file() and not _SKIP & set(p.parts)}
+    found = {}
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP)
+        for name in sorted(files):
+            file = Path(folder) / name
+            found[str(file.relative_to(path.parent))] = "a symbolic link" if file.is_symlink() else _file_digest(file)
+    return found
+
+
+def _file_digest(path: Path) -> str:
+    if not path.is_file():
+        return "not a regular file"
+    size = path.stat().st_size
+    return f"{size} bytes" if size > 16 * 1024**2 else _digest(path.read_bytes())
 
 
 def _tree_digest(root: Path) -> str:
@@ -297,8 +439,25 @@ def _digest(data: bytes) -> str:
 
 
 def _commit(fork: Path) -> str:
-    done = subprocess.run(["git", "-C", str(fork), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() if done.returncode == 0 else ""
+    """The fork's HEAD commit, read from its ``.git`` without running git: a fork's own git
+    configuration (``core.fsmonitor``, hooks) would run its code in the grader."""
+    git = fork / ".git"
+    try:
+        head = (git / "HEAD").read_text(errors="replace").strip() if git.is_dir() and not git.is_symlink() else ""
+        if head.startswith("ref: "):
+            ref = head[5:].strip()
+            if ".." in ref or not ref.startswith("refs/"):
+                return ""
+            target = git / ref
+            if target.is_file() and not target.is_symlink():
+                head = target.read_text(errors="replace").strip()
+            else:
+                packed = git / "packed-refs"
+                lines = packed.read_text(errors="replace").splitlines() if packed.is_file() else []
+                head = next((line.split()[0] for line in lines if line.endswith(" " + ref)), "")
+    except OSError:
+        return ""
+    return head[:7] if len(head) == 40 and all(c in "0123456789abcdef" for c in head) else ""
 
 
 def _unique_names(forks: list[Path]) -> dict[str, Path]:
@@ -345,7 +504,7 @@ def results_json(result: ForkResult) -> dict:
         "tests": tests,
         "extra_data": {
             "fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
-            "reason": result.reason, "warnings": result.warnings, "key": result.key,
+            "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
             "by_question": {q: sums.get(q, (0.0, 0.0)) for q in QUESTIONS},
             "by_tier": {t: sums[t] for t in TIERS if t in sums},
             "raw_tests": result.tests,
@@ -368,10 +527,17 @@ def junit_xml(result: ForkResult) -> bytes:
 
 
 def write_fork_outputs(result: ForkResult, out: Path, output: str) -> None:
+    """A fork's output.txt, junit.xml and results.json, each written whole or not at all."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / OUTPUT).write_text(output)
-    (out / JUNIT).write_bytes(junit_xml(result))
-    (out / RESULTS).write_text(json.dumps(results_json(result), indent=2))
+    _write_atomically(out / OUTPUT, output.encode())
+    _write_atomically(out / JUNIT, junit_xml(result))
+    _write_atomically(out / RESULTS, json.dumps(results_json(result), indent=2).encode())
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def _from_results(path: Path, name: str) -> ForkResult:
@@ -379,10 +545,10 @@ def _from_results(path: Path, name: str) -> ForkResult:
     extra = data["extra_data"]
     return ForkResult(fork=name, path=extra["path"], status="cached", reason=extra["reason"], commit=extra["commit"],
                       tests=extra["raw_tests"], warnings=extra["warnings"], seconds=data["execution_time"],
-                      key=extra["key"])
+                      key=extra["key"], isolation=extra.get("isolation", ""))
 
 
-GRADEBOOK_COLUMNS = ["fork", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "reason", "warnings"]
+GRADEBOOK_COLUMNS = ["fork", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "reason", "warnings"]
 
 
 def gradebook_rows(results: list[ForkResult]) -> list[dict]:
@@ -391,7 +557,7 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
         sums = result.totals
         row = {"fork": result.fork, "commit": result.commit, "status": result.status,
                "total": round(sums.get("total", (0, 0))[0], 2), "max": round(sums.get("total", (0, 0))[1], 2),
-               "reason": result.reason, "warnings": "; ".join(result.warnings)}
+               "isolation": result.isolation, "reason": result.reason, "warnings": "; ".join(result.warnings)}
         for key in (*QUESTIONS, *TIERS):
             row[key] = round(sums[key][0], 2) if key in sums else ""
         rows.append(row)
@@ -399,10 +565,13 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
 
 
 def write_gradebook(results: list[ForkResult], path: Path) -> None:
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=GRADEBOOK_COLUMNS)
-        writer.writeheader()
-        writer.writerows(gradebook_rows(results))
+    import io
+
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=GRADEBOOK_COLUMNS)
+    writer.writeheader()
+    writer.writerows(gradebook_rows(results))
+    _write_atomically(Path(path), text.getvalue().encode())
 
 
 def summary_table(results: list[ForkResult]) -> str:

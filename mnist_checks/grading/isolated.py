@@ -1,0 +1,330 @@
+"""A fork's contract seen from the checker: the same functions, answered by a student server.
+
+``IsolatedContract`` has the contract's API (``split``, ``build_mlp``, ``predicted_digits``,
+``scale``, ``to_images``, ``build_cnn``), so the spec suite runs unchanged against it; but no
+line of the fork runs in the checker.  Every call goes to ``mnist_checks.grading.server`` in a
+separate ``python -I`` process (sandboxed by ``mnist_checks.grading.sandbox`` where the host
+allows) and comes back as data: arrays, or a model description the checker validates and
+rebuilds with its own code, or the fork's exception as its type and message.  A call that hangs
+past its limit or kills the server fails that call alone; the next call starts a new server.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from . import description, sandbox, wire
+from .starter import starter_source
+
+#: Exceptions a fork's call re-raises in the checker as themselves; any other is a ``ForkError``.
+PLAIN_ERRORS = frozenset({
+    "ValueError", "TypeError", "NotImplementedError", "IndexError", "KeyError", "AttributeError",
+    "ZeroDivisionError", "AssertionError", "RuntimeError", "MemoryError", "ArithmeticError", "OverflowError",
+    "ImportError", "ModuleNotFoundError", "NameError", "UnboundLocalError", "SyntaxError", "IndentationError",
+    "RecursionError", "OSError", "FileNotFoundError", "PermissionError", "LookupError", "SystemExit",
+})
+
+
+class ForkError(RuntimeError):
+    """An exception of the fork's own that has no built-in equivalent, or a server that died or hung."""
+
+
+class IsolatedContract:
+    """The contract of the fork at ``contract`` (a file), called through a student server."""
+
+    def __init__(self, contract: str | Path, *, isolation: sandbox.Isolation, call_seconds: float = 300,
+                 memory_mb: int | None = 8192, output_bytes: int = 64_000, start_seconds: float = 300):
+        self.contract = Path(contract).resolve()
+        self.isolation = isolation
+        self.call_seconds, self.start_seconds = call_seconds, start_seconds
+        self.memory_mb, self.output_bytes = memory_mb or 0, output_bytes
+        self.cpu_seconds = int(max(call_seconds, start_seconds) * 8)
+        self._process = None
+        self._built: dict = {}  # model id -> rebuilt layers, for layers shared between builds
+        self._strikes: dict[str, list[str]] = {}  # function -> why it died or hung
+        self._seed = 0
+        self._load_error = None
+        self._output_total = 0
+        self._home = Path(tempfile.mkdtemp(prefix="mnist-checks-server-"))
+        self._write_files()
+
+    # --- the contract (Q1-Q5) -------------------------------------------------------------
+
+    def split(self, *arrays, **kwargs):
+        """Q1, answered by the fork."""
+        return self._call("split", arrays, kwargs)
+
+    def build_mlp(self, *args, **kwargs):
+        """Q2, answered by the fork: the model it built, rebuilt by the checker."""
+        return self._call("build_mlp", args, kwargs)
+
+    def predicted_digits(self, *args, **kwargs):
+        """Q3, answered by the fork."""
+        return self._call("predicted_digits", args, kwargs)
+
+    def scale(self, *args, **kwargs):
+        """Q4, answered by the fork."""
+        return self._call("scale", args, kwargs)
+
+    def to_images(self, *args, **kwargs):
+        """Q5, answered by the fork."""
+        return self._call("to_images", args, kwargs)
+
+    def build_cnn(self, *args, **kwargs):
+        """Q5, answered by the fork: the model it built, rebuilt by the checker."""
+        return self._call("build_cnn", args, kwargs)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def check_loaded(self) -> None:
+        """Start the server; raise what the fork's contract raised at import, if it did not load."""
+        self._start()
+        if self._load_error:
+            raise self._exception(self._load_error, "importing the contract")
+
+    def set_remote_seed(self, seed: int) -> None:
+        """Seed the fork's process (initial weights) as ``compat.set_seed`` seeds the checker's."""
+        self._seed = int(seed)
+        if self._process is not None and self._process.poll() is None:
+            self._exchange({"call": "seed", "seed": self._seed}, {}, "seed", self.call_seconds)
+
+    def close(self) -> None:
+        """Stop the server and every process it started; remove its files."""
+        self._stop()
+        shutil.rmtree(self._home, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<IsolatedContract {self.contract.name} ({self.isolation.level})>"
+
+    # --- the calls --------------------------------------------------------------------------
+
+    def _call(self, name: str, args: tuple, kwargs: dict):
+        if self._strikes.get(name) and (len(self._strikes[name]) >= 2 or "hung" in self._strikes[name][-1]):
+            raise ForkError(f"{name}() is not called again: {self._strikes[name][-1]}")
+        self._start()
+        if self._load_error:
+            raise self._exception(self._load_error, "importing the contract")
+        arrays: dict = {}
+        request = {
+            "call": name,
+            "args": [wire.pack(np.asarray(a) if _array_like(a) else a, arrays) for a in args],
+            "kwargs": {k: wire.pack(v, arrays) for k, v in kwargs.items()},
+            "read_only": [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and not a.flags.writeable],
+        }
+        reply, out = self._exchange(request, arrays, name, self.call_seconds)
+        if "error" in reply:
+            raise self._exception(reply, f"{name}()")
+        for index, packed in (reply.get("changed_arguments") or {}).items():
+            original = args[int(index)]
+            changed = wire.unpack(packed, out)
+            if isinstance(original, np.ndarray) and original.flags.writeable and original.shape == changed.shape:
+                np.copyto(original, changed, casting="unsafe")  # the fork changed its argument: so do we
+        return self._value(reply.get("value"), out, name)
+
+    def _value(self, value, arrays: dict, name: str):
+        if isinstance(value, dict) and set(value) == {"model"}:
+            spec = value["model"]
+            try:
+                weights = [wire.unpack(w, arrays) for w in spec.pop("weights", [])] if isinstance(spec, dict) else []
+                return description.rebuild(spec, weights, self._built)
+            except description.Refused as error:
+                raise description.Refused(f"the grader refused the model {name} returned: {error}") from None
+        return wire.unpack(value, arrays)
+
+    def _exchange(self, request: dict, arrays: dict, name: str, seconds: float):
+        """Send one request and wait for its reply; a hang or a death becomes a ``ForkError``."""
+        process = self._process
+        answer: queue.Queue = queue.Queue()
+
+        def talk():
+            try:
+                process.stdin.write(wire.encode(request, arrays))
+                process.stdin.flush()
+                answer.put(wire.read(process.stdout))
+            except BaseException as error:  # a broken pipe, a closed stream, a protocol error
+                answer.put(error)
+
+        threading.Thread(target=talk, daemon=True).start()
+        try:
+            got = answer.get(timeout=seconds)
+        except queue.Empty:
+            self._strike(name, f"{name}() hung: no answer within {seconds:g} s")
+            raise ForkError(self._strikes[name][-1]) from None
+        if isinstance(got, wire.WireError):
+            self._strike(name, f"{name}() broke the protocol: {got}")
+            raise ForkError(self._strikes[name][-1])
+        if isinstance(got, BaseException):
+            self._strike(name, f"the fork's process died during {name}(){self._death()}")
+            raise ForkError(self._strikes[name][-1])
+        message, out = got
+        if not isinstance(message, dict):
+            raise ForkError(f"{name}(): a reply that is not a JSON object")
+        return message, out
+
+    def _strike(self, name: str, why: str) -> None:
+        self._strikes.setdefault(name, []).append(why)
+        self._stop()
+
+    def _death(self) -> str:
+        process = self._process
+        if process is None:
+            return ""
+        try:
+            code = process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return ""
+        if code < 0:
+            name = signal.Signals(-code).name
+            hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGABRT", "SIGSEGV", "SIGXCPU") else ""
+            return f" of {name}{hint}"
+        # bubblewrap passes on the exit status; 128 + n is a signal inside the sandbox
+        if code > 128 and code - 128 < signal.NSIG:
+            return f" of {signal.Signals(code - 128).name}" if code - 128 in signal.Signals._value2member_map_ else ""
+        return f" (exit status {code})"
+
+    @staticmethod
+    def _exception(reply: dict, during: str) -> BaseException:
+        error = reply.get("error") or {}
+        kind, message = str(error.get("type", "Exception")), str(error.get("message", ""))
+        where = f" ({error['where']})" if error.get("where") else ""
+        if kind in PLAIN_ERRORS:
+            if kind == "SystemExit":
+                return ForkError(f"the fork called sys.exit({message}) during {during}{where}")
+            exception = getattr(builtins, kind)(message + where if kind != "KeyError" else message)
+            return exception
+        return ForkError(f"{kind}: {message}{where}")
+
+    # --- the server process -----------------------------------------------------------------
+
+    def _write_files(self) -> None:
+        """The solution-free package (the starter's) and a copy of the contract, for the server."""
+        import mnist_checks
+
+        package = Path(mnist_checks.__file__).resolve().parent
+        lib = self._home / "lib" / "mnist_checks"
+        shutil.copytree(package, lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (lib / "exercise.py").write_text(starter_source((package / "exercise.py").read_text()))
+        (self._home / "fork").mkdir()
+        shutil.copyfile(self.contract, self._home / "fork" / "exercise.py")
+        for path in [self._home, *self._home.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+    def _start(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            return
+        self._stop()
+        if self.isolation.isolated:
+            inner = sandbox.python_command(sandbox.LIB, sandbox.FORK / "exercise.py", self.memory_mb, self.cpu_seconds)
+            command = sandbox.bwrap_command(self._home / "lib", self._home / "fork" / "exercise.py", inner)
+            env, cwd = {}, None
+        else:
+            scratch = self._home / "tmp"
+            scratch.mkdir(exist_ok=True)
+            command = sandbox.python_command(self._home / "lib", self._home / "fork" / "exercise.py",
+                                             self.memory_mb, self.cpu_seconds)
+            env, cwd = sandbox.server_environment(str(scratch)), scratch
+            env["PATH"] = os.environ.get("PATH", env["PATH"])
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, env=env, cwd=cwd, close_fds=True,
+                                         start_new_session=True)
+        threading.Thread(target=self._forward_output, args=(self._process.stderr,), daemon=True).start()
+        hello, _ = self._exchange_hello()
+        self._load_error = hello.get("load_error")
+        if self._seed:
+            self._exchange({"call": "seed", "seed": self._seed}, {}, "seed", self.call_seconds)
+
+    def _exchange_hello(self):
+        answer: queue.Queue = queue.Queue()
+        process = self._process
+
+        def listen():
+            try:
+                answer.put(wire.read(process.stdout))
+            except BaseException as error:
+                answer.put(error)
+
+        threading.Thread(target=listen, daemon=True).start()
+        try:
+            got = answer.get(timeout=self.start_seconds)
+        except queue.Empty:
+            self._stop()
+            raise ForkError(f"the fork's process did not start within {self.start_seconds:g} s") from None
+        if isinstance(got, BaseException) or not isinstance(got[0], dict):
+            why = self._death()
+            self._stop()
+            raise ForkError(f"the fork's process died while starting{why}")
+        return got
+
+    def _forward_output(self, stream) -> None:
+        """The fork's prints, up to ``output_bytes`` in all, onto the checker's standard error."""
+        for chunk in iter(lambda: stream.read(65536), b""):
+            room = self.output_bytes - self._output_total
+            self._output_total += len(chunk)
+            if room > 0:
+                try:
+                    os.write(2, chunk[:room])
+                except OSError:
+                    pass
+        if self._output_total > self.output_bytes:
+            try:
+                os.write(2, f"\n[... {self._output_total - self.output_bytes:,} more bytes of the fork's output "
+                            "left out]\n".encode())
+            except OSError:
+                pass
+            self._output_total = self.output_bytes  # say it once
+
+    def _stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for stream in (process.stdin,):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def open_contract(path: str | Path, *, allow_unisolated: bool = False, **limits) -> IsolatedContract:
+    """The fork's contract at ``path`` (a checkout or a file) behind a student server, sandboxed;
+    unisolated only where bubblewrap cannot run and ``allow_unisolated`` says so."""
+    from .contract import contract_path
+
+    try:
+        isolation = sandbox.probe()
+    except sandbox.SandboxUnavailable:
+        if not allow_unisolated:
+            raise
+        isolation = sandbox.UNISOLATED
+    file = contract_path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no contract module at {file}")
+    return IsolatedContract(file, isolation=isolation, **limits)
+
+
+def _array_like(value) -> bool:
+    return not isinstance(value, (np.ndarray, str, bytes, dict, list, tuple, int, float, bool, type(None))) and \
+        hasattr(value, "__array__")

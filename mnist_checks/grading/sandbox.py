@@ -1,0 +1,184 @@
+"""Sealing a fork's process off: what it sees, what it may do, and how isolated it really is.
+
+With bubblewrap (Debian/Ubuntu package ``bubblewrap``) the student server runs in new pid,
+network, IPC, UTS and mount namespaces (and a user namespace when the grader is not root; as
+root it runs as the unprivileged ``nobody`` instead).  Its file system holds the system's
+libraries and the Python environment read-only, the solution-free package and the fork's
+contract read-only, and a size-limited tmpfs as its only writable place: no home directory, no
+instructor's checkout, no other fork, no grader output, no network but its own loopback.  Every
+process it starts dies with it (pid namespace, ``--die-with-parent``), its environment is
+built from nothing.  Without bubblewrap the server is only a separate process with a minimal
+environment and rlimits, which ``probe`` reports as ``unisolated``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Where the sandbox's own files appear inside it.
+ROOT = Path("/sandbox")
+LIB, FORK, TMP = ROOT / "lib", ROOT / "fork", ROOT / "tmp"
+#: The writable tmpfs's size: room for TensorFlow's caches and a fork's scratch files, no more.
+TMPFS_BYTES = 512 * 1024**2
+NOBODY = 65534
+#: Host files under /etc that the dynamic linker and Python need; nothing else of /etc.
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives")
+#: Variables that configure which Keras the server imports: they must match the checker's.
+PASSED_ENV = ("KERAS_BACKEND", "TF_USE_LEGACY_KERAS", "TF_ENABLE_ONEDNN_OPTS")
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`) "
+                "and allow user namespaces, or grade as root")
+
+
+class SandboxUnavailable(RuntimeError):
+    """This host cannot seal a fork off; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How a fork's process is sealed off; ``level`` goes into every results.json and gradebook row."""
+
+    level: str  # "bubblewrap" or "unisolated"
+    details: str
+
+    @property
+    def isolated(self) -> bool:
+        return self.level == "bubblewrap"
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.details}"
+
+
+UNISOLATED = Isolation("unisolated", "a separate process with a minimal environment and rlimits; it can read "
+                                     "what the grader's user can, reach the network and outlive the grading")
+
+
+def probe() -> Isolation:
+    """The strongest isolation this host gives, checked by starting Python in it; raises
+    ``SandboxUnavailable`` (with the cause and the remedy) when bubblewrap cannot run here."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    with _scratch() as scratch:
+        command = bwrap_command(scratch, scratch / "none.py", [sys.executable, "-I", "-c", "import os; print(os.getuid())"])
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, env={})
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise SandboxUnavailable(f"bubblewrap did not start: {error}; {INSTALL_HINT}") from None
+    if done.returncode != 0:
+        raise SandboxUnavailable(f"bubblewrap failed here: {done.stderr.strip()[-300:]}; {INSTALL_HINT}")
+    who = f"uid {NOBODY} (nobody)" if os.geteuid() == 0 else "the grader's uid in a user namespace"
+    return Isolation("bubblewrap", f"pid, network, IPC, UTS and mount namespaces; runs as {who}; read-only "
+                                   f"system and Python; a {TMPFS_BYTES // 1024**2} MB tmpfs; no home, checkout, "
+                                   "other forks or grader outputs; every process dies with it")
+
+
+def python_command(lib: Path, contract: Path, memory_mb: int, cpu_seconds: int) -> list[str]:
+    """``python -I`` running the student server from the solution-free package ``lib``."""
+    boot = (f"import sys; sys.path.insert(0, {str(lib)!r}); from mnist_checks.grading.server import main; "
+            f"main({str(contract)!r}, {int(memory_mb)}, {int(cpu_seconds)})")
+    return [sys.executable, "-I", "-c", boot]
+
+
+def bwrap_command(lib_host: Path, contract_host: Path, inner: list[str]) -> list[str]:
+    """``inner`` inside a new bubblewrap sandbox that shows ``lib_host`` at /sandbox/lib and the
+    fork's contract at /sandbox/fork/exercise.py, both read-only."""
+    command = ["bwrap", "--die-with-parent", "--new-session", "--clearenv",
+               "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+               "--hostname", "sandbox"]
+    root = os.geteuid() == 0
+    if not root:
+        command += ["--unshare-user", "--disable-userns"]
+    command += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            command += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            command += ["--ro-bind", top, top]
+    for name in ETC:
+        if os.path.exists(f"/etc/{name}"):
+            command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    for prefix in python_prefixes():
+        command += [*_parents(prefix), "--ro-bind", str(prefix), str(prefix)]
+    package = installed_package()
+    if any(_inside(package, prefix) for prefix in python_prefixes()):
+        # a non-editable install of the instructor's package: hide it behind the solution-free copy
+        command += ["--ro-bind", str(lib_host / "mnist_checks"), str(package)]
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "0755", "--dir", str(ROOT),
+                "--ro-bind", str(lib_host), str(LIB),
+                "--perms", "0755", "--dir", str(FORK),
+                "--ro-bind", str(contract_host), str(FORK / "exercise.py"),
+                "--size", str(TMPFS_BYTES), "--perms", "1777", "--tmpfs", str(TMP),
+                "--symlink", str(TMP), "/tmp",
+                "--chdir", str(TMP)]
+    for key, value in server_environment(str(TMP)).items():
+        command += ["--setenv", key, value]
+    if root:
+        inner = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", *inner]
+    return [*command, "--", *inner]
+
+
+def server_environment(tmp: str) -> dict:
+    """The student server's whole environment: built from nothing, never the instructor's."""
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": f"{tmp}/home", "TMPDIR": tmp, "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": tmp,
+        "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "",
+        # the server builds models and answers small calls; training happens in the checker
+        "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+    }
+    env.update({key: os.environ[key] for key in PASSED_ENV if key in os.environ})
+    return env
+
+
+def python_prefixes() -> list[Path]:
+    """The Python installation and environment the server runs on, outermost first, deduplicated."""
+    found = []
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                   os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}:
+        path = Path(prefix).resolve()
+        if not _inside(path, Path("/usr")):
+            found.append(path)
+    found.sort(key=lambda p: len(p.parts))
+    return [p for i, p in enumerate(found) if not any(_inside(p, q) for q in found[:i])]
+
+
+def installed_package() -> Path:
+    import mnist_checks
+
+    return Path(mnist_checks.__file__).resolve().parent
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _parents(path: Path) -> list[str]:
+    """Directories above a bind mount, made traversable (bubblewrap would copy their modes)."""
+    out = []
+    for parent in reversed(path.parents):
+        if str(parent) not in ("/", "/usr"):
+            out += ["--perms", "0755", "--dir", str(parent)]
+    return out
+
+
+class _scratch:
+    """A throwaway host directory readable by the sandbox's uid."""
+
+    def __enter__(self) -> Path:
+        import tempfile
+
+        self.path = Path(tempfile.mkdtemp(prefix="mnist-checks-probe-"))
+        self.path.chmod(0o755)
+        (self.path / "none.py").write_text("")
+        (self.path / "mnist_checks").mkdir()
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)

@@ -1,0 +1,158 @@
+"""The student server: the one process that runs a fork's code, answering with data only.
+
+Started by ``mnist_checks.grading.isolated`` as ``python -I -c ...`` (inside the sandbox of
+``mnist_checks.grading.sandbox`` when grading), it sets its own limits, moves the protocol off
+standard output, loads the fork's contract and then answers calls of the contract functions
+(Q1-Q5) over its pipe in ``mnist_checks.grading.wire``'s format: arrays and JSON for data,
+``mnist_checks.grading.description`` for models, the exception's type and message for errors.
+The harness also measures side effects the checker cannot see from outside: an array argument
+the call changed comes back as data.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import traceback
+
+#: The functions of the contract a client may call; nothing else is reachable by name.
+FUNCTIONS = ("split", "build_mlp", "predicted_digits", "scale", "to_images", "build_cnn")
+
+
+def main(contract: str, memory_mb: int, cpu_seconds: int) -> None:
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    replies = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)  # the fork's prints go to the bounded output stream, never into the protocol
+    _limit(memory_mb, cpu_seconds)
+
+    from . import wire
+
+    server = Server(contract)
+    wire.write(replies, server.hello())
+    while True:
+        try:
+            request, arrays = wire.read(requests)
+        except EOFError:
+            return
+        message, out = server.answer(request, arrays)
+        try:
+            wire.write(replies, message, out)
+        except TypeError as error:  # an array kind the wire refuses
+            wire.write(replies, _error(TypeError(f"{request.get('call')} returned {error}"), None))
+
+
+def _limit(memory_mb: int, cpu_seconds: int) -> None:
+    """Limits set by the harness before any fork code runs; the fork cannot raise them again."""
+    wanted = {
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_FSIZE: 256 * 1024**2,  # no file over 256 MB
+        resource.RLIMIT_NOFILE: 256,
+    }
+    if memory_mb:
+        wanted[resource.RLIMIT_AS] = memory_mb * 1024**2
+    if cpu_seconds:
+        wanted[resource.RLIMIT_CPU] = cpu_seconds
+    for limit, value in wanted.items():
+        soft, hard = resource.getrlimit(limit)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(limit, (value, value))
+
+
+class Server:
+    def __init__(self, contract: str):
+        self.contract_file = contract
+        self.module = None
+        self.load_error = None
+        self.built = []  # every model built, kept alive so that ids of layers stay unique
+        self.layers = {}  # id(layer) -> [model id, index]
+        from ..compat import set_seed
+
+        set_seed(0)  # the same fork builds the same initial weights in every grading run
+        try:
+            from .contract import load_contract
+
+            self.module = load_contract(contract)
+        except BaseException as error:  # a fork that does not load: every call reports why
+            self.load_error = _error(error, contract)
+
+    def hello(self) -> dict:
+        return {"ready": True, "load_error": self.load_error, "pid": os.getpid()}
+
+    def answer(self, request, arrays) -> tuple[dict, dict]:
+        from . import wire
+
+        out: dict = {}
+        call = request.get("call") if isinstance(request, dict) else None
+        if call == "seed":
+            from ..compat import set_seed
+
+            set_seed(int(request["seed"]))
+            return {"value": None}, out
+        if self.load_error:
+            return self.load_error, out
+        if call not in FUNCTIONS:
+            return _error(AttributeError(f"the contract has no function {call!r}"), None), out
+        function = getattr(self.module, call, None)
+        if not callable(function):
+            return _error(AttributeError(f"the contract does not define {call}()"), None), out
+        try:
+            args = wire.unpack(request.get("args", []), arrays)
+            for index in request.get("read_only", []):
+                args[index].setflags(write=False)
+            before = {i: a.copy() for i, a in enumerate(args) if hasattr(a, "copy") and hasattr(a, "dtype")}
+            kwargs = {k: wire.unpack(v, arrays) for k, v in request.get("kwargs", {}).items()}
+            value = function(*args, **kwargs)
+            reply = {"value": self._pack(value, out)}
+            changed = {str(i): wire.pack(args[i], out) for i, old in before.items()
+                       if args[i].shape != old.shape or not _same(args[i], old)}
+            if changed:
+                reply["changed_arguments"] = changed
+            return reply, out
+        except BaseException as error:  # the fork's exception, whatever it is (SystemExit too), is data
+            return _error(error, self.contract_file), {}
+
+    def _pack(self, value, out: dict):
+        from . import wire
+        from .description import describe
+        from ..compat import keras
+
+        if isinstance(value, keras.Model):
+            self.built.append(value)
+            description, weights = describe(value, self.layers, len(self.built) - 1)
+            description["weights"] = [wire.pack(w, out) for w in weights]
+            return {"model": description}
+        if hasattr(value, "numpy") and callable(value.numpy) and not isinstance(value, type):
+            value = value.numpy()  # a backend tensor, e.g. from tf.argmax
+        try:
+            return wire.pack(value, out)
+        except TypeError as error:
+            raise TypeError(f"returned {error}, which the grader cannot take back: return numpy arrays") from None
+
+
+def _same(a, b) -> bool:
+    import numpy as np
+
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+def _error(error: BaseException, contract: str | None) -> dict:
+    """An exception as data: its type's name, its message, and where in the contract it was raised."""
+    where = None
+    if contract:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == contract]
+        if frames:
+            where = f"exercise.py, line {frames[-1].lineno}, in {frames[-1].name}"
+        elif isinstance(error, SyntaxError) and error.lineno:
+            where = f"exercise.py, line {error.lineno}"
+    try:
+        message = str(error)
+    except BaseException:  # an exception whose __str__ raises
+        message = "(its message could not be read)"
+    return {"error": {"type": type(error).__name__, "message": message[:4000], "where": where}}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
