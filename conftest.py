@@ -33,9 +33,9 @@ def pytest_addoption(parser):
              "a checkout (PATH/mnist_checks/exercise.py) or a .py file",
     )
     parser.addoption(
-        "--isolated", action="store_true",
-        help="never run the implementation in this process: a sandboxed student server answers its calls "
-             "with data (as `mnist-checks grade` does); needs bubblewrap",
+        "--isolated", nargs="?", const="auto", choices=("auto", "bubblewrap", "unisolated"), metavar="LEVEL",
+        help="never run the implementation in this process: a student server answers its calls with data "
+             "(as `mnist-checks grade` does), sandboxed by bubblewrap; LEVEL 'unisolated' is a plain process",
     )
     parser.addoption("--allow-unisolated", action="store_true",
                      help="with --isolated: use a plain separate process where bubblewrap cannot run")
@@ -55,6 +55,7 @@ def ex(request):
 
         contract = open_contract(
             path or Path(importlib.import_module("mnist_checks").__file__).parent / "exercise.py",
+            isolation=request.config.getoption("--isolated"),
             allow_unisolated=request.config.getoption("--allow-unisolated"),
             call_seconds=request.config.getoption("--call-timeout"),
             memory_mb=request.config.getoption("--fork-memory-mb"),

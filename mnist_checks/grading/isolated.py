@@ -308,21 +308,29 @@ class IsolatedContract:
             pass
 
 
-def open_contract(path: str | Path, *, allow_unisolated: bool = False, **limits) -> IsolatedContract:
-    """The fork's contract at ``path`` (a checkout or a file) behind a student server, sandboxed;
-    unisolated only where bubblewrap cannot run and ``allow_unisolated`` says so."""
+def open_contract(path: str | Path, *, isolation: str = "auto", allow_unisolated: bool = False,
+                  **limits) -> IsolatedContract:
+    """The fork's contract at ``path`` (a checkout or a file) behind a student server.
+
+    ``isolation`` is ``bubblewrap`` (sandboxed, or ``SandboxUnavailable``), ``unisolated`` (a
+    plain process), or ``auto``: sandboxed where bubblewrap runs, else unisolated only if
+    ``allow_unisolated`` says so.
+    """
     from .contract import contract_path
 
-    try:
-        isolation = sandbox.probe()
-    except sandbox.SandboxUnavailable:
-        if not allow_unisolated:
-            raise
-        isolation = sandbox.UNISOLATED
+    if isolation == "unisolated":
+        level = sandbox.UNISOLATED
+    else:
+        try:
+            level = sandbox.probe()
+        except sandbox.SandboxUnavailable:
+            if isolation == "bubblewrap" or not allow_unisolated:
+                raise
+            level = sandbox.UNISOLATED
     file = contract_path(path)
     if not file.is_file():
         raise FileNotFoundError(f"no contract module at {file}")
-    return IsolatedContract(file, isolation=isolation, **limits)
+    return IsolatedContract(file, isolation=level, **limits)
 
 
 def _array_like(value) -> bool:

@@ -280,9 +280,9 @@ def _run_checker(contract: Path, workdir: Path, batch: Batch, result: ForkResult
     limits = batch.limits
     before = _tree_digest(batch.canon)
     log = workdir / "grade-log.jsonl"
-    command = pytest_command(batch.canon, batch.tier, "--impl", str(contract), "--grade-log", str(log), "--isolated",
-                             "--call-timeout", f"{limits.call_seconds:g}", "--fork-memory-mb", str(limits.memory_mb or 0),
-                             *(["--allow-unisolated"] if not batch.isolation.isolated else []))
+    command = pytest_command(batch.canon, batch.tier, "--impl", str(contract), "--grade-log", str(log),
+                             f"--isolated={batch.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
+                             "--fork-memory-mb", str(limits.memory_mb or 0))
     (workdir / "work").mkdir()
     output, returncode, timed_out = _run(command, workdir, limits, batch)
     outcomes = {}
