@@ -155,3 +155,41 @@ def test_a_second_run_skips_forks_already_graded(graded, capsys):
     assert "reference: 60.0/60.0 cached" in capsys.readouterr().out
     assert cli.main(["grade", str(reference), "--out", str(graded["out"]), "--regrade"]) == 0
     assert "reference: 60.0/60.0 graded" in capsys.readouterr().out
+
+
+def test_ctrl_c_writes_the_gradebook_with_every_fork_and_leaves_no_process(tmp_path):
+    """SIGINT (Ctrl-C) after the first of three forks: exit 130, a row for each fork (the others
+    marked not graded), and no checker or fork process left running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    forks = [write_fork(tmp_path, f"fork{i}", SOURCE) for i in range(3)]
+    out = tmp_path / "grades"
+    grader = subprocess.Popen([sys.executable, "-m", "mnist_checks", "grade", *map(str, forks), "--out", str(out)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (out / "fork0" / "results.json").exists():
+        time.sleep(0.2)
+    grader.send_signal(signal.SIGINT)
+    stdout, stderr = grader.communicate(timeout=120)
+    assert grader.returncode == 130, stderr[-2000:]
+    assert "not graded" in stderr and "Traceback" not in stderr
+    with open(out / "gradebook.csv") as handle:
+        book = {row["fork"]: row for row in csv.DictReader(handle)}
+    assert set(book) == {"fork0", "fork1", "fork2"}
+    assert book["fork0"]["status"] == "graded" and book["fork0"]["total"] == "60.0"
+    assert book["fork2"]["status"] == "not graded" and "interrupted" in book["fork2"]["reason"]
+    time.sleep(1)
+    left = [p for p in os.listdir("/proc") if p.isdigit() and str(tmp_path).encode() in _cmdline(p)]
+    assert left == []
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""

@@ -63,6 +63,9 @@ def probe() -> Isolation:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        raise SandboxUnavailable("running as root, the grader drops forks to nobody with setpriv, which is missing: "
+                                 "install util-linux (Debian: `apt-get install util-linux`)")
     with _scratch() as scratch:
         command = bwrap_command(scratch, scratch / "none.py", [sys.executable, "-I", "-c", "import os; print(os.getuid())"])
         try:
