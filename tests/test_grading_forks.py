@@ -193,3 +193,15 @@ def _cmdline(pid: str) -> bytes:
             return handle.read()
     except OSError:
         return b""
+
+
+def test_the_slow_tier_gives_the_reference_full_marks_through_the_sandbox(tmp_path, digits, capsys):
+    """`grade --tier all`: the fork's split, scale and to_images answer with the full data set's
+    arrays, its models come back as descriptions, and the checker trains them (about 3 minutes)."""
+    write_starter(REFERENCE_ROOT, tmp_path / "reference")
+    (tmp_path / "reference" / "mnist_checks" / "exercise.py").write_text(SOURCE)
+    out = tmp_path / "grades"
+    assert cli.main(["grade", str(tmp_path / "reference"), "--tier", "all", "--out", str(out)]) == 0
+    with open(out / "gradebook.csv") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["total"], row["max"], row["slow"], row["isolation"]) == ("100.0", "100.0", "40.0", "bubblewrap"), row

@@ -138,6 +138,14 @@ def test_pickled_object_arrays_never_cross_the_wire():
         wire.pack(np.array(["text"]), {})
 
 
+def test_a_compressed_archive_is_refused_before_it_inflates():
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, a0=np.zeros(10_000_000, dtype=np.uint8))  # 10 MB that packs to 10 KB
+    assert len(buffer.getvalue()) < 100_000
+    with pytest.raises(wire.WireError, match="compressed"):
+        wire.decode_arrays(buffer.getvalue())
+
+
 def test_a_message_keeps_its_arrays_tuples_lists_and_scalars():
     arrays = {}
     value = wire.pack((np.arange(3), [np.float32(2.5), 7, "x", None]), arrays)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import zipfile
 
 import numpy as np
 
@@ -61,7 +62,17 @@ def read(stream) -> tuple[object, dict]:
 
 
 def decode_arrays(payload: bytes) -> dict:
-    """The arrays of an ``.npz`` payload, refusing pickled objects and non-numeric kinds."""
+    """The arrays of an ``.npz`` payload, refusing pickled objects, non-numeric kinds and
+    compressed entries (``np.savez`` stores; a deflated entry could inflate without bound)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise WireError(f"not a numeric npz archive: {error}") from None
+    if any(entry.compress_type != zipfile.ZIP_STORED for entry in entries):
+        raise WireError("not a numeric npz archive: compressed entries are refused")
+    if sum(entry.file_size for entry in entries) > MAX_ARRAY_BYTES:
+        raise WireError(f"arrays of more than {MAX_ARRAY_BYTES:,} bytes in one message")
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
