@@ -191,3 +191,15 @@ def test_starter_command_refuses_to_overwrite_a_directory(tmp_path, capsys):
     assert cli.main(["starter", str(tmp_path)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (tmp_path / "kept.txt").read_text() == "mine"
+
+
+def test_grading_refuses_where_forks_cannot_be_sandboxed_and_names_the_remedy(tmp_path, capsys, monkeypatch):
+    """No bubblewrap on this PATH: the grader says why and how to proceed, and grades nothing."""
+    from mnist_checks import cli
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    (tmp_path / "fork").mkdir()
+    assert cli.main(["grade", str(tmp_path / "fork"), "--out", str(tmp_path / "grades")]) == 2
+    err = capsys.readouterr().err
+    assert "bubblewrap" in err and "apt-get install bubblewrap" in err and "--allow-unisolated" in err
+    assert "Traceback" not in err and not (tmp_path / "grades").exists()

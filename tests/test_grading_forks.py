@@ -205,3 +205,15 @@ def test_the_slow_tier_gives_the_reference_full_marks_through_the_sandbox(tmp_pa
     with open(out / "gradebook.csv") as handle:
         (row,) = csv.DictReader(handle)
     assert (row["total"], row["max"], row["slow"], row["isolation"]) == ("100.0", "100.0", "40.0", "bubblewrap"), row
+
+
+def test_allow_unisolated_grades_and_says_so_on_the_row(tmp_path, monkeypatch):
+    """Without bubblewrap (not on PATH) and with --allow-unisolated, the starter is graded in a
+    plain process: 0 points, and the row says unisolated with a warning."""
+    write_starter(REFERENCE_ROOT, tmp_path / "starter")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = tmp_path / "grades"
+    assert cli.main(["grade", str(tmp_path / "starter"), "--out", str(out), "--allow-unisolated"]) == 0
+    with open(out / "gradebook.csv") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["isolation"] == "unisolated" and "graded unisolated" in row["warnings"] and row["total"] == "0.0"

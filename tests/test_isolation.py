@@ -268,10 +268,12 @@ def test_a_contract_that_does_not_import_raises_its_error_at_start(tmp_path):
 # --- the sandbox's walls (bubblewrap) ------------------------------------------------------------
 
 PROBE = textwrap.dedent('''
-    import json, os, socket, subprocess, sys
+    import json, os, resource, socket, subprocess, sys
 
     def split(*arrays, **kwargs):
         seen = {"uid": os.getuid(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+                "limits": {name: resource.getrlimit(getattr(resource, name))[1]
+                           for name in ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE")},
                 "env": sorted(os.environ), "cwd": os.getcwd()}
         for path in (CHECKOUT, HOME, "/root", "/sandbox/lib/mnist_checks/exercise.py"):
             try:
@@ -330,6 +332,14 @@ def walls(tmp_path_factory):
 def test_the_sandboxed_fork_runs_as_another_user_alone_in_its_pid_namespace(walls):
     seen = walls["seen"]
     assert seen["uid"] != 0 and len(seen["pids"]) <= 3 and seen["cwd"] == "/sandbox/tmp"
+
+
+def test_the_sandboxed_fork_cannot_raise_its_limits(walls):
+    limits = walls["seen"]["limits"]
+    assert limits["RLIMIT_AS"] == 8192 * 1024**2 and limits["RLIMIT_FSIZE"] == 256 * 1024**2
+    assert limits["RLIMIT_CORE"] == 0
+    if os.geteuid() == 0:  # forks run as nobody, whose processes are capped
+        assert limits["RLIMIT_NPROC"] == 1024
 
 
 def test_the_sandboxed_fork_sees_no_checkout_home_or_instructor_variable(walls):

@@ -20,12 +20,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .server import NOBODY
+
 #: Where the sandbox's own files appear inside it.
 ROOT = Path("/sandbox")
 LIB, FORK, TMP = ROOT / "lib", ROOT / "fork", ROOT / "tmp"
 #: The writable tmpfs's size: room for TensorFlow's caches and a fork's scratch files, no more.
 TMPFS_BYTES = 512 * 1024**2
-NOBODY = 65534
 #: Host files under /etc that the dynamic linker and Python need; nothing else of /etc.
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives")
 #: Variables that configure which Keras the server imports: they must match the checker's.

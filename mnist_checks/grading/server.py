@@ -18,6 +18,10 @@ import traceback
 
 #: The functions of the contract a client may call; nothing else is reachable by name.
 FUNCTIONS = ("split", "build_mlp", "predicted_digits", "scale", "to_images", "build_cnn")
+#: The uid the sandbox runs forks as when the grader is root, and its cap on processes and
+#: threads (all forks graded at once together; TensorFlow starts a few dozen threads each).
+NOBODY = 65534
+MAX_PROCESSES = 1024
 
 
 def main(contract: str, memory_mb: int, cpu_seconds: int) -> None:
@@ -55,6 +59,10 @@ def _limit(memory_mb: int, cpu_seconds: int) -> None:
         wanted[resource.RLIMIT_AS] = memory_mb * 1024**2
     if cpu_seconds:
         wanted[resource.RLIMIT_CPU] = cpu_seconds
+    if os.getuid() == NOBODY:
+        # the uid is the sandbox's alone, so a cap on its processes stops a fork bomb and nothing
+        # else; under a user's own uid it would count that user's every thread
+        wanted[resource.RLIMIT_NPROC] = MAX_PROCESSES
     for limit, value in wanted.items():
         soft, hard = resource.getrlimit(limit)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
