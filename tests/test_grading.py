@@ -131,7 +131,7 @@ def test_junit_xml_lists_each_test_and_its_failure():
 def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path):
     runner.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
-    assert header == "fork,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,reason,warnings"
+    assert header == "fork,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,isolation,reason,warnings"
     assert row.startswith("alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
 
 

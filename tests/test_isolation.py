@@ -331,7 +331,7 @@ def walls(tmp_path_factory):
 
 def test_the_sandboxed_fork_runs_as_another_user_alone_in_its_pid_namespace(walls):
     seen = walls["seen"]
-    assert seen["uid"] != 0 and len(seen["pids"]) <= 3 and seen["cwd"] == "/sandbox/tmp"
+    assert seen["uid"] != 0 and len(seen["pids"]) <= 3 and seen["cwd"] == str(sandbox.TMP)
 
 
 def test_the_sandboxed_fork_cannot_raise_its_limits(walls):

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from .server import NOBODY
 
-#: Where the sandbox's own files appear inside it.
+#: Where the sandbox's own files appear inside it; its only writable place is a tmpfs at /tmp,
+#: mounted before everything else (a Python environment may itself live under the host's /tmp).
 ROOT = Path("/sandbox")
-LIB, FORK, TMP = ROOT / "lib", ROOT / "fork", ROOT / "tmp"
+LIB, FORK, TMP = ROOT / "lib", ROOT / "fork", Path("/tmp")
 #: The writable tmpfs's size: room for TensorFlow's caches and a fork's scratch files, no more.
 TMPFS_BYTES = 512 * 1024**2
 #: Host files under /etc that the dynamic linker and Python need; nothing else of /etc.
@@ -97,7 +98,7 @@ def bwrap_command(lib_host: Path, contract_host: Path, inner: list[str]) -> list
     root = os.geteuid() == 0
     if not root:
         command += ["--unshare-user", "--disable-userns"]
-    command += ["--ro-bind", "/usr", "/usr"]
+    command += ["--size", str(TMPFS_BYTES), "--perms", "1777", "--tmpfs", str(TMP), "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             command += ["--symlink", os.readlink(top), top]
@@ -117,8 +118,6 @@ def bwrap_command(lib_host: Path, contract_host: Path, inner: list[str]) -> list
                 "--ro-bind", str(lib_host), str(LIB),
                 "--perms", "0755", "--dir", str(FORK),
                 "--ro-bind", str(contract_host), str(FORK / "exercise.py"),
-                "--size", str(TMPFS_BYTES), "--perms", "1777", "--tmpfs", str(TMP),
-                "--symlink", str(TMP), "/tmp",
                 "--chdir", str(TMP)]
     for key, value in server_environment(str(TMP)).items():
         command += ["--setenv", key, value]
