@@ -92,6 +92,29 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--regrade", action="store_true", help="grade again forks already graded")
     grade.set_defaults(handler=_grade)
 
+    mutants = commands.add_parser(
+        "mutants",
+        help="grade the catalogue of student mistakes and correct variants: how much does a green run prove?",
+        description=(
+            "Build a fork for every mutation (a realistic single mistake) and correct variant in "
+            "mnist_checks/grading/mutants.py, grade them all with the canonical tests, and write OUT/mutants.md "
+            "and OUT/mutants.json: per mutant the points lost per question and the tests that caught it, per "
+            "variant its score, the kill rate and the false-fail rate. Exits 1 if a correct variant loses a "
+            "point, a fast-tier mistake loses points outside its own question, or the kill rate is below "
+            "--min-kill-rate."
+        ),
+    )
+    mutants.add_argument("--tier", choices=("fast", "slow", "all"), default="fast",
+                         help="which tests to grade with (default: %(default)s)")
+    mutants.add_argument("--jobs", type=_positive, default=1, metavar="N", help="forks graded at once (default: 1)")
+    mutants.add_argument("--out", default="mutants", metavar="DIR", help="output directory (default: %(default)s)")
+    mutants.add_argument("--rubric", metavar="FILE", help="points per question and tier as JSON (default: the built-in rubric)")
+    mutants.add_argument("--min-kill-rate", type=float, default=0.0, metavar="R",
+                         help="exit 1 if fewer than this fraction of mutants lose points (default: %(default)s)")
+    mutants.add_argument("--reference", metavar="DIR", help="the reference checkout (default: this installation's)")
+    mutants.add_argument("--allow-unisolated", action="store_true", help="as for grade")
+    mutants.set_defaults(handler=_mutants)
+
     starter = commands.add_parser(
         "starter",
         help="write the students' starter: this project with every solution replaced by NotImplementedError",
@@ -211,6 +234,69 @@ def _grade(args) -> int:
         print(f"isolation: {results[0].isolation}")
     print(summary_table(results))
     print(f"\nwrote {args.out}/gradebook.csv and {args.out}/FORK/results.json, junit.xml, output.txt")
+    return 0
+
+
+def _mutants(args) -> int:
+    import shutil
+    from pathlib import Path
+
+    from .grading import mutation_report
+    from .grading.rubric import RubricError, load_rubric
+    from .grading.runner import GradingInterrupted, Limits
+    from .grading.sandbox import SandboxUnavailable
+
+    reference = _reference(args)
+    try:
+        rubric = load_rubric(args.rubric)
+    except RubricError as error:
+        print(f"mnist-checks: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if (out / "forks").exists():
+        shutil.rmtree(out / "forks")  # ours from an earlier run: rebuilt from the catalogue
+    if args.tier != "fast":
+        import os
+
+        from .data import ENV_DATA, locate
+
+        os.environ[ENV_DATA] = str(locate(None))
+    count = len(mutation_report.MUTANTS) + len(mutation_report.VARIANTS)
+    print(f"grading {len(mutation_report.MUTANTS)} mutants and {len(mutation_report.VARIANTS)} correct variants, "
+          f"{args.tier} tier, {args.jobs} at a time", flush=True)
+    done = [0]
+
+    def progress(result):
+        done[0] += 1
+        total = result.totals.get("total", (0.0, 0.0))
+        print(f"  [{done[0]}/{count}] {result.fork}: {total[0]:.1f}/{total[1]:.1f}", flush=True)
+
+    try:
+        report = mutation_report.run(reference, out, tier=args.tier, rubric=rubric, limits=Limits(), jobs=args.jobs,
+                                     on_result=progress, allow_unisolated=args.allow_unisolated)
+    except SandboxUnavailable as error:
+        print(f"mnist-checks: cannot sandbox forks on this machine: {error}", file=sys.stderr)
+        return 2
+    except GradingInterrupted:
+        print("\nmnist-checks: interrupted; no report written", file=sys.stderr)
+        return 130
+    print()
+    print(mutation_report.markdown(report).split("\n## Mutants")[0].strip())
+    if report["survivors"]:
+        print(f"\nsurvivors: {', '.join(report['survivors'])}")
+    print(f"\nwrote {out / mutation_report.REPORT_MD} and {out / mutation_report.REPORT_JSON}")
+    if report["false_fails"]:
+        print(f"mnist-checks: correct variants lost points: {', '.join(report['false_fails'])}", file=sys.stderr)
+        return 1
+    if report["misplaced_points"] and args.tier == "fast":
+        print("mnist-checks: mistakes lost points outside their own question: "
+              + "; ".join(f"{name} ({', '.join(q.upper() for q in lost)})" for name, lost in report["misplaced_points"].items()),
+              file=sys.stderr)
+        return 1
+    if report["kill_rate"] < args.min_kill_rate:
+        print(f"mnist-checks: kill rate {report['kill_rate']:.1%} is below --min-kill-rate {args.min_kill_rate:.1%}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

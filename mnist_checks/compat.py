@@ -72,14 +72,69 @@ def set_seed(seed: int, *contracts) -> None:
             remote(contract, seed)
 
 
+#: Layers that only apply an activation: read as part of the layer before them.
+ACTIVATION_LAYERS = {"Activation": None, "ReLU": "relu", "Softmax": "softmax"}
+#: The settings ``architecture`` reads of each layer class (the others have none that matter here).
+ARCHITECTURE_KEYS = {
+    "Dense": ("units", "activation", "use_bias"),
+    "Conv2D": ("filters", "kernel_size", "strides", "padding", "dilation_rate", "activation", "use_bias"),
+    "MaxPooling2D": ("pool_size", "strides", "padding"),
+    "AveragePooling2D": ("pool_size", "strides", "padding"),
+    "Dropout": ("rate",),
+}
+
+
+def architecture(model) -> list[tuple[str, dict]]:
+    """The model layer by layer as ``(class, settings)``, the same for every equivalent construction.
+
+    Input layers are left out; an activation given as its own layer (``Activation``, ``ReLU``,
+    ``Softmax``) becomes the activation of the layer before it when that one has none; sizes given
+    as ints become pairs, pooling strides left to their default become the pool size.
+    """
+    layers: list[tuple[str, dict]] = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        config = layer.get_config()
+        if kind in ACTIVATION_LAYERS:
+            name = ACTIVATION_LAYERS[kind] or _activation_of(config["activation"])
+            if layers and layers[-1][1].get("activation") == "linear":
+                layers[-1][1]["activation"] = name
+            else:
+                layers.append(("Activation", {"activation": name}))
+            continue
+        settings = {}
+        for key in ARCHITECTURE_KEYS.get(kind, ()):
+            value = config.get(key)
+            if key == "activation":
+                value = _activation_of(value)
+            elif key in ("kernel_size", "pool_size", "strides", "dilation_rate"):
+                value = (value, value) if isinstance(value, int) else tuple(value) if value is not None else None
+            settings[key] = value
+        if kind in ("MaxPooling2D", "AveragePooling2D") and settings["strides"] is None:
+            settings["strides"] = settings["pool_size"]
+        layers.append((kind, settings))
+    return layers
+
+
+def _activation_of(value) -> str:
+    """An activation's name from a layer config (a string, or Keras's serialised form)."""
+    if isinstance(value, dict):
+        value = value.get("config", {}).get("name", value.get("class_name"))
+    return str(value)
+
+
 def output_shapes(model) -> list[tuple]:
-    """Each layer's output shape without the batch dimension.
+    """Each layer's output shape without the batch dimension, activation-only layers left out.
 
     Keras 2 has ``layer.output_shape``; Keras 3 removed it, but both have ``layer.output.shape``
     (a ``TensorShape`` in Keras 2, a tuple in Keras 3).
     """
     shapes = []
     for layer in model.layers:
+        if type(layer).__name__ in ACTIVATION_LAYERS or type(layer).__name__ == "InputLayer":
+            continue
         shape = layer.output.shape
         shape = tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
         shapes.append(shape[1:])
@@ -100,9 +155,30 @@ def learning_rate(model) -> float:
     return float(model.optimizer.get_config()["learning_rate"])
 
 
-def activation_name(layer) -> str:
-    """The name of a layer's activation function, e.g. ``softmax``."""
-    return keras.activations.serialize(layer.activation)
+def loss_settings(model) -> tuple[str, bool]:
+    """The compiled loss as ``(snake_case name, from_logits)``, however it was given: a string, a
+    ``Loss`` object or a function.  Keras 3 quietly undoes ``from_logits=True`` on a softmax
+    output (it takes the softmax's logits), Keras 2 applies a second softmax: only the setting
+    itself says the same thing on both."""
+    import re
+
+    loss = model.loss
+    if isinstance(loss, str):
+        name, logits = loss, False
+    elif hasattr(loss, "get_config"):
+        name, logits = type(loss).__name__, bool(loss.get_config().get("from_logits", False))
+    else:
+        name, logits = getattr(loss, "__name__", type(loss).__name__), False
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), logits
+
+
+def accuracy_of(results: dict) -> float:
+    """The accuracy in ``evaluate(return_dict=True)``'s results, under the name the model was
+    compiled with: ``accuracy``, or the exercise's own ``acc`` (Keras 3 keeps that name)."""
+    for name in ("accuracy", "acc"):
+        if name in results:
+            return results[name]
+    raise KeyError(f"no accuracy among the compiled metrics {sorted(results)}: compile with metrics=['accuracy']")
 
 
 def normalise_history(history: dict) -> dict:

@@ -60,7 +60,8 @@ def predicted_digits(probabilities) -> np.ndarray:
 
 
 def scale(X) -> np.ndarray:
-    """Q4: grey levels 0..255 divided by 255 into [0, 1], as float32, same shape."""
+    """Q4: grey levels 0..255 divided by 255 into [0, 1]: a new float32 array of the same shape
+    (``X`` itself is left unchanged)."""
     # BEGIN SOLUTION
     return np.asarray(X, dtype=np.float32) / np.float32(255)
     # END SOLUTION

@@ -75,19 +75,27 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | None = None, verbose: int = 0,
-                 on_model=None) -> Run:
+def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | None = None,
+                 others: ModuleType | None = None, verbose: int = 0, on_model=None) -> Run:
     """Train the exercise's models (Q2, Q4, Q5) on ``(X, y)`` and record everything.
 
     ``impl`` is the student contract module (default ``mnist_checks.exercise``); ``verbose`` is
     Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(name, epochs)``
     is called before each model trains. Ctrl-C raises ``RunInterrupted`` carrying what finished.
+
+    With ``others`` (the reference, when grading), each model takes from ``impl`` only the
+    functions of its own question and the rest from ``others``, so that a mistake costs the
+    trained-model claims of its own question alone: Q2's MLP is ``impl.build_mlp`` on the
+    reference's split; Q4's is the reference MLP on ``impl.scale``; Q5's CNN is ``impl.build_cnn``
+    on ``impl.to_images`` of the reference's scaled split; Q3's digits are ``impl.predicted_digits``.
     """
     if impl is None:
         from . import exercise as impl
+    others = others or impl
 
-    X_train, X_test, y_train, y_test = impl.split(X, y)
-    S_train, S_test = impl.split(impl.scale(X))
+    X_train, X_test, y_train, y_test = others.split(X, y)
+    S_train, S_test = others.split(impl.scale(X))
+    C_train, C_test = (S_train, S_test) if others is impl else others.split(others.scale(X))
     run = Run(record=_new_record(settings), y_test=np.asarray(y_test))
     # Raw pixels as float32: the values Keras would cast them to at every step. On the fast path
     # every input becomes a backend tensor once, shared by the models that train on it.
@@ -127,7 +135,7 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
         set_seed(settings.seed, impl)
         train("mlp_raw", impl.build_mlp(), raw, settings.mlp_epochs)
         set_seed(settings.seed, impl)
-        train("mlp_scaled", impl.build_mlp(), scaled, settings.mlp_epochs)
+        train("mlp_scaled", others.build_mlp(), scaled, settings.mlp_epochs)
         if settings.faithful:
             set_seed(settings.seed, impl)
             train("mlp_scaled_warm", warm_started_mlp(run.models["mlp_raw"]), scaled, settings.mlp_epochs)
@@ -136,7 +144,8 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
                 np.mean(raw_now != run.predictions["mlp_raw"])
             )
         del raw, scaled  # the flat copies: the CNN needs images
-        images = prepare(impl.to_images(S_train), impl.to_images(S_test))
+        images = prepare(impl.to_images(C_train), impl.to_images(C_test))
+        del C_train, C_test, S_train, S_test
         set_seed(settings.seed, impl)
         train("cnn", impl.build_cnn(), images, settings.cnn_epochs)
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -427,12 +428,16 @@ def batch(tmp_path_factory):
     (linked / "mnist_checks").symlink_to(REFERENCE_ROOT / "mnist_checks")
     forks.append(linked)
     started = time.time()
-    environment = {"INSTRUCTOR_TOKEN": SECRET, "HOME": str(home)}
+    scratch = root / "tmp"  # the grader's temporary directory, this batch's alone
+    scratch.mkdir()
+    environment = {"INSTRUCTOR_TOKEN": SECRET, "HOME": str(home), "TMPDIR": str(scratch)}
     saved = {k: os.environ.get(k) for k in environment}
     os.environ.update(environment)
+    saved_tempdir, tempfile.tempdir = tempfile.tempdir, None  # read TMPDIR again
     try:
         status = cli.main(["grade", *map(str, forks), "--out", str(out), "--jobs", "2", "--call-timeout", "60"])
     finally:
+        tempfile.tempdir = saved_tempdir
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -447,7 +452,7 @@ def batch(tmp_path_factory):
         book = {row["fork"]: row for row in csv.DictReader(handle)}
     return {"status": status, "out": out, "root": root, "book": book, "book_right_after": book_right_after,
             "listener": listener, "survivors": survivors, "started": started, "seconds": seconds,
-            "classmate": classmate}
+            "classmate": classmate, "scratch": scratch}
 
 
 def _sandbox_available() -> bool:
@@ -525,7 +530,4 @@ def test_models_carrying_code_are_refused_naming_what(batch):
 
 
 def test_no_grader_files_are_left_in_the_temporary_directory(batch):
-    import tempfile
-
-    left = [p for p in Path(tempfile.gettempdir()).glob("mnist-checks-*") if p.stat().st_mtime >= batch["started"]]
-    assert left == []
+    assert list(batch["scratch"].iterdir()) == []

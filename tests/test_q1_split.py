@@ -25,6 +25,14 @@ def test_split_is_deterministic_for_a_fixed_random_state(ex):
     assert not np.array_equal(first[1], other[1])
 
 
+def test_split_by_default_is_the_exercises_train_test_split_with_random_state_0(ex):
+    """Q1 is ``train_test_split(X, y, test_size=1/7, random_state=0)``: the same rows, in order."""
+    from sklearn.model_selection import train_test_split
+
+    for found, expected in zip(ex.split(ROWS, ROWS % 10), train_test_split(ROWS, ROWS % 10, test_size=1 / 7, random_state=0)):
+        np.testing.assert_array_equal(found, expected)
+
+
 def test_split_rows_are_disjoint_and_complete(ex):
     train, test = ex.split(ROWS)
     assert len(np.intersect1d(train, test)) == 0

@@ -17,6 +17,7 @@ BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 #: Tests of the grader itself: they need the reference's solutions, so students never get them.
 INSTRUCTOR_ONLY = frozenset({
     "tests/test_grading.py", "tests/test_grading_forks.py", "tests/test_grading_attacks.py", "tests/test_isolation.py",
+    "tests/test_mutants.py",
 })
 _DEF = re.compile(r"^def (\w+)\(")
 _QUESTION = re.compile(r'"""(Q\d):')

@@ -1,0 +1,136 @@
+"""``mnist-checks mutants``: grade the catalogue (``mutants.py``) and say how much a green run proves.
+
+Every mutant and correct variant becomes a fork (the starter with the edited contract), graded
+by the normal grader, sandbox included.  The report gives per mutant the points it lost per
+question and the tests that caught it, per variant its score, and the kill rate (mutants that
+lose a point) and false-fail rate (variants that lose a point), per question and in total.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .contract import CONTRACT
+from .mutants import MUTANTS, VARIANTS, apply
+from .rubric import QUESTIONS
+from .runner import grade_forks
+
+REPORT_MD, REPORT_JSON = "mutants.md", "mutants.json"
+
+
+@dataclass
+class Outcome:
+    name: str
+    kind: str  # "mutant" or "variant"
+    question: str  # the mutant's question; "" for a variant
+    what: str
+    score: float
+    max_score: float
+    lost: dict  # question -> points lost
+    caught_by: list  # test ids that failed
+
+    @property
+    def killed(self) -> bool:
+        return self.score < self.max_score - 1e-9
+
+    @property
+    def lost_elsewhere(self) -> dict:
+        """Points lost outside the mutant's own question: points that did not stay with it."""
+        return {q: p for q, p in self.lost.items() if q != self.question and p > 1e-9}
+
+
+def build_forks(reference: Path, root: Path) -> dict[str, Path]:
+    """A fork per mutant and variant under ``root``, holding its edited contract alone."""
+    source = (reference / CONTRACT).read_text()
+    forks = {}
+    for item in (*MUTANTS, *VARIANTS):
+        fork = root / item.name
+        fork.mkdir(parents=True)
+        (fork / "mnist_checks").mkdir()
+        (fork / CONTRACT).write_text(apply(source, item.edits))
+        forks[item.name] = fork
+    return forks
+
+
+def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: int, on_result=None,
+        allow_unisolated: bool = False) -> dict:
+    """Build, grade and report the catalogue; returns the report as data (also written to ``out``)."""
+    out = Path(out)
+    forks = build_forks(reference, out / "forks")
+    results = grade_forks(list(forks.values()), reference, out / "grades", tier=tier, rubric=rubric,
+                          limits=limits, jobs=jobs, regrade=True, allow_unisolated=allow_unisolated,
+                          on_result=on_result)
+    by_name = {result.fork: result for result in results}
+    outcomes = []
+    for kind, items in (("mutant", MUTANTS), ("variant", VARIANTS)):
+        for item in items:
+            result = by_name[item.name]
+            sums = result.totals
+            lost = {q: round(sums[q][1] - sums[q][0], 4) for q in QUESTIONS if q in sums}
+            outcomes.append(Outcome(
+                name=item.name, kind=kind, question=getattr(item, "question", ""), what=item.what,
+                score=round(sums.get("total", (0, 0))[0], 4), max_score=round(sums.get("total", (0, 0))[1], 4),
+                lost=lost, caught_by=[t["id"] for t in result.tests if t["outcome"] != "passed"],
+            ))
+    report = summarise(outcomes, tier)
+    (out / REPORT_JSON).write_text(json.dumps(report, indent=2))
+    (out / REPORT_MD).write_text(markdown(report))
+    return report
+
+
+def summarise(outcomes: list[Outcome], tier: str) -> dict:
+    mutants = [o for o in outcomes if o.kind == "mutant"]
+    variants = [o for o in outcomes if o.kind == "variant"]
+    per_question = {}
+    for q in QUESTIONS:
+        mine = [o for o in mutants if o.question == q]
+        per_question[q] = {"mutants": len(mine), "killed": sum(o.killed for o in mine),
+                           "kill_rate": _rate(sum(o.killed for o in mine), len(mine))}
+    return {
+        "tier": tier,
+        "kill_rate": _rate(sum(o.killed for o in mutants), len(mutants)),
+        "killed": sum(o.killed for o in mutants),
+        "mutants": len(mutants),
+        "false_fail_rate": _rate(sum(o.killed for o in variants), len(variants)),
+        "false_fails": [o.name for o in variants if o.killed],
+        "variants": len(variants),
+        "misplaced_points": {o.name: o.lost_elsewhere for o in mutants if o.lost_elsewhere},
+        "per_question": per_question,
+        "survivors": [o.name for o in mutants if not o.killed],
+        "outcomes": [{**o.__dict__, "killed": o.killed} for o in outcomes],
+    }
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"# Mutation report ({report['tier']} tier)", "",
+        f"- Kill rate: **{report['kill_rate']:.1%}** ({report['killed']} of {report['mutants']} mistakes lose points)",
+        f"- False fails: **{len(report['false_fails'])}** of {report['variants']} correct variants lose points"
+        + (f" ({', '.join(report['false_fails'])})" if report["false_fails"] else ""),
+        f"- Mutants that lose points outside their own question: {len(report['misplaced_points'])}", "",
+        "| question | mutants | killed | kill rate |", "| --- | --- | --- | --- |",
+    ]
+    for q, row in report["per_question"].items():
+        lines.append(f"| {q.upper()} | {row['mutants']} | {row['killed']} | {row['kill_rate']:.0%} |")
+    lines += ["", "## Mutants", "", "| mutant | question | what the student did | score | points lost per question | caught by |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for o in report["outcomes"]:
+        if o["kind"] != "mutant":
+            continue
+        lost = ", ".join(f"{q.upper()} {p:g}" for q, p in o["lost"].items() if p > 1e-9) or "**survives**"
+        caught = ", ".join(sorted({t.split("::")[-1] for t in o["caught_by"]})[:3])
+        more = len({t.split("::")[-1] for t in o["caught_by"]}) - 3
+        lines.append(f"| {o['name']} | {o['question'].upper()} | {o['what']} | {o['score']:g}/{o['max_score']:g} | "
+                     f"{lost} | {caught}{f' (+{more})' if more > 0 else ''} |")
+    lines += ["", "## Correct variants", "", "| variant | what | score |", "| --- | --- | --- |"]
+    for o in report["outcomes"]:
+        if o["kind"] == "variant":
+            flag = "" if not o["killed"] else " **false fail**"
+            lines.append(f"| {o['name']} | {o['what']} | {o['score']:g}/{o['max_score']:g}{flag} |")
+    return "\n".join(lines) + "\n"
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
