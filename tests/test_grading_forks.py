@@ -217,3 +217,18 @@ def test_allow_unisolated_grades_and_says_so_on_the_row(tmp_path, monkeypatch):
     with open(out / "gradebook.csv") as handle:
         (row,) = csv.DictReader(handle)
     assert row["isolation"] == "unisolated" and "graded unisolated" in row["warnings"] and row["total"] == "0.0"
+
+
+def test_a_q1_mistake_costs_q1_alone_in_the_slow_tier_too(tmp_path, digits):
+    """Train and test swapped (10,000 training rows): each trained model takes the reference's
+    split when a fork is graded, so Q2, Q4 and Q5 keep their trained-model points (3-4 minutes)."""
+    from mnist_checks.grading.mutants import MUTANTS, apply
+
+    mutant = next(m for m in MUTANTS if m.name == "q1-train-and-test-swapped")
+    fork = write_fork(tmp_path, mutant.name, apply(SOURCE, mutant.edits))
+    out = tmp_path / "grades"
+    assert cli.main(["grade", str(fork), "--tier", "all", "--out", str(out)]) == 0
+    with open(out / "gradebook.csv") as handle:
+        (row,) = csv.DictReader(handle)
+    full = {"q2": "25.0", "q3": "15.0", "q4": "20.0", "q5": "25.0"}
+    assert {q: row[q] for q in full} == full and float(row["q1"]) < 15, row
