@@ -12,6 +12,15 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SAMPLE = Path(__file__).parent / "tests" / "data" / "mnist_sample.npz"
+
+# Time is never a claim of the spec suite (speed lives in benchmarks/): a property test must not
+# fail because a loaded machine, or a call through the grader's student server, was slow.
+# Hypothesis's 200 ms deadline and its too-slow health check made the same fork's grade differ
+# between runs.
+from hypothesis import HealthCheck, settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("mnist-checks", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("mnist-checks")
 #: Every test belongs to exactly one tier: `-m fast` and `-m slow` together run every test under
 #: tests/; benchmarks/ (marker `benchmark`) runs only when asked for.
 TIERS = ("fast", "slow", "benchmark")
