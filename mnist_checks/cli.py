@@ -241,7 +241,11 @@ def _mutants(args) -> int:
     import shutil
     from pathlib import Path
 
-    from .grading import mutation_report
+    try:
+        from .grading import mutation_report
+    except ImportError:
+        raise UsageError("the mutation catalogue is the instructor's (it quotes the solutions): run "
+                         "`mnist-checks mutants` from the instructor's checkout") from None
     from .grading.rubric import RubricError, load_rubric
     from .grading.runner import GradingInterrupted, Limits
     from .grading.sandbox import SandboxUnavailable

@@ -154,6 +154,22 @@ def test_marker_expression_selects_graded_tests_of_a_tier():
     assert runner.marker_expression("all").startswith("(fast or slow) and")
 
 
+def test_the_real_starters_package_holds_no_solution_line_in_any_module(tmp_path):
+    """Students get the package without the solutions: not in the contract, and not quoted in
+    any other module (the mutation catalogue quotes them, so it stays with the instructor)."""
+    from pathlib import Path
+
+    from mnist_checks import exercise
+    from mnist_checks.grading.starter import solution_lines, write_starter
+
+    reference = Path(exercise.__file__).resolve().parent.parent
+    write_starter(reference, tmp_path / "starter")
+    secret = solution_lines((reference / "mnist_checks" / "exercise.py").read_text())
+    leaks = {str(p.relative_to(tmp_path)): [line for line in secret if line in p.read_text(errors="replace")]
+             for p in (tmp_path / "starter" / "mnist_checks").rglob("*") if p.is_file()}
+    assert {path: lines for path, lines in leaks.items() if lines} == {}
+
+
 def test_starter_project_leaves_out_the_graders_tests_and_keeps_the_rest(tmp_path):
     from mnist_checks.grading.starter import INSTRUCTOR_ONLY, write_starter
 

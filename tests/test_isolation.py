@@ -365,15 +365,23 @@ def test_a_process_the_fork_starts_dies_with_its_server(walls):
     assert alive == []
 
 
-def test_the_starter_copy_in_the_sandbox_holds_no_solution(tmp_path):
+def test_no_file_of_the_package_a_fork_runs_with_holds_a_solution_line(tmp_path):
+    """The fork's process gets a copy of the package: the starter's contract, and none of the
+    modules that quote the reference (the mutation catalogue)."""
+    from mnist_checks.grading.starter import solution_lines
+
     path = tmp_path / "exercise.py"
     path.write_text("")
     contract = IsolatedContract(path, isolation=sandbox.UNISOLATED)
+    secret = solution_lines(Path(exercise.__file__).read_text())
     try:
-        text = (contract._home / "lib" / "mnist_checks" / "exercise.py").read_text()
+        files = [p for p in (contract._home / "lib").rglob("*") if p.is_file()]
+        leaks = {str(p.name): sorted(line for line in secret if line in p.read_text(errors="replace"))
+                 for p in files}
     finally:
         contract.close()
-    assert "NotImplementedError" in text and "train_test_split(*arrays" not in text
+    assert len(secret) > 10 and len(files) > 10
+    assert {name: lines for name, lines in leaks.items() if lines} == {}
     assert not contract._home.exists()
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import description, sandbox, wire
-from .starter import starter_source
+from .starter import SOLUTION_BEARING, starter_source
 
 #: Exceptions a fork's call re-raises in the checker as themselves; any other is a ``ForkError``.
 PLAIN_ERRORS = frozenset({
@@ -218,7 +218,8 @@ class IsolatedContract:
 
         package = Path(mnist_checks.__file__).resolve().parent
         lib = self._home / "lib" / "mnist_checks"
-        shutil.copytree(package, lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        hidden = [Path(p).name for p in SOLUTION_BEARING]
+        shutil.copytree(package, lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *hidden))
         (lib / "exercise.py").write_text(starter_source((package / "exercise.py").read_text()))
         (self._home / "fork").mkdir()
         shutil.copyfile(self.contract, self._home / "fork" / "exercise.py")

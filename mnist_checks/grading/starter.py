@@ -14,8 +14,11 @@ from pathlib import Path
 from .contract import CONTRACT
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+#: Package modules that quote the reference's solutions (the mutation catalogue edits them): no
+#: student's starter and no fork's sandbox ever holds them.
+SOLUTION_BEARING = frozenset({"mnist_checks/grading/mutants.py", "mnist_checks/grading/mutation_report.py"})
 #: Tests of the grader itself: they need the reference's solutions, so students never get them.
-INSTRUCTOR_ONLY = frozenset({
+INSTRUCTOR_ONLY = SOLUTION_BEARING | frozenset({
     "tests/test_grading.py", "tests/test_grading_forks.py", "tests/test_grading_attacks.py", "tests/test_isolation.py",
     "tests/test_mutants.py",
 })
@@ -47,6 +50,23 @@ def starter_source(reference: str) -> str:
     if inside:
         raise ValueError(f"{BEGIN} is never closed")
     return "".join(out)
+
+
+#: Solution lines that give nothing away: scaffolding the package's own code also shows.
+SCAFFOLDING = frozenset({"model = keras.Sequential(", "model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)"})
+
+
+def solution_lines(reference: str) -> set[str]:
+    """The reference's solution lines that give something away (between the solution markers;
+    comments, short lines and ``SCAFFOLDING`` left out)."""
+    lines, inside = set(), False
+    for line in reference.splitlines():
+        stripped = line.strip()
+        if stripped in (BEGIN, END):
+            inside = stripped == BEGIN
+        elif inside and len(stripped) > 12 and not stripped.startswith("#") and stripped not in SCAFFOLDING:
+            lines.add(stripped)
+    return lines
 
 
 def write_starter(reference_root: Path, target: Path) -> Path:
