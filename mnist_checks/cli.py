@@ -125,9 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     starter.set_defaults(handler=_starter)
 
     args = parser.parse_args(argv)
+    from .grading.rubric import RubricError
+    from .grading.sandbox import SandboxUnavailable
+
     try:
         return args.handler(args)
-    except (DataError, UsageError) as error:
+    except SandboxUnavailable as error:
+        print(f"mnist-checks: cannot sandbox forks on this machine: {error}.\n  Pass --allow-unisolated to grade "
+              "anyway (unsafe: a fork can read your files and reach the network); every row then says so.",
+              file=sys.stderr)
+        return 2
+    except (DataError, UsageError, RubricError) as error:
         print(f"mnist-checks: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -190,16 +198,11 @@ def _reference(args):
 def _grade(args) -> int:
     import os
 
-    from .grading.rubric import RubricError, load_rubric
+    from .grading.rubric import load_rubric
     from .grading.runner import GradingInterrupted, Limits, grade_forks, summary_table
-    from .grading.sandbox import SandboxUnavailable
 
     reference = _reference(args)
-    try:
-        rubric = load_rubric(args.rubric)
-    except RubricError as error:
-        print(f"mnist-checks: {error}", file=sys.stderr)
-        return 2
+    rubric = load_rubric(args.rubric)
     missing = [fork for fork in args.forks if not os.path.isdir(fork)]
     if missing:
         print(f"mnist-checks: not a directory: {', '.join(missing)}", file=sys.stderr)
@@ -219,11 +222,6 @@ def _grade(args) -> int:
         results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
                               jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
                               on_result=progress)
-    except SandboxUnavailable as error:
-        print(f"mnist-checks: cannot sandbox forks on this machine: {error}.\n  Pass --allow-unisolated to grade "
-              "anyway (unsafe: a fork can read your files and reach the network); every row then says so.",
-              file=sys.stderr)
-        return 2
     except GradingInterrupted as stop:
         left = sum(r.status == "not graded" for r in stop.results)
         print(f"\nmnist-checks: interrupted; {args.out}/gradebook.csv lists all {len(stop.results)} forks, "
@@ -246,16 +244,11 @@ def _mutants(args) -> int:
     except ImportError:
         raise UsageError("the mutation catalogue is the instructor's (it quotes the solutions): run "
                          "`mnist-checks mutants` from the instructor's checkout") from None
-    from .grading.rubric import RubricError, load_rubric
+    from .grading.rubric import load_rubric
     from .grading.runner import GradingInterrupted, Limits
-    from .grading.sandbox import SandboxUnavailable
 
     reference = _reference(args)
-    try:
-        rubric = load_rubric(args.rubric)
-    except RubricError as error:
-        print(f"mnist-checks: {error}", file=sys.stderr)
-        return 2
+    rubric = load_rubric(args.rubric)
     out = Path(args.out)
     if (out / "forks").exists():
         shutil.rmtree(out / "forks")  # ours from an earlier run: rebuilt from the catalogue
@@ -278,9 +271,6 @@ def _mutants(args) -> int:
     try:
         report = mutation_report.run(reference, out, tier=args.tier, rubric=rubric, limits=Limits(), jobs=args.jobs,
                                      on_result=progress, allow_unisolated=args.allow_unisolated)
-    except SandboxUnavailable as error:
-        print(f"mnist-checks: cannot sandbox forks on this machine: {error}", file=sys.stderr)
-        return 2
     except GradingInterrupted:
         print("\nmnist-checks: interrupted; no report written", file=sys.stderr)
         return 130

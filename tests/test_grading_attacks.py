@@ -28,6 +28,17 @@ SECRET = f"instructor-token-{uuid.uuid4().hex}"
 #: A line of the reference solution that no starter and no output may ever show.
 SOLUTION_LINE = "return train_test_split(*arrays, test_size=SPLIT_TEST_SIZE, random_state=random_state)"
 MARKER = "MNIST_CHECKS_ATTACK_PROCESS"
+#: After each attack: every contract function it does not define raises NotImplementedError, as
+#: in the starter (the attacks implement nothing honestly).
+NOTHING_ELSE = '''
+def _not_implemented(name):
+    def function(*args, **kwargs):
+        raise NotImplementedError(name + " is not implemented")
+    return function
+
+for _name in ("split", "build_mlp", "predicted_digits", "scale", "to_images", "build_cnn"):
+    globals().setdefault(_name, _not_implemented(_name))
+'''
 
 #: Shared by the attacks: the test ids a forged log would claim (every fast graded test).
 PRELUDE = '''
@@ -120,18 +131,6 @@ def split(*arrays, **kwargs):
 def build_mlp():
     _forge()
     raise NotImplementedError("Q2")
-
-def predicted_digits(p):
-    raise NotImplementedError("Q3")
-
-def scale(X):
-    raise NotImplementedError("Q4")
-
-def to_images(X):
-    raise NotImplementedError("Q5")
-
-def build_cnn():
-    raise NotImplementedError("Q5")
 ''',
     # Patch pytest's reports, the grader's plugin, hypothesis and numpy's assertions from the
     # contract module, as if it ran in the checker's process.
@@ -160,24 +159,6 @@ except Exception:
     pass
 import builtins
 builtins.AssertionError = type("NotAnError", (Exception,), {{}})
-
-def split(*arrays, **kwargs):
-    raise NotImplementedError("Q1")
-
-def build_mlp():
-    raise NotImplementedError("Q2")
-
-def predicted_digits(p):
-    raise NotImplementedError("Q3")
-
-def scale(X):
-    raise NotImplementedError("Q4")
-
-def to_images(X):
-    raise NotImplementedError("Q5")
-
-def build_cnn():
-    raise NotImplementedError("Q5")
 ''',
     # A process that outlives the grading and keeps rewriting results, gradebook and sandboxes.
     "outlives-grading": '''
@@ -203,21 +184,6 @@ _daemon()
 def split(*arrays, **kwargs):
     _daemon()
     raise NotImplementedError("Q1")
-
-def build_mlp():
-    raise NotImplementedError("Q2")
-
-def predicted_digits(p):
-    raise NotImplementedError("Q3")
-
-def scale(X):
-    raise NotImplementedError("Q4")
-
-def to_images(X):
-    raise NotImplementedError("Q5")
-
-def build_cnn():
-    raise NotImplementedError("Q5")
 ''',
     # Kill everything it may signal, its parent first; overwrite a classmate's contract and the
     # instructor's checkout, a forged .pyc included.
@@ -249,18 +215,6 @@ def split(*arrays, **kwargs):
 def build_mlp():
     _disturb()
     raise NotImplementedError("Q2")
-
-def predicted_digits(p):
-    raise NotImplementedError("Q3")
-
-def scale(X):
-    raise NotImplementedError("Q4")
-
-def to_images(X):
-    raise NotImplementedError("Q5")
-
-def build_cnn():
-    raise NotImplementedError("Q5")
 ''',
     # Read what it must not see and hand it back through the only channel it has: its errors.
     "leaks-secrets": '''
@@ -313,28 +267,11 @@ _phone()
 def split(*arrays, **kwargs):
     _phone()
     raise NotImplementedError("Q1")
-
-def build_mlp():
-    raise NotImplementedError("Q2")
-
-def predicted_digits(p):
-    raise NotImplementedError("Q3")
-
-def scale(X):
-    raise NotImplementedError("Q4")
-
-def to_images(X):
-    raise NotImplementedError("Q5")
-
-def build_cnn():
-    raise NotImplementedError("Q5")
 ''',
     # Models that carry code: a Lambda layer, a custom activation, a subclassed model.
     "models-with-code": '''
 from mnist_checks.compat import keras
 
-def split(*arrays, **kwargs):
-    raise NotImplementedError("Q1")
 
 def build_mlp():
     model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(32, activation=lambda x: x),
@@ -343,14 +280,8 @@ def build_mlp():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
-def predicted_digits(p):
-    raise NotImplementedError("Q3")
 
-def scale(X):
-    raise NotImplementedError("Q4")
 
-def to_images(X):
-    raise NotImplementedError("Q5")
 
 class Sneaky(keras.Model):
     def call(self, x):
@@ -419,7 +350,7 @@ def batch(tmp_path_factory):
     for name, attack in ATTACKS.items():
         fork = root / name
         (fork / "mnist_checks").mkdir(parents=True)
-        text = PRELUDE + attack
+        text = PRELUDE + attack + NOTHING_ELSE.replace("{", "{{").replace("}", "}}")
         (fork / "mnist_checks" / "exercise.py").write_text(text.format(
             reference=str(REFERENCE_ROOT), out=str(out), classmate=str(classmate), port=listener.port, marker=MARKER))
         forks.append(fork)
