@@ -13,8 +13,6 @@ Initializers, regularizers and constraints are not carried: the initial weights 
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from ..compat import keras
@@ -111,7 +109,6 @@ METRIC_NAMES = frozenset({
 METRIC_CLASSES = frozenset({"SparseCategoricalAccuracy", "CategoricalAccuracy", "Accuracy"})
 
 MAX_LAYERS = 64
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 # --- in the student server ------------------------------------------------------------------

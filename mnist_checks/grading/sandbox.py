@@ -51,9 +51,6 @@ class Isolation:
     def isolated(self) -> bool:
         return self.level == "bubblewrap"
 
-    def __str__(self) -> str:
-        return f"{self.level}: {self.details}"
-
 
 UNISOLATED = Isolation("unisolated", "a separate process with a minimal environment and rlimits; it can read "
                                      "what the grader's user can, reach the network and outlive the grading")
