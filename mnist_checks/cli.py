@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 
 from . import __version__
@@ -13,6 +15,10 @@ class UsageError(Exception):
     """A command given something it cannot work with; the message says what."""
 
 
+#: The largest seed numpy's generator accepts (2**32 - 1).
+MAX_SEED = 2**32 - 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mnist-checks",
@@ -20,24 +26,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true",
+                        help="also show TensorFlow's own start-up lines and warnings (hidden by default)")
 
     run = commands.add_parser(
         "run",
         help="train the exercise's three models and report them against the published figures",
+        parents=[common],
         description=(
             "Train Q2's MLP on raw pixels (20 epochs), Q4's MLP on scaled pixels (20 epochs, fresh "
             "weights) and Q5's CNN (10 epochs) with adam and batch 32, validating on the 10,000 test "
-            "digits every epoch. Prints a table and writes record.json, learning_curves.png and "
-            "report.md into the output directory."
+            "digits every epoch (about 4 minutes on 2 CPU cores). Prints a table and writes record.json, "
+            "learning_curves.png and report.md into a new directory OUT/run-DATE-TIME-seedN; OUT/latest "
+            "points to the newest complete run. No run ever replaces another."
         ),
+        epilog=("exit status: 0 when every model trained as published is within its tolerance (models trained "
+                "for other epochs are shown, not judged); 1 when one is outside it; 2 on bad options, data or "
+                "output directory (nothing trained); 130 on Ctrl-C (the models that finished are written)."),
     )
     run.add_argument("--data", metavar="PATH",
                      help=f"MNIST file (.npz, .csv, .csv.zip), directory, URL, or 'exercise'/'keras'; "
                           f"default: ${ENV_DATA}, else the download cache (${ENV_CACHE}), downloading on first use")
     run.add_argument("--no-download", action="store_true", help="never use the network; fail if no local source")
     run.add_argument("--out", default="mnist-checks-output", metavar="DIR",
-                     help="output directory (default: %(default)s)")
-    run.add_argument("--seed", type=int, default=0, help="seed for Python, numpy and the backend (default: %(default)s)")
+                     help="where each run's directory goes (default: %(default)s)")
+    run.add_argument("--seed", type=_seed, default=0,
+                     help=f"seed for Python, numpy and the backend, 0 to {MAX_SEED} (default: %(default)s)")
     run.add_argument("--mlp-epochs", type=_positive, default=20, metavar="N",
                      help="epochs of each MLP (default: %(default)s, as published)")
     run.add_argument("--cnn-epochs", type=_positive, default=10, metavar="N",
@@ -52,14 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     spread = commands.add_parser(
         "spread",
         help="tabulate final val_acc across several runs' record.json (e.g. one per seed)",
-        description="Mean, sd and range of each model's final val_accuracy across runs, as Markdown.",
+        description=("Mean, sd and range of each model's final val_accuracy across runs, as Markdown. Runs with "
+                     "different epochs or batch size, and interrupted runs, are refused: their finals do not pool."),
     )
-    spread.add_argument("records", nargs="+", metavar="RECORD", help="record.json files written by 'mnist-checks run'")
+    spread.add_argument("records", nargs="+", metavar="RECORD",
+                        help="record.json files written by 'mnist-checks run', or their run directories")
     spread.add_argument("--out", metavar="FILE", help="also write the table to FILE")
     spread.set_defaults(handler=_spread)
 
     grade = commands.add_parser(
-        "grade",
+        "grade", parents=[common],
         help="grade students' forks: the canonical tests against each fork's mnist_checks/exercise.py",
         description=(
             "Grade each FORK (a checkout of the starter) with the instructor's canonical tests. Only the fork's "
@@ -76,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="which tests to grade with (default: %(default)s; slow and all need the full data)")
     grade.add_argument("--jobs", type=_positive, default=1, metavar="N", help="forks graded at once (default: 1)")
     grade.add_argument("--rubric", metavar="FILE", help="points per question and tier as JSON (default: the built-in rubric)")
-    grade.add_argument("--fork-timeout", type=float, default=1800, metavar="S",
+    grade.add_argument("--fork-timeout", type=_seconds, default=1800, metavar="S",
                        help="wall-clock limit per fork in seconds (default: %(default)g)")
-    grade.add_argument("--call-timeout", type=float, default=300, metavar="S",
+    grade.add_argument("--call-timeout", type=_seconds, default=300, metavar="S",
                        help="limit in seconds for one call of a fork's function (default: %(default)g); training "
                             "happens in the checker and counts only against --fork-timeout")
-    grade.add_argument("--memory-mb", type=int, default=8192, metavar="MB",
+    grade.add_argument("--memory-mb", type=_megabytes, default=8192, metavar="MB",
                        help="address-space limit of a fork's process; 0 for none (default: %(default)s; TensorFlow needs 4096 or more)")
     grade.add_argument("--allow-unisolated", action="store_true",
                        help="grade even where bubblewrap cannot sandbox forks (UNSAFE: a fork can then read your "
@@ -93,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.set_defaults(handler=_grade)
 
     mutants = commands.add_parser(
-        "mutants",
+        "mutants", parents=[common],
         help="grade the catalogue of student mistakes and correct variants: how much does a green run prove?",
         description=(
             "Build a fork for every mutation (a realistic single mistake) and correct variant in "
@@ -109,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     mutants.add_argument("--jobs", type=_positive, default=1, metavar="N", help="forks graded at once (default: 1)")
     mutants.add_argument("--out", default="mutants", metavar="DIR", help="output directory (default: %(default)s)")
     mutants.add_argument("--rubric", metavar="FILE", help="points per question and tier as JSON (default: the built-in rubric)")
-    mutants.add_argument("--min-kill-rate", type=float, default=0.0, metavar="R",
+    mutants.add_argument("--min-kill-rate", type=_fraction, default=0.0, metavar="R",
                          help="exit 1 if fewer than this fraction of mutants lose points (default: %(default)s)")
     mutants.add_argument("--reference", metavar="DIR", help="the reference checkout (default: this installation's)")
     mutants.add_argument("--allow-unisolated", action="store_true", help="as for grade")
@@ -125,8 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     starter.set_defaults(handler=_starter)
 
     args = parser.parse_args(argv)
+    if getattr(args, "verbose", False):
+        from .compat import ENV_VERBOSE
+
+        os.environ[ENV_VERBOSE] = "1"  # read when TensorFlow is imported, and by every process started
     from .grading.rubric import RubricError
     from .grading.sandbox import SandboxUnavailable
+    from .report import RecordError
 
     try:
         return args.handler(args)
@@ -135,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
               "anyway (unsafe: a fork can read your files and reach the network); every row then says so.",
               file=sys.stderr)
         return 2
-    except (DataError, UsageError, RubricError) as error:
+    except (DataError, UsageError, RubricError, RecordError) as error:
         print(f"mnist-checks: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -143,18 +165,97 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _number(kind, text: str, what: str):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _number(int, text, "a whole number of at least 1")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
-def _run(args) -> int:
-    from .data import load_digits
+def _seed(text: str) -> int:
+    value = _number(int, text, f"a whole number from 0 to {MAX_SEED}")
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SEED} (numpy's seed range), got {value}")
+    return value
 
-    X, y = load_digits(args.data, download=not args.no_download)
+
+def _seconds(text: str) -> float:
+    value = _number(float, text, "a number of seconds")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _megabytes(text: str) -> int:
+    value = _number(int, text, "a whole number of megabytes")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _number(float, text, "a fraction from 0 to 1")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
+    return value
+
+
+def _run(args) -> int:
+    from datetime import datetime
+
     from . import report
+    from .data import load_digits, locate
+
+    started, fresh_out = datetime.now(), not os.path.lexists(args.out)
+    try:
+        run_dir = report.run_directory(args.out, started, args.seed)  # before minutes of training, not after
+    except OSError as error:
+        raise UsageError(f"--out {args.out}: cannot write the run's outputs there ({error.strerror or error}); "
+                         "pass a directory you can write to") from None
+
+    def discard():  # nothing trained: leave no empty directory behind
+        run_dir.rmdir()
+        if fresh_out:
+            with contextlib.suppress(OSError):
+                run_dir.parent.rmdir()
+
+    result = None
+    try:
+        source = locate(args.data, download=not args.no_download)
+        result = _train(args, load_digits(source), source)
+    finally:
+        if result is None:
+            discard()
+    print()
+    print(report.table(result.record))
+    paths = report.write_outputs(result.record, run_dir)
+    print(f"\nwrote {', '.join(p.name for p in paths.values())} into {run_dir}")
+    if "interrupted_during" in result.record:
+        print(f"mnist-checks: interrupted during {result.record['interrupted_during']}; {run_dir} holds the "
+              f"{len(result.record['models'])} model(s) that finished (a partial run: "
+              f"{args.out}/{report.LATEST} still points to the last complete one)", file=sys.stderr)
+        return 130
+    try:
+        print(f"{report.point_latest(run_dir)} -> {run_dir.name}")
+    except OSError as error:
+        print(f"mnist-checks: could not point {args.out}/{report.LATEST} to this run: {error.strerror or error}",
+              file=sys.stderr)
+    outside = report.out_of_tolerance(result.record)
+    if outside:
+        print(f"mnist-checks: outside the published tolerance: {', '.join(outside)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _train(args, digits, source):
+    """Q2, Q4, Q5 as ``run`` asks; the models that finished if Ctrl-C stops it after the first."""
     from .run import MODELS, RunInterrupted, Settings, run_exercise
 
     settings = Settings(seed=args.seed, mlp_epochs=args.mlp_epochs, cnn_epochs=args.cnn_epochs,
@@ -167,20 +268,11 @@ def _run(args) -> int:
 
     verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
     try:
-        result = run_exercise(X, y, settings, verbose=verbose, on_model=announce)
+        return run_exercise(*digits, settings, verbose=verbose, on_model=announce, source=source)
     except RunInterrupted as stop:
         if not stop.run.record["models"]:
             raise KeyboardInterrupt from None
-        result = stop.run  # keep what finished: minutes of training are not thrown away
-    print()
-    print(report.table(result.record))
-    paths = report.write_outputs(result.record, args.out)
-    print("\nwrote " + ", ".join(str(p) for p in paths.values()))
-    if "interrupted_during" in result.record:
-        print(f"mnist-checks: interrupted during {result.record['interrupted_during']}; the outputs hold the "
-              f"{len(result.record['models'])} model(s) that finished", file=sys.stderr)
-        return 130
-    return 0
+        return stop.run  # keep what finished: minutes of training are not thrown away
 
 
 def _reference(args):
@@ -196,8 +288,6 @@ def _reference(args):
 
 
 def _grade(args) -> int:
-    import os
-
     from .grading.rubric import load_rubric
     from .grading.runner import GradingInterrupted, Limits, grade_forks, summary_table
 
@@ -253,8 +343,6 @@ def _mutants(args) -> int:
     if (out / "forks").exists():
         shutil.rmtree(out / "forks")  # ours from an earlier run: rebuilt from the catalogue
     if args.tier != "fast":
-        import os
-
         from .data import ENV_DATA, locate
 
         os.environ[ENV_DATA] = str(locate(None))
@@ -314,12 +402,14 @@ def _spread(args) -> int:
 
     records = []
     for name in args.records:
+        path = Path(name)
+        if path.is_dir():  # a run directory, or an output directory's latest
+            path = path / report.RECORD
         try:
-            records.append(json.loads(Path(name).read_text()))
+            records.append(json.loads(path.read_text()))
         except (OSError, ValueError) as error:
-            print(f"mnist-checks: {name}: not a readable record: {error}", file=sys.stderr)
-            return 2
-    text = report.spread(records)
+            raise UsageError(f"{name}: not a readable record: {getattr(error, 'strerror', None) or error}") from None
+    text = report.spread(records, args.records)
     print(text)
     if args.out:
         Path(args.out).write_text(text)

@@ -8,19 +8,59 @@ Everything else in the package imports ``keras`` from here and uses only what bo
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+#: Set (to anything but "" or "0") to see TensorFlow's start-up lines and warnings: ``--verbose``.
+ENV_VERBOSE = "MNIST_CHECKS_VERBOSE"
+
+
+def verbose() -> bool:
+    """Whether the backend's own start-up lines and warnings are shown (``$MNIST_CHECKS_VERBOSE``)."""
+    return os.environ.get(ENV_VERBOSE, "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def _backend_start_up_muted():
+    """Hold back what the backend's C++ start-up writes to stderr (oneDNN, CPU features, absl):
+    TensorFlow prints it before ``TF_CPP_MIN_LOG_LEVEL`` is read.  Shown if the import fails."""
+    if verbose():
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no file descriptor 2 to redirect
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _import_keras():
-    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-        import tensorflow as tf
+    with _backend_start_up_muted():
+        if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+            import tensorflow as tf
 
-        return tf.keras
-    import keras
+            if not verbose():  # tf.function retracing notes and deprecations: not the user's concern
+                tf.get_logger().setLevel("ERROR")
+            return tf.keras
+        import keras
 
-    return keras
+        return keras
 
 
 def _distribution_version(module) -> str:

@@ -1,28 +1,81 @@
 """What a person reads after a run: a terminal table, a learning-curve plot, a Markdown report.
 
-Everything is written atomically (a temporary file renamed into place), so an interrupted run
+Every run gets its own directory under the output directory (``run_directory``) and ``latest``
+points to the newest complete one, so no run ever replaces another. Everything is written
+atomically (a temporary file renamed into place), with the user's umask, so an interrupted run
 never leaves a half-written output.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import secrets
 import statistics
-import tempfile
+from datetime import datetime
 from pathlib import Path
 
 RECORD = "record.json"
 PLOT = "learning_curves.png"
 REPORT = "report.md"
+LATEST = "latest"
+
+
+class RecordError(ValueError):
+    """A record.json that ``spread`` cannot use, or records it must not mix; the message says why."""
+
+
+def run_directory(out_dir: str | os.PathLike, started: datetime, seed: int) -> Path:
+    """Create and return a new, empty directory for one run: ``OUT/run-YYYYmmdd-HHMMSS-seedN``.
+
+    Checked before any training: raises ``OSError`` at once when ``out_dir`` is a file, lies under
+    a file or cannot be written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"run-{started:%Y%m%d-%H%M%S}-seed{seed}"
+    for n in itertools.count(1):
+        path = out / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        probe = path / f".probe-{secrets.token_hex(4)}"
+        probe.write_bytes(b"")  # a directory we may enter but not write into fails here, not after training
+        probe.unlink()
+        return path
+
+
+def point_latest(run_dir: Path) -> Path:
+    """Make ``OUT/latest`` point to ``run_dir`` (a relative link, replaced atomically)."""
+    link = run_dir.parent / LATEST
+    tmp = run_dir.parent / f".{LATEST}-{secrets.token_hex(4)}"
+    os.symlink(run_dir.name, tmp)
+    try:
+        os.replace(tmp, link)
+    except OSError:
+        os.unlink(tmp)
+        raise
+    return link
+
+
+def published_epochs(record: dict, name: str) -> int:
+    """The epochs of the published run of model ``name``: its per-epoch curve's length."""
+    published = record["published"][name]
+    return len(published.get("curve") or ()) or record["models"][name]["epochs"]
 
 
 def rows(record: dict) -> list[dict]:
-    """One summary row per trained model: final val_acc against the published figure."""
+    """One summary row per trained model: final val_acc against the published figure.
+
+    ``within`` is None for a model trained for other epochs than the published run: its figure
+    is shown, not judged."""
     out = []
     for name, model in record["models"].items():
         published = record["published"][name]
         final = model["history"]["val_accuracy"][-1]
+        judged = model["epochs"] == published_epochs(record, name)
         out.append(
             {
                 "model": name,
@@ -32,7 +85,7 @@ def rows(record: dict) -> list[dict]:
                 "val_acc": final,
                 "published": published["val_accuracy"],
                 "difference": final - published["val_accuracy"],
-                "within": abs(final - published["val_accuracy"]) <= published["tolerance"] + 1e-12,
+                "within": (abs(final - published["val_accuracy"]) <= published["tolerance"] + 1e-12) if judged else None,
                 "tolerance": published["tolerance"],
                 "median_epoch_s": statistics.median(model["history"]["seconds"]),
             }
@@ -46,7 +99,7 @@ def table(record: dict) -> str:
     lines = [
         (
             r["model"], r["question"], str(r["epochs"]), f"{r['parameters']:,}", f"{r['val_acc']:.4f}",
-            f"{r['published']:.3f}", f"{r['difference']:+.4f}", f"{'yes' if r['within'] else 'NO'} (±{r['tolerance']})",
+            f"{r['published']:.3f}", f"{r['difference']:+.4f}", _verdict(r, "NO"),
             f"{r['median_epoch_s']:.2f}",
         )
         for r in rows(record)
@@ -56,13 +109,23 @@ def table(record: dict) -> str:
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])
 
 
+def _verdict(row: dict, no: str) -> str:
+    if row["within"] is None:
+        return "not judged (published: other epochs)"
+    return f"{'yes' if row['within'] else no} (±{row['tolerance']})"
+
+
+def out_of_tolerance(record: dict) -> list[str]:
+    """The models trained as published whose final val_acc is outside the published tolerance."""
+    return [r["model"] for r in rows(record) if r["within"] is False]
+
+
 def plot_curves(record: dict, path: Path) -> None:
     """Validation accuracy per epoch for every model (solid), each beside the published run's (dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     drawn: dict[tuple, list[str]] = {}  # a published curve -> the models compared with it
@@ -79,10 +142,14 @@ def plot_curves(record: dict, path: Path) -> None:
     for curve, names in drawn.items():
         ax.plot(range(1, len(curve) + 1), curve, color=colours[curve], linestyle="--", linewidth=1,
                 label=f"published, compared with {' and '.join(names)} (final {curve[-1]:.4f})")
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xticks(epoch_ticks(max(len(curve) for curve in [*drawn, *(
+        m["history"]["val_accuracy"] for m in record["models"].values())])))
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (10,000 test digits)")
-    ax.set_title("MNIST exercise: validation accuracy per epoch, ours (solid) vs published (dashed)")
+    title = "MNIST exercise: validation accuracy per epoch, ours (solid) vs published (dashed)"
+    if record.get("interrupted_during"):
+        title += f"\nPARTIAL RUN: interrupted while training {record['interrupted_during']}"
+    ax.set_title(title, fontsize=10)
     ax.set_ylim(max(0.0, min(0.9, lowest) - 0.01), 1.0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
@@ -90,6 +157,12 @@ def plot_curves(record: dict, path: Path) -> None:
     with _atomic(path, "wb") as handle:
         fig.savefig(handle, format="png")
     plt.close(fig)
+
+
+def epoch_ticks(last: int) -> list[int]:
+    """Epoch ticks for a plot of epochs 1..last: always the first and the last epoch."""
+    step = 1 if last <= 12 else 5
+    return sorted({1, last, *range(step, last, step)})
 
 
 def markdown(record: dict) -> str:
@@ -102,6 +175,7 @@ def markdown(record: dict) -> str:
         f"TensorFlow {env['tensorflow']}, Keras {env['keras']} ({env['backend']}), Python {env['python']}, "
         f"device {env['device']}, CPU {env['cpu']} ({env['cores']} cores), seed {env['seed']}, "
         f"{'fast path' if settings['fast'] else 'plain fit'}.",
+        *_provenance(record),
         "",
         "| model | Q | epochs | parameters | val_acc | published | difference | within tolerance | median epoch (s) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -109,7 +183,7 @@ def markdown(record: dict) -> str:
     for r in rows(record):
         lines.append(
             f"| {r['model']} | {r['question']} | {r['epochs']} | {r['parameters']:,} | {r['val_acc']:.4f} | "
-            f"{r['published']:.3f} | {r['difference']:+.4f} | {'yes' if r['within'] else 'no'} (±{r['tolerance']}) | "
+            f"{r['published']:.3f} | {r['difference']:+.4f} | {_verdict(r, 'no')} | "
             f"{r['median_epoch_s']:.2f} |"
         )
     if record.get("interrupted_during"):
@@ -129,8 +203,54 @@ def markdown(record: dict) -> str:
     return "\n".join(lines)
 
 
-def spread(records: list[dict]) -> str:
-    """A Markdown table of final val_acc across runs (e.g. seeds): mean, sd, range, per model."""
+def _provenance(record: dict) -> list[str]:
+    """When, from which data, with which package version and for how long the run went."""
+    data, lines = record.get("data") or {}, []
+    if record.get("started_at"):
+        lines.append(f"Started {record['started_at']}, {record.get('wall_seconds', 0) / 60:.1f} min in all, "
+                     f"mnist_checks {record['environment'].get('package', '?')}.")
+    if data:
+        lines.append(f"Data: {data.get('source') or 'given arrays'} (SHA-256 of the pixels "
+                     f"{data['pixels_sha256'][:16]}..., of the labels {data['labels_sha256'][:16]}...).")
+    return ["", *lines] if lines else []
+
+
+#: Settings that change what a final val_acc means: runs that differ in one are never pooled.
+SPREAD_SETTINGS = ("mlp_epochs", "cnn_epochs", "batch_size")
+
+
+def checked_record(record, name: str) -> dict:
+    """``record`` if it is a complete record.json of ``mnist-checks run``; else ``RecordError``."""
+    try:
+        settings, models = record["settings"], record["models"]
+        missing = [key for key in ("published", "environment") if key not in record]
+        missing += [key for key in (*SPREAD_SETTINGS, "seed") if key not in settings]
+        finals = {model: entry["history"]["val_accuracy"][-1] for model, entry in models.items()}
+        missing += [f"published.{model}" for model in models if model not in record["published"]]
+    except (KeyError, TypeError, IndexError, AttributeError) as error:
+        raise RecordError(f"{name}: not a record.json of 'mnist-checks run' (no {error} in it)") from None
+    if missing or not finals or not all(isinstance(v, (int, float)) for v in finals.values()):
+        raise RecordError(f"{name}: not a record.json of 'mnist-checks run' (settings or models incomplete)")
+    if record.get("interrupted_during"):
+        raise RecordError(f"{name}: an interrupted run (stopped during {record['interrupted_during']}); "
+                          "leave it out or run that seed again")
+    return record
+
+
+def spread(records: list[dict], names: list[str] | None = None) -> str:
+    """A Markdown table of final val_acc across runs (e.g. seeds): mean, sd, range, per model.
+
+    Raises ``RecordError`` for a record that is malformed or interrupted, and for runs whose
+    ``SPREAD_SETTINGS`` differ (their finals are not the same quantity)."""
+    names = names or [f"record {i + 1}" for i in range(len(records))]
+    records = [checked_record(record, name) for record, name in zip(records, names)]
+    groups: dict[tuple, list[str]] = {}
+    for record, name in zip(records, names):
+        groups.setdefault(tuple(record["settings"][key] for key in SPREAD_SETTINGS), []).append(name)
+    if len(groups) > 1:
+        raise RecordError("the runs differ in their settings, so their final accuracies do not pool:\n" + "\n".join(
+            f"  {', '.join(f'{k}={v}' for k, v in zip(SPREAD_SETTINGS, key))}: {', '.join(group)}"
+            for key, group in groups.items()) + "\n  tabulate each group on its own")
     names = [name for name in records[0]["models"] if all(name in r["models"] for r in records)]
     seeds = ", ".join(str(r["settings"]["seed"]) for r in records)
     env = records[0]["environment"]
@@ -174,13 +294,15 @@ def write_outputs(record: dict, out_dir: str | os.PathLike) -> dict[str, Path]:
 
 
 class _atomic:
-    """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds.
+    The file gets the permissions the user's umask gives any new file."""
 
     def __init__(self, path: Path, mode: str):
         self.path, self.mode = Path(path), mode
 
     def __enter__(self):
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        self.tmp = self.path.parent / f".{self.path.name}.{secrets.token_hex(4)}"
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         self.handle = os.fdopen(fd, self.mode)
         return self.handle
 

@@ -12,6 +12,7 @@ import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from types import ModuleType
 
 import numpy as np
@@ -76,12 +77,14 @@ class _EpochTimer(keras.callbacks.Callback):
 
 
 def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | None = None,
-                 others: ModuleType | None = None, verbose: int = 0, on_model=None) -> Run:
+                 others: ModuleType | None = None, verbose: int = 0, on_model=None,
+                 source: str | os.PathLike | None = None) -> Run:
     """Train the exercise's models (Q2, Q4, Q5) on ``(X, y)`` and record everything.
 
     ``impl`` is the student contract module (default ``mnist_checks.exercise``); ``verbose`` is
     Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(name, epochs)``
-    is called before each model trains. Ctrl-C raises ``RunInterrupted`` carrying what finished.
+    is called before each model trains; ``source`` (where ``X, y`` came from) goes into the record
+    beside their fingerprints. Ctrl-C raises ``RunInterrupted`` carrying what finished.
 
     With ``others`` (the reference, when grading), each model takes from ``impl`` only the
     functions of its own question and the rest from ``others``, so that a mistake costs the
@@ -93,10 +96,12 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
         from . import exercise as impl
     others = others or impl
 
+    started = time.perf_counter()
+    record = _new_record(settings, X, y, source)
     X_train, X_test, y_train, y_test = others.split(X, y)
     S_train, S_test = others.split(impl.scale(X))
     C_train, C_test = (S_train, S_test) if others is impl else others.split(others.scale(X))
-    run = Run(record=_new_record(settings), y_test=np.asarray(y_test))
+    run = Run(record=record, y_test=np.asarray(y_test))
     # Raw pixels as float32: the values Keras would cast them to at every step. On the fast path
     # every input becomes a backend tensor once, shared by the models that train on it.
     prepare = as_tensors if settings.fast else (lambda *arrays: arrays)
@@ -151,6 +156,8 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
     except KeyboardInterrupt:
         run.record["interrupted_during"] = current
         raise RunInterrupted(run) from None
+    finally:
+        record["wall_seconds"] = round(time.perf_counter() - started, 1)
     return run
 
 
@@ -167,9 +174,14 @@ def warm_started_mlp(mlp):
     return model
 
 
-def _new_record(settings: Settings) -> dict:
+def _new_record(settings: Settings, X, y, source) -> dict:
+    from .data import sha256_of
+
     return {
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "settings": asdict(settings),
+        "data": {"source": None if source is None else os.fspath(source), "rows": len(X),
+                 "pixels_sha256": sha256_of(X), "labels_sha256": sha256_of(y)},
         "environment": environment(settings.seed),
         "published": {name: {**asdict(claim), "curve": list(claim.curve)} for name, claim in facts.PUBLISHED.items()},
         "models": {},
@@ -178,7 +190,10 @@ def _new_record(settings: Settings) -> dict:
 
 def environment(seed: int | None = None) -> dict:
     """Python, TensorFlow, Keras and its backend, the device, the CPU, its cores, the seed."""
+    from . import __version__
+
     env = {
+        "package": __version__,
         "python": platform.python_version(),
         "keras": KERAS_VERSION,
         "backend": BACKEND,

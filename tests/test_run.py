@@ -98,7 +98,7 @@ def test_cli_run_prints_the_table_and_writes_the_outputs(monkeypatch, sample, sh
         kwargs["on_model"]("cnn", settings.cnn_epochs)
         return short_run
 
-    monkeypatch.setattr("mnist_checks.data.load_digits", lambda *args, **kwargs: sample)
+    _sample_as_data(monkeypatch, sample)
     monkeypatch.setattr("mnist_checks.run.run_exercise", fake_run)
     argv = ["run", "--out", str(tmp_path), "--mlp-epochs", "4", "--cnn-epochs", "3", "--quiet", "--seed", "3",
             "--faithful", "--plain-fit"]
@@ -106,7 +106,17 @@ def test_cli_run_prints_the_table_and_writes_the_outputs(monkeypatch, sample, sh
     assert calls == [Settings(seed=3, mlp_epochs=4, cnn_epochs=3, faithful=True, fast=False)]
     out = capsys.readouterr().out
     assert "[4/4] cnn" in out and "published" in out
-    assert json.loads((tmp_path / report.RECORD).read_text()) == short_run.record
+    assert json.loads((tmp_path / report.LATEST / report.RECORD).read_text()) == short_run.record
+    assert (tmp_path / report.LATEST).resolve().name.endswith("-seed3")
+
+
+def _sample_as_data(monkeypatch, sample):
+    monkeypatch.setattr("mnist_checks.data.locate", lambda *args, **kwargs: "the sample")
+    monkeypatch.setattr("mnist_checks.data.load_digits", lambda *args, **kwargs: sample)
+
+
+def _runs(out) -> list:
+    return sorted(path.name for path in out.glob("run-*"))
 
 
 def test_cli_reports_a_bad_data_source_without_a_traceback(tmp_path, capsys):
@@ -117,7 +127,7 @@ def test_cli_reports_a_bad_data_source_without_a_traceback(tmp_path, capsys):
 
 
 def test_cli_interrupted_run_writes_nothing(monkeypatch, sample, tmp_path, capsys):
-    monkeypatch.setattr("mnist_checks.data.load_digits", lambda *args, **kwargs: sample)
+    _sample_as_data(monkeypatch, sample)
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -128,12 +138,119 @@ def test_cli_interrupted_run_writes_nothing(monkeypatch, sample, tmp_path, capsy
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("argv", [["run", "--mlp-epochs", "0"], ["run", "--seed", "x"], []])
-def test_cli_rejects_bad_arguments_with_usage(argv, capsys):
+@pytest.mark.parametrize("argv", [
+    ["run", "--mlp-epochs", "0"], ["run", "--mlp-epochs", "x"], ["run", "--seed", "x"], ["run", "--seed", "-5"],
+    ["run", "--seed", "99999999999"], ["grade", "f", "--call-timeout", "-1"], ["grade", "f", "--jobs", "two"],
+    ["grade", "f", "--memory-mb", "-3"], ["mutants", "--min-kill-rate", "2"], [],
+])
+def test_cli_rejects_bad_arguments_with_usage_before_any_work(argv, capsys, monkeypatch):
+    monkeypatch.setattr("mnist_checks.data.locate", lambda *a, **k: pytest.fail("loaded data despite a bad option"))
     with pytest.raises(SystemExit) as exited:
         cli.main(argv)
     assert exited.value.code == 2
-    assert "usage: mnist-checks" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "usage: mnist-checks" in err
+    assert "Traceback" not in err and " _" not in err, "internal names leak into the message"
+
+
+@pytest.mark.parametrize("seed", ["-5", "99999999999"])
+def test_cli_says_the_seed_range(seed, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--seed", seed])
+    assert f"from 0 to {cli.MAX_SEED}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_cli_refuses_an_unwritable_output_directory_before_loading_data(where, tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    out = blocker if where == "a file" else blocker / "runs"
+    monkeypatch.setattr("mnist_checks.data.locate", lambda *a, **k: pytest.fail("loaded data before checking --out"))
+    assert cli.main(["run", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mnist-checks: --out {out}: cannot write") and err.count("\n") == 1
+    assert blocker.read_text() == "not a directory"
+
+
+def test_every_run_gets_its_own_directory_and_latest_points_to_the_newest_complete_one(
+        monkeypatch, sample, short_run, tmp_path, capsys):
+    _sample_as_data(monkeypatch, sample)
+    monkeypatch.setattr("mnist_checks.run.run_exercise", lambda *a, **k: short_run)
+    out = tmp_path / "out"
+    assert cli.main(["run", "--out", str(out), "--quiet"]) == 0
+    first = (out / report.LATEST).resolve()
+    kept = {path.name: path.read_bytes() for path in first.iterdir()}
+    assert sorted(kept) == sorted([report.RECORD, report.PLOT, report.REPORT])
+
+    partial = dataclasses.replace(short_run, record=json.loads(json.dumps(short_run.record)))
+    del partial.record["models"]["cnn"]
+    partial.record["interrupted_during"] = "cnn"
+
+    def interrupted(*args, **kwargs):
+        raise RunInterrupted(partial)
+
+    monkeypatch.setattr("mnist_checks.run.run_exercise", interrupted)
+    assert cli.main(["run", "--out", str(out), "--quiet"]) == 130
+    assert len(_runs(out)) == 2 and (out / report.LATEST).resolve() == first, "a partial run became latest"
+    monkeypatch.setattr("mnist_checks.run.run_exercise", lambda *a, **k: short_run)
+    assert cli.main(["run", "--out", str(out), "--quiet"]) == 0
+    assert len(_runs(out)) == 3 and (out / report.LATEST).resolve() not in (first, out / _runs(out)[1])
+    assert {path.name: path.read_bytes() for path in first.iterdir()} == kept, "an earlier run was changed"
+
+
+def test_outputs_get_the_permissions_of_the_users_umask(short_run, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        paths = report.write_outputs(short_run.record, tmp_path)
+    finally:
+        os.umask(old)
+    assert {oct(path.stat().st_mode & 0o777) for path in paths.values()} == {"0o644"}
+
+
+def test_record_says_when_from_which_data_with_which_version_and_how_long(sample, ex):
+    from mnist_checks import __version__
+    from mnist_checks.data import sha256_of
+
+    record = run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), impl=ex, source="sample.npz").record
+    assert record["started_at"][:2] == "20" and record["started_at"].endswith("+00:00")
+    assert record["data"] == {"source": "sample.npz", "rows": len(sample[0]),
+                              "pixels_sha256": sha256_of(sample[0]), "labels_sha256": sha256_of(sample[1])}
+    assert record["environment"]["package"] == __version__
+    assert record["wall_seconds"] >= sum(sum(m["history"]["seconds"]) for m in record["models"].values()) - 0.1
+
+
+def test_cli_exits_1_when_a_model_trained_as_published_misses_its_tolerance(monkeypatch, sample, short_run,
+                                                                          tmp_path, capsys):
+    record = json.loads(json.dumps(short_run.record))
+    cnn = record["models"]["cnn"]
+    cnn["epochs"] = len(facts.PUBLISHED["cnn"].curve)
+    cnn["history"]["val_accuracy"][-1] = facts.PUBLISHED["cnn"].val_accuracy - 0.05
+    _sample_as_data(monkeypatch, sample)
+    monkeypatch.setattr("mnist_checks.run.run_exercise", lambda *a, **k: dataclasses.replace(short_run, record=record))
+    assert cli.main(["run", "--out", str(tmp_path), "--quiet"]) == 1
+    assert "outside the published tolerance: cnn" in capsys.readouterr().err
+    assert report.out_of_tolerance(short_run.record) == [], "models trained for other epochs are not judged"
+
+
+def test_plot_ticks_the_first_and_last_epoch_and_marks_a_partial_run(short_run, tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    assert report.epoch_ticks(1) == [1]
+    for last in (2, 10, 13, 20, 37):
+        ticks = report.epoch_ticks(last)
+        assert ticks[0] == 1 and ticks[-1] == last and ticks == sorted(set(ticks)) and len(ticks) <= 12
+    titles, ticks = [], []
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", lambda self, text, **k: titles.append(text))
+    original = matplotlib.axes.Axes.set_xticks
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_xticks",
+                        lambda self, values, *a, **k: (ticks.append(list(values)), original(self, values, *a, **k)))
+    partial = {**short_run.record, "interrupted_during": "cnn"}
+    report.plot_curves(short_run.record, tmp_path / "a.png")
+    report.plot_curves(partial, tmp_path / "b.png")
+    assert ticks[0][0] == 1 and ticks[0][-1] == max(facts.PUBLISHED[n].curve.__len__() for n in short_run.record["models"])
+    assert "PARTIAL" not in titles[0] and "PARTIAL RUN" in titles[1] and "cnn" in titles[1]
 
 
 def test_cli_help_explains_every_option(capsys):
@@ -156,6 +273,24 @@ def test_spread_tabulates_each_models_final_accuracy_across_runs(short_run, tmp_
     assert cli.main(["spread", *map(str, paths), "--out", str(tmp_path / "spread.md")]) == 0
     row = next(line for line in (tmp_path / "spread.md").read_text().splitlines() if line.startswith("| cnn |"))
     assert row.split(" | ")[1:6] == ["0.992", "0.9100", "0.0141", "0.9000", "0.9200"]
+
+
+@pytest.mark.parametrize("change, complaint", [
+    (lambda r: r["settings"].update(cnn_epochs=9), "differ in their settings"),
+    (lambda r: r.update(interrupted_during="cnn"), "an interrupted run"),
+    (lambda r: r.pop("models"), "not a record.json"),
+    (lambda r: r["models"]["cnn"]["history"].update(val_accuracy=[]), "not a record.json"),
+    (lambda r: r.update(models=[1, 2]), "not a record.json"),
+])
+def test_spread_refuses_runs_that_do_not_pool_and_malformed_records(short_run, tmp_path, capsys, change, complaint):
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(short_run.record))
+    record = json.loads(json.dumps(short_run.record))
+    change(record)
+    bad.write_text(json.dumps(record))
+    assert cli.main(["spread", str(good), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert complaint in err and "Traceback" not in err and "bad.json" in err
 
 
 def test_published_curves_end_at_the_published_figures_after_the_published_epochs():
@@ -203,10 +338,26 @@ def test_cli_interrupted_run_writes_what_finished_and_says_so(monkeypatch, sampl
     def interrupted(*args, **kwargs):
         raise RunInterrupted(partial)
 
-    monkeypatch.setattr("mnist_checks.data.load_digits", lambda *args, **kwargs: sample)
+    _sample_as_data(monkeypatch, sample)
     monkeypatch.setattr("mnist_checks.run.run_exercise", interrupted)
     assert cli.main(["run", "--out", str(tmp_path / "out"), "--quiet"]) == 130
     assert "interrupted during cnn" in capsys.readouterr().err
-    written = json.loads((tmp_path / "out" / report.RECORD).read_text())
+    (run_dir,) = (tmp_path / "out").glob("run-*")
+    written = json.loads((run_dir / report.RECORD).read_text())
     assert written["interrupted_during"] == "cnn" and "cnn" not in written["models"]
-    assert "**Interrupted**" in (tmp_path / "out" / report.REPORT).read_text()
+    assert "**Interrupted**" in (run_dir / report.REPORT).read_text()
+    assert not (tmp_path / "out" / report.LATEST).exists()
+
+
+def test_cli_shows_no_tensorflow_start_up_lines_unless_verbose():
+    import os
+    import subprocess
+    import sys
+
+    code = "import mnist_checks.compat as c; c.keras.ops.convert_to_tensor([1.0]) if c.KERAS_MAJOR >= 3 else None"
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_CHECKS_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    quiet = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert quiet.stderr == ""
+    loud = subprocess.run([sys.executable, "-c", code], env={**env, "MNIST_CHECKS_VERBOSE": "1"},
+                          capture_output=True, text=True, check=True)
+    assert loud.stderr == "" or "I0000" in loud.stderr or "oneDNN" in loud.stderr or "absl" in loud.stderr
