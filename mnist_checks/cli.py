@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[ENV_VERBOSE] = "1"  # read when TensorFlow is imported, and by every process started
     from .grading.rubric import RubricError
     from .grading.sandbox import SandboxUnavailable
+    from .grading.runner import GradebookError
     from .report import RecordError
 
     try:
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
               "anyway (unsafe: a fork can read your files and reach the network); every row then says so.",
               file=sys.stderr)
         return 2
-    except (DataError, UsageError, RubricError, RecordError) as error:
+    except (DataError, UsageError, RubricError, RecordError, GradebookError) as error:
         print(f"mnist-checks: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -289,7 +290,10 @@ def _reference(args):
 
 def _grade(args) -> int:
     from .grading.rubric import load_rubric
-    from .grading.runner import GradingInterrupted, Limits, grade_forks, summary_table
+    from pathlib import Path
+
+    from .grading.runner import (GRADEBOOK, GradingInterrupted, Limits, grade_forks, gradebook_changes,
+                                 read_gradebook, summary_table)
 
     reference = _reference(args)
     rubric = load_rubric(args.rubric)
@@ -308,6 +312,7 @@ def _grade(args) -> int:
         print(f"  {result.fork}: {total[0]:.1f}/{total[1]:.1f} {result.status} ({result.seconds:.0f} s)", flush=True)
 
     print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {args.jobs} at a time", flush=True)
+    earlier = read_gradebook(Path(args.out) / GRADEBOOK)  # refused here, before any grading, if not ours
     try:
         results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
                               jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
@@ -321,7 +326,12 @@ def _grade(args) -> int:
     if results and results[0].isolation:
         print(f"isolation: {results[0].isolation}")
     print(summary_table(results))
-    print(f"\nwrote {args.out}/gradebook.csv and {args.out}/FORK/results.json, junit.xml, output.txt")
+    changes = gradebook_changes(earlier, results)
+    said = [f"{len(changes[key])} {key}" + (f" ({', '.join(changes[key])})" if key != "kept" and changes[key] else "")
+            for key in ("changed", "added", "unchanged", "kept") if changes[key]]
+    print(f"\nwrote {args.out}/FORK/results.json, junit.xml, output.txt and {args.out}/{GRADEBOOK}: "
+          f"{sum(map(len, changes.values()))} rows; " + "; ".join(said)
+          + (" from earlier calls" if changes["kept"] else ""))
     return 0
 
 

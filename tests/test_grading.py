@@ -131,8 +131,46 @@ def test_junit_xml_lists_each_test_and_its_failure():
 def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path):
     runner.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
-    assert header == "fork,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,isolation,reason,warnings"
-    assert row.startswith("alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
+    assert header == "fork,path,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,isolation,reason,warnings"
+    assert row.startswith("alice,/forks/alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
+
+
+def test_regrading_some_forks_keeps_every_other_row_of_the_gradebook(tmp_path):
+    import dataclasses
+
+    book = tmp_path / "gradebook.csv"
+    alice, bob = a_result(), dataclasses.replace(a_result(), fork="bob", path="/forks/bob")
+    runner.write_gradebook([alice, bob], book)
+    earlier = runner.read_gradebook(book)
+    regraded = dataclasses.replace(alice, tests=[{**t, "outcome": "passed", "score": t["max_score"]} for t in alice.tests])
+    carol = dataclasses.replace(a_result(), fork="carol", path="/forks/carol")
+    runner.write_gradebook(runner.merge_gradebook(earlier, [regraded, carol]), book)
+    rows = runner.read_gradebook(book)
+    assert [(r["fork"], r["total"]) for r in rows] == [("alice", "10.0"), ("bob", "5.0"), ("carol", "5.0")]
+    changes = runner.gradebook_changes(earlier, [regraded, carol])
+    assert changes == {"added": ["carol"], "changed": ["alice (5.0 -> 10.0)"], "unchanged": [], "kept": ["bob"]}
+
+
+def test_a_fork_keeps_its_gradebook_name_and_a_new_fork_with_the_same_folder_name_gets_another(tmp_path):
+    (tmp_path / "a" / "alice").mkdir(parents=True)
+    (tmp_path / "b" / "alice").mkdir(parents=True)
+    taken = {"alice": str((tmp_path / "a" / "alice").resolve())}
+    names = runner._unique_names([tmp_path / "b" / "alice", tmp_path / "a" / "alice"], taken=taken)
+    assert names == {"alice-2": tmp_path / "b" / "alice", "alice": tmp_path / "a" / "alice"}
+
+
+@pytest.mark.parametrize("content", ["name,score\nalice,3\n", "\x00\xff\xfe"])
+def test_a_foreign_gradebook_csv_is_refused_and_left_alone(tmp_path, capsys, content):
+    from mnist_checks import cli
+
+    (tmp_path / "fork").mkdir()
+    book = tmp_path / "out" / "gradebook.csv"
+    book.parent.mkdir()
+    book.write_bytes(content.encode("latin-1"))
+    assert cli.main(["grade", str(tmp_path / "fork"), "--out", str(book.parent)]) == 2
+    err = capsys.readouterr().err
+    assert "gradebook.csv" in err and "move it away" in err and "Traceback" not in err
+    assert book.read_bytes() == content.encode("latin-1")
 
 
 def test_edits_to_canonical_files_are_warnings(tmp_path):

@@ -154,7 +154,12 @@ def test_a_second_run_skips_forks_already_graded(graded, capsys):
     assert cli.main(["grade", str(reference), "--out", str(graded["out"])]) == 0
     assert "reference: 60.0/60.0 cached" in capsys.readouterr().out
     assert cli.main(["grade", str(reference), "--out", str(graded["out"]), "--regrade"]) == 0
-    assert "reference: 60.0/60.0 graded" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "reference: 60.0/60.0 graded" in out and f"{len(graded['forks']) - 1} kept from earlier calls" in out
+    with open(graded["out"] / "gradebook.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["fork"] for row in rows] == list(graded["book"]), "regrading one fork lost the class's other rows"
+    assert [row["total"] for row in rows] == [row["total"] for row in graded["book"].values()]
 
 
 def test_ctrl_c_writes_the_gradebook_with_every_fork_and_leaves_no_process(tmp_path):

@@ -127,7 +127,8 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
             raise
         isolation = sandbox.UNISOLATED
     out.mkdir(parents=True, exist_ok=True)
-    names = _unique_names([Path(f) for f in forks])
+    earlier = read_gradebook(out / GRADEBOOK)
+    names = _unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
     private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
     try:
         canon = _copy_canonical(reference, private / "canon")
@@ -135,7 +136,7 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
         key_base = _digest(json.dumps([tier, rubric, __version__, isolation.level], sort_keys=True).encode()
                            + _tree_digest(canon).encode())
         batch = Batch(canon=canon, private=private, tier=tier, rubric=rubric, limits=limits, graded=graded,
-                      key_base=key_base, isolation=isolation, reference=reference)
+                      key_base=key_base, isolation=isolation, reference=reference, earlier=earlier)
         return _grade_all(batch, names, out, jobs=jobs, regrade=regrade, on_result=on_result)
     finally:
         shutil.rmtree(private, ignore_errors=True)
@@ -154,6 +155,7 @@ class Batch:
     key_base: str
     isolation: sandbox.Isolation
     reference: Path
+    earlier: list = field(default_factory=list)  # the gradebook's rows before this call
     stopping: threading.Event = field(default_factory=threading.Event)
     running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -174,13 +176,13 @@ def _grade_all(batch: Batch, names: dict, out: Path, *, jobs: int, regrade: bool
     futures = {pool.submit(one, name, fork): name for name, fork in names.items()}
     try:
         pending = set(futures)
-        _write_rows(results, names, out)
+        _write_rows(results, names, out, batch.earlier)
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
                 future.result()  # a grader bug surfaces here, not silently
             if done:
-                _write_rows(results, names, out)
+                _write_rows(results, names, out, batch.earlier)
     except KeyboardInterrupt:
         batch.stopping.set()
         for future in futures:
@@ -189,18 +191,26 @@ def _grade_all(batch: Batch, names: dict, out: Path, *, jobs: int, regrade: bool
             for process in list(batch.running):
                 _kill_group(process)
         pool.shutdown(wait=True)
-        rows = _write_rows(results, names, out, why="interrupted (Ctrl-C) before this fork was graded")
+        rows = _write_rows(results, names, out, batch.earlier, why="interrupted (Ctrl-C) before this fork was graded")
         raise GradingInterrupted(rows) from None
     pool.shutdown(wait=True)
-    return _write_rows(results, names, out)
+    return _write_rows(results, names, out, batch.earlier)
 
 
-def _write_rows(results: dict, names: dict, out: Path, why: str = "not graded yet") -> list[ForkResult]:
-    """The gradebook as it stands: graded forks, and a row for every fork still to come."""
-    rows = [results.get(name) or ForkResult(fork=name, path=str(Path(fork).resolve()), status="not graded", reason=why)
-            for name, fork in names.items()]
-    write_gradebook(rows, out / GRADEBOOK)
+def _write_rows(results: dict, names: dict, out: Path, earlier: list, why: str = "not graded yet") -> list[ForkResult]:
+    """The gradebook as it stands: earlier calls' rows of other forks, this call's graded forks,
+    and a row for every fork still to come."""
+    rows = [results.get(name) or _not_graded(name, fork, why, earlier) for name, fork in names.items()]
+    write_gradebook(merge_gradebook(earlier, rows), out / GRADEBOOK)
     return rows
+
+
+def _not_graded(name: str, fork: Path, why: str, earlier: list) -> ForkResult:
+    path = str(Path(fork).resolve())
+    before = next((row for row in earlier if row.get("path") == path), None)
+    if before and before["status"] != "not graded":
+        why += f" (this call; the row's grade before it was {before['total']}/{before['max']}, {before['status']})"
+    return ForkResult(fork=name, path=path, status="not graded", reason=why)
 
 
 def grade_fork(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = False) -> ForkResult:
@@ -460,12 +470,20 @@ def _commit(fork: Path) -> str:
     return head[:7] if len(head) == 40 and all(c in "0123456789abcdef" for c in head) else ""
 
 
-def _unique_names(forks: list[Path]) -> dict[str, Path]:
+def _unique_names(forks: list[Path], taken: dict[str, str] | None = None) -> dict[str, Path]:
+    """A name (and output directory) per fork: its folder's name, suffixed where two differ only
+    in their parents. A fork already in the gradebook (``taken``: name -> path) keeps its name."""
+    taken = taken or {}
+    by_path = {path: name for name, path in taken.items() if path}
     names: dict[str, Path] = {}
     for fork in forks:
-        name = fork.resolve().name or "fork"
+        resolved = fork.resolve()
+        if by_path.get(str(resolved)) and by_path[str(resolved)] not in names:
+            names[by_path[str(resolved)]] = fork
+            continue
+        name = resolved.name or "fork"
         candidate, n = name, 2
-        while candidate in names:
+        while candidate in names or candidate in taken:
             candidate, n = f"{name}-{n}", n + 1
         names[candidate] = fork
     return names
@@ -548,14 +566,14 @@ def _from_results(path: Path, name: str) -> ForkResult:
                       key=extra["key"], isolation=extra.get("isolation", ""))
 
 
-GRADEBOOK_COLUMNS = ["fork", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "reason", "warnings"]
+GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "reason", "warnings"]
 
 
 def gradebook_rows(results: list[ForkResult]) -> list[dict]:
     rows = []
     for result in results:
         sums = result.totals
-        row = {"fork": result.fork, "commit": result.commit, "status": result.status,
+        row = {"fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
                "total": round(sums.get("total", (0, 0))[0], 2), "max": round(sums.get("total", (0, 0))[1], 2),
                "isolation": result.isolation, "reason": result.reason, "warnings": "; ".join(result.warnings)}
         for key in (*QUESTIONS, *TIERS):
@@ -564,13 +582,64 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
     return rows
 
 
-def write_gradebook(results: list[ForkResult], path: Path) -> None:
+class GradebookError(ValueError):
+    """An existing gradebook.csv that the grader did not write: it is never overwritten."""
+
+
+def read_gradebook(path: Path) -> list[dict]:
+    """The rows of an earlier call's gradebook (none if there is no file yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise GradebookError(f"{path}: cannot read the earlier gradebook ({error}); move it away or pass "
+                             "another --out") from None
+    unknown = [c for c in columns if c not in GRADEBOOK_COLUMNS]
+    if "fork" not in columns or "status" not in columns or unknown:
+        raise GradebookError(f"{path}: not a gradebook of mnist-checks grade (columns {', '.join(columns) or 'none'}); "
+                             "it was left as it is: move it away or pass another --out")
+    return [{column: row.get(column) or "" for column in GRADEBOOK_COLUMNS} for row in rows]
+
+
+def merge_gradebook(earlier: list[dict], results: list[ForkResult]) -> list[dict]:
+    """The gradebook after this call: each earlier row in its place, replaced where this call
+    graded the same fork (same path), then this call's new forks. No fork's row is ever lost."""
+    current = {row["path"]: row for row in gradebook_rows(results)}
+    merged = [current.pop(row["path"], row) if row.get("path") else row for row in earlier]
+    return merged + list(current.values())
+
+
+def gradebook_changes(earlier: list[dict], results: list[ForkResult]) -> dict[str, list[str]]:
+    """Which forks this call ``added`` to the gradebook, which rows it ``changed`` (the grade or
+    status differs), which it graded ``unchanged``, and how many earlier rows it ``kept``."""
+    before = {row["path"]: row for row in earlier if row.get("path")}
+    changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "kept": []}
+    for row in gradebook_rows(results):
+        old = before.pop(row["path"], None)
+        if old is None:
+            changes["added"].append(row["fork"])
+        elif (str(old["total"]), old["status"]) != (str(row["total"]), row["status"]) and row["status"] != "cached":
+            changes["changed"].append(f"{row['fork']} ({old['total']} -> {row['total']})")
+        else:
+            changes["unchanged"].append(row["fork"])
+    changes["kept"] = [row["fork"] for row in earlier if row.get("path") in before or not row.get("path")]
+    return changes
+
+
+def write_gradebook(rows: list, path: Path) -> None:
+    """Write ``rows`` (gradebook dicts, or ``ForkResult`` turned into them) as the CSV gradebook."""
     import io
 
+    rows = [row if isinstance(row, dict) else gradebook_rows([row])[0] for row in rows]
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=GRADEBOOK_COLUMNS)
     writer.writeheader()
-    writer.writerows(gradebook_rows(results))
+    writer.writerows(rows)
     _write_atomically(Path(path), text.getvalue().encode())
 
 
