@@ -35,6 +35,24 @@ def pytest_collection_modifyitems(config, items):
         )
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected: only the tests that will run count
+def pytest_collection_finish(session):
+    """Stop once, before any test, when the selected tests need the full data and it is not there:
+    one actionable message instead of the same error from every test that uses it."""
+    config = session.config
+    needing = [item for item in session.items if "digits" in getattr(item, "fixturenames", ())]
+    if not needing or config.option.collectonly or config.getoption("--grade-collect", default=None):
+        return
+    from mnist_checks.data import DataError, locate
+
+    try:
+        locate()
+    except DataError as error:
+        pytest.exit(f"{len(needing)} of the selected tests need the full MNIST data set (70,000 digits), "
+                    f"and it is not available:\n{error}\n(`pytest -m fast` needs no data.)",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--impl", metavar="PATH",
