@@ -12,6 +12,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SAMPLE = Path(__file__).parent / "tests" / "data" / "mnist_sample.npz"
+#: Every run ends with the points per question (and the grader's log, when it asks for one).
+pytest_plugins = ("mnist_checks.grading.pytest_plugin",)
 
 # Time is never a claim of the spec suite (speed lives in benchmarks/): a property test must not
 # fail because a loaded machine, or a call through the grader's student server, was slow.

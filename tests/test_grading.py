@@ -208,20 +208,45 @@ def test_the_real_starters_package_holds_no_solution_line_in_any_module(tmp_path
     assert {path: lines for path, lines in leaks.items() if lines} == {}
 
 
-def test_starter_project_leaves_out_the_graders_tests_and_keeps_the_rest(tmp_path):
-    from mnist_checks.grading.starter import INSTRUCTOR_ONLY, write_starter
+def test_starter_project_holds_what_students_need_and_none_of_the_instructors_material(tmp_path):
+    from mnist_checks.grading.starter import STARTER_README, write_starter
 
     reference = tmp_path / "reference"
-    for relative in ["mnist_checks/exercise.py", "tests/test_q1_split.py", *INSTRUCTOR_ONLY]:
+    students = ["mnist_checks/exercise.py", "mnist_checks/data.py", "tests/test_q1_split.py", "tests/test_full_data.py",
+                "tests/data/mnist_sample.npz", "conftest.py", "pyproject.toml"]
+    instructors = ["mnist_checks/grading/mutants.py", "tests/test_grading.py", "tests/test_run.py", "tests/test_new.py",
+                   "benchmarks/test_epoch_time.py", "tox.ini", ".ci/run", "docs/mutants.md", "README.md"]
+    for relative in [*students, *instructors, STARTER_README]:
         (reference / relative).parent.mkdir(parents=True, exist_ok=True)
-        (reference / relative).write_text(REFERENCE if relative.endswith("exercise.py") else "")
+        (reference / relative).write_text(REFERENCE if relative.endswith("exercise.py") else relative)
+    (reference / STARTER_README).write_text("# Yours\n\n{RUBRIC}\n")
     contract = write_starter(reference, tmp_path / "starter")
-    assert (tmp_path / "starter" / "tests" / "test_q1_split.py").exists()
-    assert not any((tmp_path / "starter" / relative).exists() for relative in INSTRUCTOR_ONLY)
+    starter = tmp_path / "starter"
+    assert all((starter / relative).exists() for relative in students)
+    assert [relative for relative in instructors if relative != "README.md" and (starter / relative).exists()] == []
+    readme = (starter / "README.md").read_text()
+    assert readme.startswith("# Yours") and "| Q2 | 15 | 10 | 25 |" in readme and "| all | 60 | 40 | 100 |" in readme
     assert "NotImplementedError" in contract.read_text()
     with pytest.raises(FileExistsError):
         write_starter(reference, tmp_path / "starter")
-    assert runner.edited_canonical_files(tmp_path / "starter", reference) == []
+    assert runner.edited_canonical_files(starter, reference) == [], "the instructor's tests count as removed"
+
+
+def test_the_classroom_workflow_gives_each_question_its_fast_points():
+    from mnist_checks.grading.rubric import QUESTIONS
+    from mnist_checks.grading.starter import classroom_workflow
+
+    import yaml
+    workflow = yaml.safe_load(classroom_workflow(DEFAULT_RUBRIC))
+    steps = workflow["jobs"]["autograding"]["steps"]
+    graders = {s["id"]: s["with"] for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-command")}
+    assert {q: graders[q]["max-score"] for q in QUESTIONS} == {q: DEFAULT_RUBRIC[q]["fast"] for q in QUESTIONS}
+    assert {q: graders[q]["command"] for q in QUESTIONS} == {
+        q: f'pytest -m "fast and {q}" -p no:cacheprovider' for q in QUESTIONS}
+    reporter = next(s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
+    assert reporter["with"]["runners"].split(",") == list(QUESTIONS)
+    assert set(reporter["env"]) == {f"{q.upper()}_RESULTS" for q in QUESTIONS}
+    assert all(f"steps.{q}.outputs.result" in reporter["env"][f"{q.upper()}_RESULTS"] for q in QUESTIONS)
 
 
 @pytest.mark.parametrize(("argv", "problem"), [

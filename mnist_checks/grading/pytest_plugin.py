@@ -1,8 +1,10 @@
-"""pytest plugin of the grader: writes one JSON line per test as soon as it finishes.
+"""pytest plugin of the grader: points per question at the end of every run, and the grader's log.
 
-Loaded with ``-p mnist_checks.grading.pytest_plugin --grade-log FILE``; a process that crashes
-or is killed mid-run keeps the results of every test before it.  ``--grade-collect FILE`` writes
-the graded tests (id, question, tier, claim) and stops after collection.
+The spec suite's conftest loads it, so every ``pytest`` run ends with the points per question
+the default rubric gives the tests that ran (``rubric.points_per_question``). With
+``--grade-log FILE`` it writes one JSON line per test as soon as it finishes: a process that
+crashes or is killed mid-run keeps the results of every test before it.  ``--grade-collect
+FILE`` writes the graded tests (id, question, tier, claim) and stops after collection.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import re
 
 import pytest
 
-QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
-TIERS = ("fast", "slow")
+from .rubric import DEFAULT_RUBRIC, QUESTIONS, TIERS, points_per_question
+
+_OUTCOMES = pytest.StashKey[dict]()  # node id -> the test's question, tier and outcome
 
 
 def pytest_addoption(parser):
@@ -49,15 +52,17 @@ def pytest_runtestloop(session):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    path = item.config.getoption("--grade-log")
-    if not path:
-        return
     finished = report.when == "call" or (report.when == "setup" and not report.passed)
     if report.when == "teardown" and report.failed:
         finished = True
     if not finished:
         return
     entry = {**describe(item), "outcome": report.outcome, "phase": report.when, "seconds": round(call.duration, 3)}
+    if entry["question"] and entry["tier"]:
+        item.config.stash.setdefault(_OUTCOMES, {})[item.nodeid] = entry
+    path = item.config.getoption("--grade-log")
+    if not path:
+        return
     if not report.passed:
         entry["message"] = _message(call, report)
     with open(path, "a") as handle:
@@ -78,3 +83,12 @@ def _message(call, report) -> str:
         detail = re.sub(rf"^([\w.]+\.)?{kind}:\s*", "", detail)
         return f"{kind}: {detail}"[:2000]
     return report.longreprtext[-2000:]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    tests = list(config.stash.get(_OUTCOMES, {}).values())
+    if not tests or config.getoption("--grade-log"):
+        return  # nothing graded ran; or the grader, which scores with its own rubric
+    terminalreporter.section("points per question (the grader's default rubric, for the tests that ran)")
+    for line in points_per_question(tests, DEFAULT_RUBRIC):
+        terminalreporter.write_line(line)

@@ -67,3 +67,27 @@ def totals(scored: list[dict]) -> dict[str, tuple[float, float]]:
             score, maximum = out.get(key, (0.0, 0.0))
             out[key] = (score + test["score"], maximum + test["max_score"])
     return out
+
+
+def points_per_question(tests: list[dict], rubric: dict) -> list[str]:
+    """One line per question that ran, then the total: ``Q2  11.7/15  fast 7/9 tests``.
+
+    Points are shared among the tests that ran (as ``score_tests`` shares them), so a run of
+    one tier or one question shows that tier's or question's points."""
+    scored = score_tests(tests, rubric)
+    sums = totals(scored)
+    lines = []
+    for question in QUESTIONS:
+        if question not in sums:
+            continue
+        counts = []
+        for tier in TIERS:
+            ran = [t for t in scored if t["question"] == question and t["tier"] == tier]
+            if ran:
+                counts.append(f"{tier} {sum(t['outcome'] == 'passed' for t in ran)}/{len(ran)} tests")
+        score, maximum = sums[question]
+        lines.append(f"{question.upper()}  {score:4.1f}/{maximum:g}  {', '.join(counts)}")
+    score, maximum = sums["total"]
+    tiers = " and ".join(tier for tier in TIERS if tier in sums)
+    lines.append(f"total {score:.1f}/{maximum:g} ({tiers} tier{'s' if ' and ' in tiers else ''})")
+    return lines

@@ -33,7 +33,7 @@ from xml.etree import ElementTree
 from .. import __version__
 from . import sandbox
 from .contract import CONTRACT
-from .starter import INSTRUCTOR_ONLY
+from .starter import for_students
 from .rubric import QUESTIONS, TIERS, score_tests, totals
 
 #: What the checker copies of the reference: the canonical package, tests and pytest settings.
@@ -403,8 +403,8 @@ def edited_canonical_files(fork: Path, reference: Path) -> list[str]:
             continue  # a fork holding only its contract
         ours, theirs = _files(reference / entry), _files(fork / entry)
         for relative in sorted(set(ours) | set(theirs)):
-            if relative in INSTRUCTOR_ONLY:
-                continue
+            if relative not in theirs and not for_students(relative):
+                continue  # the instructor's own files: a starter's fork never had them
             if ours.get(relative) != theirs.get(relative):
                 what = "added" if relative not in ours else "removed" if relative not in theirs else "edited"
                 warnings.append(f"{what} {relative} (ignored: the canonical tests and settings ran)")

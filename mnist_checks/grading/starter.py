@@ -1,7 +1,9 @@
-"""The students' starter: the reference contract with its solutions cut out.
+"""The students' starter: their repository, with the reference contract's solutions cut out.
 
 Each function body between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes
 ``raise NotImplementedError("Qn: name is not implemented yet")``; signatures and docstrings stay.
+The starter holds only what students need (``for_students``): the package, the questions' tests
+and the data checks, their README (``docs/starter-README.md``) and a GitHub Classroom workflow.
 """
 
 from __future__ import annotations
@@ -12,16 +14,33 @@ import subprocess
 from pathlib import Path
 
 from .contract import CONTRACT
+from .rubric import DEFAULT_RUBRIC, QUESTIONS
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 #: Package modules that quote the reference's solutions (the mutation catalogue edits them): no
 #: student's starter and no fork's sandbox ever holds them.
 SOLUTION_BEARING = frozenset({"mnist_checks/grading/mutants.py", "mnist_checks/grading/mutation_report.py"})
-#: Tests of the grader itself: they need the reference's solutions, so students never get them.
-INSTRUCTOR_ONLY = SOLUTION_BEARING | frozenset({
-    "tests/test_grading.py", "tests/test_grading_forks.py", "tests/test_grading_attacks.py", "tests/test_isolation.py",
-    "tests/test_mutants.py",
+#: The tests students get: the questions' (fast and slow) and the checks of the full data set.
+STUDENT_TESTS = frozenset({
+    "tests/test_q1_split.py", "tests/test_q2_mlp.py", "tests/test_q3_predictions.py", "tests/test_q4_scale.py",
+    "tests/test_q5_cnn.py", "tests/test_claims.py", "tests/test_full_data.py",
 })
+#: Everything else a student's repository holds: the install, the fixtures, the package and the sample.
+STUDENT_FILES = STUDENT_TESTS | {"pyproject.toml", "conftest.py", ".gitignore"}
+STUDENT_DIRS = ("mnist_checks/", "tests/data/")
+#: The students' README in the reference checkout; ``{RUBRIC}`` becomes the points per question.
+STARTER_README = "docs/starter-README.md"
+CLASSROOM_WORKFLOW = ".github/workflows/classroom.yml"
+
+
+def for_students(relative: str) -> bool:
+    """Whether the reference file ``relative`` (a POSIX path) goes into the students' starter.
+
+    An allow-list: the instructor's material (the grader's and the library's own tests,
+    benchmarks, tox, CI, docs, README) stays out, and so does whatever is added to it later."""
+    if relative in SOLUTION_BEARING or "__pycache__" in relative:
+        return False
+    return relative in STUDENT_FILES or relative.startswith(STUDENT_DIRS)
 _DEF = re.compile(r"^def (\w+)\(")
 _QUESTION = re.compile(r'"""(Q\d):')
 
@@ -69,21 +88,83 @@ def solution_lines(reference: str) -> set[str]:
     return lines
 
 
-def write_starter(reference_root: Path, target: Path) -> Path:
-    """Copy the reference project (the files git tracks) to ``target`` with the starter contract,
-    leaving out the grader's own tests (``INSTRUCTOR_ONLY``)."""
+def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUBRIC) -> Path:
+    """Write the students' repository into ``target``: the reference's files ``for_students``
+    (those git tracks), the starter contract, the students' README and the Classroom workflow."""
     reference_root, target = Path(reference_root), Path(target)
     if target.exists() and any(target.iterdir()):
         raise FileExistsError(f"{target} exists and is not empty")
     for relative in _project_files(reference_root):
-        if relative.as_posix() in INSTRUCTOR_ONLY:
+        if not for_students(relative.as_posix()):
             continue
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(reference_root / relative, destination)
     contract = target / CONTRACT
     contract.write_text(starter_source((reference_root / CONTRACT).read_text()))
+    readme = reference_root / STARTER_README
+    if readme.is_file():
+        (target / "README.md").write_text(readme.read_text().replace("{RUBRIC}", rubric_table(rubric)))
+    workflow = target / CLASSROOM_WORKFLOW
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    workflow.write_text(classroom_workflow(rubric))
     return contract
+
+
+def rubric_table(rubric: dict) -> str:
+    """The points per question and tier as a Markdown table, for the students' README."""
+    lines = ["| question | fast tier | slow tier | total |", "| --- | --- | --- | --- |"]
+    for q in QUESTIONS:
+        lines.append(f"| {q.upper()} | {rubric[q]['fast']:g} | {rubric[q]['slow']:g} | {rubric[q]['fast'] + rubric[q]['slow']:g} |")
+    fast, slow = (sum(rubric[q][tier] for q in QUESTIONS) for tier in ("fast", "slow"))
+    lines.append(f"| all | {fast:g} | {slow:g} | {fast + slow:g} |")
+    return "\n".join(lines)
+
+
+def classroom_workflow(rubric: dict, python: str = "3.11") -> str:
+    """A GitHub Actions workflow that GitHub Classroom's autograding reads: one command grader per
+    question running that question's fast tests, worth its fast-tier points, and the reporter."""
+    steps = []
+    for q in QUESTIONS:
+        steps.append(f"""      - name: {q.upper()}
+        id: {q}
+        uses: classroom-resources/autograding-command-grader@v1
+        with:
+          test-name: {q.upper()} (fast tests)
+          command: pytest -m "fast and {q}" -p no:cacheprovider
+          timeout: 10
+          max-score: {rubric[q]['fast']:g}
+""")
+    results = "\n".join(f"          {q.upper()}_RESULTS: \"${{{{steps.{q}.outputs.result}}}}\"" for q in QUESTIONS)
+    return f"""# GitHub Classroom autograding: the fast tier on every push, points per question.
+# Written by `mnist-checks starter`; the points are the rubric's fast tier.
+name: Autograding
+on:
+  - push
+  - workflow_dispatch
+  - repository_dispatch
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  autograding:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{python}"
+      - name: Install
+        run: pip install -e ".[cpu,test]"
+{"".join(steps)}      - name: Report
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+{results}
+        with:
+          runners: {",".join(QUESTIONS)}
+"""
 
 
 def _project_files(root: Path) -> list[Path]:
