@@ -98,7 +98,12 @@ def test_a_mistake_costs_its_question_and_no_other(graded, fork, question):
 
 def test_failed_tests_say_what_was_expected_and_found(graded):
     failed = [t for t in graded["results"]["q2-64-units"]["tests"] if t["status"] == "failed"]
-    assert any("[50240, 650] == [25120, 330]" in t["output"] for t in failed)
+    assert any("expected: [25120, 330]\nfound:    [50240, 650]" in t["output"] for t in failed)
+    assert all(t["output"].startswith("claim: ") for t in failed)
+    q1 = [t["output"] for t in graded["results"]["q1-test-size"]["tests"] if t["status"] == "failed"]
+    assert any("for example with n=" in output for output in q1), "a Hypothesis counterexample, compactly"
+    everything = json.dumps(graded["results"])
+    assert "/sandbox" not in everything and "mnist-checks-grader-" not in everything and "Use -v" not in everything
 
 
 def test_a_fork_that_edits_the_canonical_tests_is_graded_as_if_it_had_not(graded):

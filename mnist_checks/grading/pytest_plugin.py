@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from .feedback import plain_words, without_paths
 from .rubric import DEFAULT_RUBRIC, QUESTIONS, TIERS, points_per_question
 
 _OUTCOMES = pytest.StashKey[dict]()  # node id -> the test's question, tier and outcome
@@ -70,25 +71,16 @@ def pytest_runtest_makereport(item, call):
 
 
 def _message(call, report) -> str:
-    """What was expected and what was found: the exception's own words, kept short."""
-    if call.excinfo is not None:
-        kind = call.excinfo.type.__name__
-        text = str(call.excinfo.value).strip()
-        if kind == "NotImplementedError":
-            return f"not implemented yet: {text}"
-        if kind == "Skipped":
-            return text
-        lines = [line[2:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")]
-        detail = "\n".join(lines[:12]) if lines else text
-        detail = re.sub(rf"^([\w.]+\.)?{kind}:\s*", "", detail)
-        return f"{kind}: {detail}"[:2000]
-    return report.longreprtext[-2000:]
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    tests = list(config.stash.get(_OUTCOMES, {}).values())
-    if not tests or config.getoption("--grade-log"):
-        return  # nothing graded ran; or the grader, which scores with its own rubric
-    terminalreporter.section("points per question (the grader's default rubric, for the tests that ran)")
-    for line in points_per_question(tests, DEFAULT_RUBRIC):
-        terminalreporter.write_line(line)
+    """What was expected and what was found, in plain words (``feedback.plain_words``)."""
+    if call.excinfo is None:
+        return without_paths(report.longreprtext[-2000:])
+    kind = call.excinfo.type.__name__
+    text = str(call.excinfo.value).strip()
+    if kind == "NotImplementedError":
+        return f"not implemented yet: {without_paths(text)}"
+    if kind == "Skipped":
+        return without_paths(text)
+    lines = [line[2:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")] or text.splitlines()
+    if lines:
+        lines[0] = re.sub(rf"^([\w.]+\.)?{kind}:\s*", "", lines[0])
+    return plain_words(kind, lines)[:2000]

@@ -500,7 +500,7 @@ def results_json(result: ForkResult) -> dict:
     tests = []
     for test in result.tests:
         number = counters[test["question"]] = counters.get(test["question"], 0) + 1
-        output = test.get("message", "") if test["outcome"] != "passed" else ""
+        output = f"claim: {test['claim']}\n{test.get('message', '')}" if test["outcome"] != "passed" else ""
         tests.append({
             "name": f"{test['question'].upper()} ({test['tier']}): {test['claim']}",
             "number": f"{test['question'][1:]}.{number}",

@@ -1,0 +1,98 @@
+"""What a student reads when a graded test fails: expected and found in plain words.
+
+``plain_words`` turns pytest's assertion lines (its ``E`` lines) into a few short lines::
+
+    expected: (60000, 10000, 60000, 10000)
+    found:    (56000, 14000, 56000, 14000)
+    first difference at position 0: found 56000, expected 60000
+    for example with n=11, seed=0
+
+The conventions it reads are the spec suite's: ``assert found == expected``, numpy's
+``ACTUAL``/``DESIRED``, and Hypothesis's ``Failing test case``.  Paths of the sandbox, the
+grader's private copy and the installation are cut down to ``exercise.py``, ``tests/...`` and
+``mnist_checks/...``: they mean nothing to a student and say where the grader keeps its files.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: A path prefix before a file a student knows: the contract, a test, a package module.
+_PATH_PREFIX = re.compile(r"(?:/[^\s/:'\"(),<>]+)+/(?=(?:tests|mnist_checks)/|exercise\.py\b)")
+_ASSERT_EQUAL = re.compile(r"^assert (?P<found>.+?) == (?P<expected>.+)$")
+_INDEX_DIFF = re.compile(r"^At index (?P<index>\d+) diff: (?P<found>.+?) != (?P<expected>.+)$")
+_NUMPY = re.compile(r"^(?P<which>ACTUAL|DESIRED|x|y): (?P<value>.+)$")
+_NOISE = ("Use -v to get more diff", "Full diff:", "Omitting ")
+_MAX_LINES = 8
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every directory before ``exercise.py``, ``tests/`` or ``mnist_checks/`` cut."""
+    return _PATH_PREFIX.sub("", text)
+
+
+def plain_words(kind: str, lines: list[str]) -> str:
+    """Expected, found and a counterexample from an exception's type and its ``E`` lines."""
+    lines = [without_paths(line.rstrip()) for line in lines]
+    lines, example = _counterexample(lines)
+    out: list[str] = []
+    rest = []
+    values: dict[str, str] = {}
+    for line in lines:
+        if not line.strip() or line.startswith(_NOISE):
+            continue
+        if line.startswith("+"):  # pytest's "where 3 = len(...)": what the compared values were
+            if line.lstrip("+ ").startswith("where") and sum(r.startswith("where") for r in rest) < 2:
+                rest.append(line.lstrip("+ "))
+            continue
+        if (match := _ASSERT_EQUAL.match(line)) and _balanced(match["found"]) and _balanced(match["expected"]):
+            values.setdefault("found", match["found"])
+            values.setdefault("expected", match["expected"])
+        elif match := _INDEX_DIFF.match(line):
+            values["difference"] = (f"first difference at position {match['index']}: found {match['found']}, "
+                                    f"expected {match['expected']}")
+        elif match := _NUMPY.match(line):
+            values["found" if match["which"] in ("ACTUAL", "x") else "expected"] = match["value"]
+        elif line.startswith("assert "):
+            rest.append(f"this was false: {line.removeprefix('assert ')}")
+        else:
+            rest.append(line.strip())
+    if "expected" in values:
+        out += [f"expected: {values['expected']}", f"found:    {values.get('found', '?')}"]
+        if "difference" in values:
+            out.append(values["difference"])
+    if kind and kind != "AssertionError":  # the implementation raised: say what
+        rest = [f"{kind}: {rest[0]}" if rest else kind, *rest[1:]]
+    out += rest[: max(0, _MAX_LINES - len(out))]
+    if example:
+        out.append(f"for example with {example}")
+    return "\n".join(out)
+
+
+def _balanced(text: str) -> bool:
+    """Whether ``text``'s brackets close: ``a == b`` was the whole assertion, not part of one."""
+    depth = 0
+    for char in text:
+        depth += (char in "([{") - (char in ")]}")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _counterexample(lines: list[str]) -> tuple[list[str], str]:
+    """The lines without Hypothesis's ``Failing test case: test(...)`` block, and its generated
+    arguments as ``n=11, seed=0`` (the implementation under test, ``ex``, left out)."""
+    for start, line in enumerate(lines):
+        if line.startswith(("Falsifying example:", "Failing test case:")):
+            break
+    else:
+        return lines, ""
+    end = start + 1
+    while end < len(lines) and not lines[end - 1].strip().startswith(")"):
+        end += 1
+    arguments = []
+    for line in lines[start + 1: end]:
+        text = line.split("#", 1)[0].strip().rstrip(",")
+        if "=" in text and not text.startswith(("ex=", "self=")):
+            arguments.append(text)
+    return lines[:start] + lines[end:], ", ".join(arguments)
