@@ -22,7 +22,7 @@ _PATH_PREFIX = re.compile(r"(?:/[^\s/:'\"(),<>]+)+/(?=(?:tests|mnist_checks)/|ex
 _ASSERT_EQUAL = re.compile(r"^assert (?P<found>.+?) == (?P<expected>.+)$")
 _INDEX_DIFF = re.compile(r"^At index (?P<index>\d+) diff: (?P<found>.+?) != (?P<expected>.+)$")
 _NUMPY = re.compile(r"^(?P<which>ACTUAL|DESIRED|x|y): (?P<value>.+)$")
-_NOISE = ("Use -v to get more diff", "Full diff:", "Omitting ")
+_NOISE = ("Use -v to get more diff", "Full diff:", "Omitting ", "Max relative difference")
 _MAX_LINES = 8
 
 
@@ -38,12 +38,14 @@ def plain_words(kind: str, lines: list[str]) -> str:
     out: list[str] = []
     rest = []
     values: dict[str, str] = {}
-    for line in lines:
+    pending = iter(lines)
+    for line in pending:
         if not line.strip() or line.startswith(_NOISE):
             continue
         if line.startswith("+"):  # pytest's "where 3 = len(...)": what the compared values were
-            if line.lstrip("+ ").startswith("where") and sum(r.startswith("where") for r in rest) < 2:
-                rest.append(line.lstrip("+ "))
+            where = line.lstrip("+ ")
+            if where.startswith("where") and "<built-in" not in where and sum(r.startswith("where") for r in rest) < 2:
+                rest.append(where)
             continue
         if (match := _ASSERT_EQUAL.match(line)) and _balanced(match["found"]) and _balanced(match["expected"]):
             values.setdefault("found", match["found"])
@@ -52,11 +54,14 @@ def plain_words(kind: str, lines: list[str]) -> str:
             values["difference"] = (f"first difference at position {match['index']}: found {match['found']}, "
                                     f"expected {match['expected']}")
         elif match := _NUMPY.match(line):
-            values["found" if match["which"] in ("ACTUAL", "x") else "expected"] = match["value"]
+            value = match["value"]
+            while not _balanced(value) and (more := next(pending, None)) is not None:
+                value += " " + more.strip()  # numpy wraps a long array over lines
+            values["found" if match["which"] in ("ACTUAL", "x") else "expected"] = " ".join(value.split())
         elif line.startswith("assert "):
             rest.append(f"this was false: {line.removeprefix('assert ')}")
         else:
-            rest.append(line.strip())
+            rest.append(line.strip().replace("(ACTUAL)", "(found)").replace("(DESIRED)", "(expected)"))
     if "expected" in values:
         out += [f"expected: {values['expected']}", f"found:    {values.get('found', '?')}"]
         if "difference" in values:
