@@ -111,7 +111,7 @@ def table(record: dict) -> str:
 
 def _verdict(row: dict, no: str) -> str:
     if row["within"] is None:
-        return "not judged (published: other epochs)"
+        return "not judged (other epochs)"
     return f"{'yes' if row['within'] else no} (±{row['tolerance']})"
 
 
