@@ -1,6 +1,7 @@
 """The grader's parts: the starter, the rubric and its scores, the outputs Gradescope reads."""
 
 import json
+import re
 import textwrap
 
 import pytest
@@ -247,6 +248,30 @@ def test_the_classroom_workflow_gives_each_question_its_fast_points():
     assert reporter["with"]["runners"].split(",") == list(QUESTIONS)
     assert set(reporter["env"]) == {f"{q.upper()}_RESULTS" for q in QUESTIONS}
     assert all(f"steps.{q}.outputs.result" in reporter["env"][f"{q.upper()}_RESULTS"] for q in QUESTIONS)
+
+
+def test_every_pytest_run_ends_with_the_points_per_question_of_the_tests_that_ran(tmp_path):
+    """A student sees their points per question at the end of each run: full marks for the
+    reference, fewer for a Q4 that divides by 256."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mnist_checks import exercise
+
+    reference = Path(exercise.__file__).read_text()
+    wrong = tmp_path / "exercise.py"
+    wrong.write_text(reference.replace("np.float32(255)", "np.float32(256)"))
+    root = Path(__file__).resolve().parent.parent
+
+    def points(*impl):
+        done = subprocess.run([sys.executable, "-m", "pytest", "-m", "fast and q4", "-p", "no:cacheprovider",
+                               "tests/test_q4_scale.py", *impl], cwd=root, capture_output=True, text=True)
+        return re.search(r"^Q4 +([\d.]+)/10 +fast (\d+)/(\d+) tests$", done.stdout, re.MULTILINE)
+
+    right, divided = points(), points("--impl", str(wrong))
+    assert right and float(right[1]) == 10 and right[2] == right[3]
+    assert divided and float(divided[1]) < 10 and int(divided[2]) < int(divided[3])
 
 
 @pytest.mark.parametrize(("argv", "problem"), [

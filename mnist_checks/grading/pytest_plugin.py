@@ -84,3 +84,13 @@ def _message(call, report) -> str:
     if lines:
         lines[0] = re.sub(rf"^([\w.]+\.)?{kind}:\s*", "", lines[0])
     return plain_words(kind, lines)[:2000]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Every run ends with the points per question of the tests that ran (the default rubric)."""
+    tests = list(config.stash.get(_OUTCOMES, {}).values())
+    if not tests or config.getoption("--grade-log"):
+        return  # nothing graded ran; or the grader, which scores with its own rubric
+    terminalreporter.section("points per question (the grader's default rubric, for the tests that ran)")
+    for line in points_per_question(tests, DEFAULT_RUBRIC):
+        terminalreporter.write_line(line)
