@@ -72,6 +72,9 @@ def pytest_addoption(parser):
                      help="with --isolated: seconds one call of the implementation may take (default: %(default)s)")
     parser.addoption("--fork-memory-mb", type=int, default=8192, metavar="MB",
                      help="with --isolated: address space of the implementation's process (default: %(default)s)")
+    parser.addoption("--retrain", action="store_true",
+                     help="train every model of the slow tier again instead of reusing an earlier training of "
+                          "the very same model, data and settings (also: MNIST_CHECKS_RETRAIN=1)")
 
 
 @pytest.fixture(scope="session")
@@ -222,9 +225,19 @@ def _reference_when_grading(request):
 @pytest.fixture(scope="session")
 def exercise_run(request, digits, ex):
     """The whole exercise at its published settings, trained once per test session (Q2, Q4, Q5),
-    with the exercise's literal warm-started Q4 model beside the fresh one."""
+    with the exercise's literal warm-started Q4 model beside the fresh one.
+
+    A training already done with the very same arrays, model, initial weights and settings is
+    reused from the store (``mnist_checks.trainings``: ``$MNIST_CHECKS_TRAININGS``, else the
+    download cache); ``--retrain`` or ``MNIST_CHECKS_RETRAIN=1`` trains everything again."""
+    from mnist_checks import trainings
+    from mnist_checks.grading.pytest_plugin import note_trainings
     from mnist_checks.run import Settings, run_exercise
 
-    run = run_exercise(*digits, Settings(faithful=True), impl=ex, others=_reference_when_grading(request))
+    retrain = request.config.getoption("--retrain") or trainings.retraining()
+    store = None if retrain else trainings.open_store(trainings.default_store_spec())
+    run = run_exercise(*digits, Settings(faithful=True), impl=ex, others=_reference_when_grading(request),
+                       store=store)
+    note_trainings(request.config, run.record)
     request.config.exercise_record = run.record  # for the compatibility table's epoch times
     return run

@@ -51,8 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-download", action="store_true", help="never use the network; fail if no local source")
     run.add_argument("--out", default="mnist-checks-output", metavar="DIR",
                      help="where each run's directory goes (default: %(default)s)")
-    run.add_argument("--seed", type=_seed, default=0,
-                     help=f"seed for Python, numpy and the backend, 0 to {MAX_SEED} (default: %(default)s)")
+    seeds = run.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=_seed, default=0,
+                       help=f"seed for Python, numpy and the backend, 0 to {MAX_SEED} (default: %(default)s)")
+    seeds.add_argument("--seeds", type=_seed_list, metavar="LIST",
+                       help="train one run per seed, in parallel (--jobs, or --cluster), e.g. 0-4 or 0,3,7: a "
+                            "directory per seed and OUT/spread-*.md, the final val_acc's spread across them")
+    run.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                     help="with --seeds: seeds trained at once on this machine (default: %(default)s)")
+    run.add_argument("--cluster", metavar="ADDRESS",
+                     help="with --seeds: train them on a Dask cluster, 'local' or tcp://HOST:8786 (the extra: "
+                          "pip install -e \".[cluster]\")")
     run.add_argument("--mlp-epochs", type=_positive, default=20, metavar="N",
                      help="epochs of each MLP (default: %(default)s, as published)")
     run.add_argument("--cnn-epochs", type=_positive, default=10, metavar="N",
@@ -107,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--reference", metavar="DIR",
                        help="the instructor's checkout holding the canonical tests (default: this installation's)")
     grade.add_argument("--regrade", action="store_true", help="grade again forks already graded")
+    grade.add_argument("--retrain", action="store_true",
+                       help="reuse no training from earlier calls (within this call each distinct training is still "
+                            "done once); also MNIST_CHECKS_RETRAIN=1")
+    grade.add_argument("--cluster", metavar="ADDRESS",
+                       help="grade on a Dask cluster: 'local' (--jobs worker processes here) or a scheduler's address "
+                            "tcp://HOST:8786; needs the extra: pip install -e \".[cluster]\" (default: this machine's pool)")
     grade.set_defaults(handler=_grade)
 
     mutants = commands.add_parser(
@@ -149,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     from .grading.rubric import RubricError
     from .grading.sandbox import SandboxUnavailable
     from .grading.runner import GradebookError
+    from .cluster import ClusterError
     from .report import RecordError
 
     try:
@@ -158,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
               "anyway (unsafe: a fork can read your files and reach the network); every row then says so.",
               file=sys.stderr)
         return 2
-    except (DataError, UsageError, RubricError, RecordError, GradebookError) as error:
+    except (DataError, UsageError, RubricError, RecordError, GradebookError, ClusterError) as error:
         print(f"mnist-checks: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -208,11 +224,30 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _seed_list(text: str) -> list[int]:
+    """``0-4`` or ``0,3,7`` (or both: ``0-2,9``) as a list of distinct seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        first, last = _seed(low), _seed(high) if high else None
+        if last is not None and last < first:
+            raise argparse.ArgumentTypeError(f"a range runs upwards: {part.strip()}")
+        seeds += [s for s in range(first, (last if last is not None else first) + 1) if s not in seeds]
+    if len(seeds) > 1000:
+        raise argparse.ArgumentTypeError(f"{len(seeds)} seeds: at most 1000")
+    return seeds
+
+
 def _run(args) -> int:
     from datetime import datetime
 
     from . import report
     from .data import load_digits, locate
+
+    if args.seeds is not None:
+        return _run_seeds(args)
+    if args.cluster or args.jobs != 1:
+        raise UsageError("--jobs and --cluster spread several seeds: give them with --seeds")
 
     started, fresh_out = datetime.now(), not os.path.lexists(args.out)
     try:
@@ -255,6 +290,76 @@ def _run(args) -> int:
     return 0
 
 
+def _run_seeds(args) -> int:
+    """``run --seeds``: one run per seed on this machine's process pool or a Dask cluster; each
+    job carries the data file's content, and each run's directory is written as it finishes."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from . import report
+    from .cluster import as_they_finish, close, connect, process_pool, require_dask
+    from .data import locate
+    from .run import Settings, run_record
+
+    if args.cluster:
+        require_dask()
+    started = datetime.now()
+    try:
+        directories = {seed: report.run_directory(args.out, started, seed) for seed in args.seeds}
+    except OSError as error:
+        raise UsageError(f"--out {args.out}: cannot write the runs' outputs there ({error.strerror or error}); "
+                         "pass a directory you can write to") from None
+    finished: dict[int, dict] = {}
+    client = pool = None
+    try:
+        source = Path(locate(args.data, download=not args.no_download))
+        content = source.read_bytes()
+        settings = [Settings(seed=seed, mlp_epochs=args.mlp_epochs, cnn_epochs=args.cnn_epochs,
+                             faithful=args.faithful, fast=not args.plain_fit) for seed in args.seeds]
+        if args.cluster:
+            client = connect(args.cluster, args.jobs)
+            data = client.scatter(content, broadcast=True)
+            futures = {client.submit(run_record, data, source.name, s, str(source), pure=False): s.seed for s in settings}
+            where = f"on the Dask cluster {client.scheduler.address}"
+        else:
+            pool = process_pool(args.jobs)
+            futures = {pool.submit(run_record, content, source.name, s, str(source)): s.seed for s in settings}
+            where = f"{args.jobs} at a time"
+        print(f"training {len(args.seeds)} seeds ({', '.join(map(str, args.seeds))}) {where}", flush=True)
+        for future in as_they_finish(futures):
+            seed = futures[future]
+            record = finished[seed] = future.result()
+            report.write_outputs(record, directories[seed])
+            finals = ", ".join(f"{name} {model['history']['val_accuracy'][-1]:.4f}"
+                               for name, model in record["models"].items())
+            print(f"  seed {seed}: {finals} ({record['wall_seconds']:.0f} s) -> {directories[seed]}", flush=True)
+    except KeyboardInterrupt:
+        print(f"\nmnist-checks: interrupted; {len(finished)} of {len(args.seeds)} seeds finished and were written",
+              file=sys.stderr)
+        return 130
+    finally:
+        for seed, directory in directories.items():
+            if seed not in finished:
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if client is not None:
+            close(client)
+    records = [finished[seed] for seed in args.seeds]
+    text = report.spread(records, [directories[seed].name for seed in args.seeds])
+    spread_path = Path(args.out) / f"spread-{started:%Y%m%d-%H%M%S}-seeds{args.seeds[0]}-{args.seeds[-1]}.md"
+    report.write_text(spread_path, text)
+    print(f"\n{text}\nwrote {spread_path}")
+    outside = {seed: report.out_of_tolerance(record) for seed, record in zip(args.seeds, records)}
+    outside = {seed: names for seed, names in outside.items() if names}
+    if outside:
+        print("mnist-checks: outside the published tolerance: "
+              + "; ".join(f"seed {seed}: {', '.join(names)}" for seed, names in outside.items()), file=sys.stderr)
+        return 1
+    return 0
+
+
 def _train(args, digits, source):
     """Q2, Q4, Q5 as ``run`` asks; the models that finished if Ctrl-C stops it after the first."""
     from .run import MODELS, RunInterrupted, Settings, run_exercise
@@ -293,7 +398,7 @@ def _grade(args) -> int:
     from pathlib import Path
 
     from .grading.runner import (GRADEBOOK, GradingInterrupted, Limits, grade_forks, gradebook_changes,
-                                 read_gradebook, summary_table)
+                                 read_gradebook, shared_trainings, summary_table)
 
     reference = _reference(args)
     rubric = load_rubric(args.rubric)
@@ -311,21 +416,35 @@ def _grade(args) -> int:
         total = result.totals.get("total", (0.0, 0.0))
         print(f"  {result.fork}: {total[0]:.1f}/{total[1]:.1f} {result.status} ({result.seconds:.0f} s)", flush=True)
 
-    print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {args.jobs} at a time", flush=True)
+    client = None
+    if args.cluster:
+        from .cluster import connect
+
+        client = connect(args.cluster, args.jobs)
+    where = f"on the Dask cluster {client.scheduler.address}" if client else f"{args.jobs} at a time"
+    print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {where}", flush=True)
     earlier = read_gradebook(Path(args.out) / GRADEBOOK)  # refused here, before any grading, if not ours
     try:
         results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
                               jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
-                              on_result=progress)
+                              retrain=args.retrain, cluster=client, on_result=progress)
     except GradingInterrupted as stop:
         left = sum(r.status == "not graded" for r in stop.results)
         print(f"\nmnist-checks: interrupted; {args.out}/gradebook.csv lists all {len(stop.results)} forks, "
               f"{left} of them not graded", file=sys.stderr)
         return 130
+    finally:
+        if client is not None:
+            from .cluster import close
+
+            close(client)
     print()
     if results and results[0].isolation:
         print(f"isolation: {results[0].isolation}")
     print(summary_table(results))
+    shared = shared_trainings(results)
+    if shared:
+        print(f"\n{shared}")
     changes = gradebook_changes(earlier, results)
     said = [f"{len(changes[key])} {key}" + (f" ({', '.join(changes[key])})" if key != "kept" and changes[key] else "")
             for key in ("changed", "added", "unchanged", "kept") if changes[key]]
@@ -422,7 +541,7 @@ def _spread(args) -> int:
     text = report.spread(records, args.records)
     print(text)
     if args.out:
-        Path(args.out).write_text(text)
+        report.write_text(args.out, text)
     return 0
 
 

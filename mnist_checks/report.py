@@ -293,6 +293,13 @@ def write_outputs(record: dict, out_dir: str | os.PathLike) -> dict[str, Path]:
     return paths
 
 
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` into ``path`` whole or not at all."""
+    with _atomic(Path(path), "w") as handle:
+        handle.write(text)
+    return Path(path)
+
+
 class _atomic:
     """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds.
     The file gets the permissions the user's umask gives any new file."""

@@ -18,8 +18,9 @@ from types import ModuleType
 import numpy as np
 
 from . import facts
+from . import trainings
 from .compat import BACKEND, KERAS_VERSION, keras, normalise_history, set_seed
-from .speed import as_tensors, compile_for_speed
+from .speed import STEPS_PER_EXECUTION, as_tensors, compile_for_speed, fit_arrays
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,18 @@ class _EpochTimer(keras.callbacks.Callback):
 
 def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | None = None,
                  others: ModuleType | None = None, verbose: int = 0, on_model=None,
-                 source: str | os.PathLike | None = None) -> Run:
+                 source: str | os.PathLike | None = None, store=None) -> Run:
     """Train the exercise's models (Q2, Q4, Q5) on ``(X, y)`` and record everything.
 
     ``impl`` is the student contract module (default ``mnist_checks.exercise``); ``verbose`` is
     Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(name, epochs)``
     is called before each model trains; ``source`` (where ``X, y`` came from) goes into the record
     beside their fingerprints. Ctrl-C raises ``RunInterrupted`` carrying what finished.
+
+    With a ``store`` (``mnist_checks.trainings``), a training already done with the same key
+    (the same arrays fed to ``fit``, model, initial weights, compile settings, run settings and
+    environment) is taken from it instead of trained again, and each one trained goes into it;
+    each model's record says its key and whether it was ``reused``.
 
     With ``others`` (the reference, when grading), each model takes from ``impl`` only the
     functions of its own question and the rest from ``others``, so that a mistake costs the
@@ -102,38 +108,60 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
     S_train, S_test = others.split(impl.scale(X))
     C_train, C_test = (S_train, S_test) if others is impl else others.split(others.scale(X))
     run = Run(record=record, y_test=np.asarray(y_test))
-    # Raw pixels as float32: the values Keras would cast them to at every step. On the fast path
-    # every input becomes a backend tensor once, shared by the models that train on it.
-    prepare = as_tensors if settings.fast else (lambda *arrays: arrays)
-    y_train_in, y_test_in = prepare(y_train, y_test)
-    raw = prepare(X_train.astype(np.float32), X_test.astype(np.float32))
-    scaled = prepare(S_train, S_test)
+    environment = record["environment"]
+
+    def feed(*arrays):
+        """The arrays as ``fit()`` gets them (backend tensors made once on the fast path; raw
+        pixels as float32, the values Keras casts them to at every step), and their digests."""
+        arrays = fit_arrays(*arrays) if settings.fast else [np.asarray(a) for a in arrays]
+        return (as_tensors(*arrays) if settings.fast else arrays), [trainings.array_digest(a) for a in arrays]
+
+    (y_train_in, y_test_in), labels = feed(y_train, y_test)
+    raw = feed(X_train.astype(np.float32), X_test.astype(np.float32))
+    scaled = feed(S_train, S_test)
 
     current = None  # the model in training, named in the record if the run is interrupted
 
     def train(name, model, inputs, epochs):
         nonlocal current
         current = name
-        x_train, x_test = inputs
+        (x_train, x_test), (train_digest, test_digest) = inputs
         if on_model:
             on_model(name, epochs)
-        if settings.fast:
-            compile_for_speed(model)
-        timer = _EpochTimer()
-        history = model.fit(
-            x_train, y_train_in, epochs=epochs, batch_size=settings.batch_size,
-            validation_data=(x_test, y_test_in), verbose=verbose, callbacks=[timer],
-        )
-        probabilities = model.predict(x_test, batch_size=settings.batch_size, verbose=0)
+        data = {"x_train": train_digest, "x_test": test_digest, "y_train": labels[0], "y_test": labels[1]}
+        run_settings = {"epochs": epochs, "batch_size": settings.batch_size, "seed": settings.seed,
+                        "steps_per_execution": STEPS_PER_EXECUTION if settings.fast else 1}
+        try:
+            key, why = trainings.training_key(model, data, run_settings, environment), None
+        except trainings.NoKey as error:
+            key, why = None, str(error)
+
+        def fit() -> trainings.Training:
+            if settings.fast:
+                compile_for_speed(model)
+            set_seed(settings.seed)  # the batches' order depends on the seed alone, not on how the model was built
+            timer = _EpochTimer()
+            history = model.fit(
+                x_train, y_train_in, epochs=epochs, batch_size=settings.batch_size,
+                validation_data=(x_test, y_test_in), verbose=verbose, callbacks=[timer],
+            )
+            probabilities = model.predict(x_test, batch_size=settings.batch_size, verbose=0)
+            return trainings.Training(model.get_weights(), {**normalise_history(history.history), "seconds": timer.seconds},
+                                      np.asarray(probabilities))
+
+        training, reused = trainings.fetch_or_train(store, key, fit)
+        if reused:
+            model.set_weights(training.weights)
         run.models[name] = model
-        run.predictions[name] = impl.predicted_digits(probabilities)
+        run.predictions[name] = impl.predicted_digits(training.probabilities)
         run.record["models"][name] = {
             "question": MODELS[name][0],
             "description": MODELS[name][1],
             "epochs": epochs,
             "parameters": int(model.count_params()),
-            "history": {**normalise_history(history.history), "seconds": timer.seconds},
+            "history": training.history,
             "published_val_accuracy": facts.PUBLISHED[name].val_accuracy,
+            "training": {"key": key, "reused": reused} if key else {"key": None, "why": why},
         }
 
     try:
@@ -144,12 +172,12 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
         if settings.faithful:
             set_seed(settings.seed, impl)
             train("mlp_scaled_warm", warm_started_mlp(run.models["mlp_raw"]), scaled, settings.mlp_epochs)
-            raw_now = impl.predicted_digits(run.models["mlp_raw"].predict(raw[1], verbose=0))
+            raw_now = impl.predicted_digits(run.models["mlp_raw"].predict(raw[0][1], verbose=0))
             run.record["models"]["mlp_scaled_warm"]["raw_predictions_changed"] = float(
                 np.mean(raw_now != run.predictions["mlp_raw"])
             )
         del raw, scaled  # the flat copies: the CNN needs images
-        images = prepare(impl.to_images(C_train), impl.to_images(C_test))
+        images = feed(impl.to_images(C_train), impl.to_images(C_test))
         del C_train, C_test, S_train, S_test
         set_seed(settings.seed, impl)
         train("cnn", impl.build_cnn(), images, settings.cnn_epochs)
@@ -159,6 +187,22 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
     finally:
         record["wall_seconds"] = round(time.perf_counter() - started, 1)
     return run
+
+
+def run_record(data: bytes, filename: str, settings: Settings, source: str | None = None) -> dict:
+    """The record of a run on the data file whose content is ``data`` (named ``filename``, for its
+    layout): the job ``mnist-checks run --seeds`` sends to a pool or a cluster, which need not
+    share a file system with the caller."""
+    import tempfile
+    from pathlib import Path
+
+    from .data import load_digits
+
+    with tempfile.TemporaryDirectory(prefix="mnist-checks-run-") as scratch:
+        path = Path(scratch) / filename
+        path.write_bytes(data)
+        X, y = load_digits(path)
+    return run_exercise(X, y, settings, source=source or filename).record
 
 
 def warm_started_mlp(mlp):

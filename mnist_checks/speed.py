@@ -28,11 +28,9 @@ def compile_for_speed(model) -> None:
     model.compile(optimizer=optimizer, loss=model.loss, metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
 
 
-def as_tensors(*arrays):
-    """Each array as a backend tensor, made once: ``fit()`` then shuffles and batches the tensor
-    in place instead of copying the numpy array into the backend at every call. Floats become
-    float32 (the dtype Keras trains in; uint8 pixels and float64 ones convert exactly); labels
-    keep their dtype. The same values, so the same batches and the same updates."""
+def fit_arrays(*arrays) -> list:
+    """Each array as ``fit()`` computes with it: floats and images as float32 (the dtype Keras
+    trains in; uint8 pixels and float64 ones convert exactly), labels as they are."""
     import numpy as np
 
     out = []
@@ -40,8 +38,15 @@ def as_tensors(*arrays):
         array = np.asarray(array)
         if array.dtype.kind == "f" or array.ndim > 1:
             array = array.astype(np.float32, copy=False)
-        out.append(ops.convert_to_tensor(array))
+        out.append(array)
     return out
+
+
+def as_tensors(*arrays) -> list:
+    """Each of ``fit_arrays`` as a backend tensor, made once: ``fit()`` then shuffles and batches
+    the tensor in place instead of copying the numpy array into the backend at every call. The
+    same values, so the same batches and the same updates."""
+    return [ops.convert_to_tensor(array) for array in fit_arrays(*arrays)]
 
 
 def forward_flops(model) -> int:

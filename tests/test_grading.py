@@ -132,8 +132,23 @@ def test_junit_xml_lists_each_test_and_its_failure():
 def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path):
     runner.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
-    assert header == "fork,path,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,isolation,reason,warnings"
+    assert header == "fork,path,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,isolation,reason,warnings,trainings,reused"
     assert row.startswith("alice,/forks/alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
+
+
+def test_gradebook_says_which_trainings_a_fork_used_and_how_many_were_reused():
+    import dataclasses
+
+    trained = dataclasses.replace(a_result(), trainings={
+        "mlp_raw": {"key": "a" * 64, "reused": True}, "cnn": {"key": "b" * 64, "reused": False},
+        "mlp_scaled": {"key": None, "why": "layer dropout (Dropout) is not one of Keras's deterministic layers"}})
+    (row,) = runner.gradebook_rows([trained])
+    assert row["trainings"] == f"mlp_raw={'a' * runner.SHORT_KEY} cnn={'b' * runner.SHORT_KEY} mlp_scaled=unkeyed"
+    assert row["reused"] == "1/3"
+    other = dataclasses.replace(trained, fork="bob", trainings={"mlp_raw": {"key": "a" * 64, "reused": True}})
+    assert runner.shared_trainings([trained, other]).startswith(
+        "trainings: 2 distinct for 2 fork(s) (4 trained models): 1 done in this call, 1 reused from earlier ones; "
+        "1 unkeyed, trained each time")
 
 
 def test_regrading_some_forks_keeps_every_other_row_of_the_gradebook(tmp_path):

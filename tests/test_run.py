@@ -141,7 +141,8 @@ def test_cli_interrupted_run_writes_nothing(monkeypatch, sample, tmp_path, capsy
 @pytest.mark.parametrize("argv", [
     ["run", "--mlp-epochs", "0"], ["run", "--mlp-epochs", "x"], ["run", "--seed", "x"], ["run", "--seed", "-5"],
     ["run", "--seed", "99999999999"], ["grade", "f", "--call-timeout", "-1"], ["grade", "f", "--jobs", "two"],
-    ["grade", "f", "--memory-mb", "-3"], ["mutants", "--min-kill-rate", "2"], [],
+    ["grade", "f", "--memory-mb", "-3"], ["mutants", "--min-kill-rate", "2"], [], ["run", "--seeds", "4-2"],
+    ["run", "--seeds", "0,x"], ["run", "--seed", "1", "--seeds", "0-4"], ["run", "--seeds", "0-5000"],
 ])
 def test_cli_rejects_bad_arguments_with_usage_before_any_work(argv, capsys, monkeypatch):
     monkeypatch.setattr("mnist_checks.data.locate", lambda *a, **k: pytest.fail("loaded data despite a bad option"))
@@ -158,6 +159,23 @@ def test_cli_says_the_seed_range(seed, capsys):
     with pytest.raises(SystemExit):
         cli.main(["run", "--seed", seed])
     assert f"from 0 to {cli.MAX_SEED}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "--jobs", "2"], "--jobs and --cluster spread several seeds: give them with --seeds"),
+    (["run", "--seeds", "0-1", "--cluster", "local"], 'pip install -e ".[cluster]"'),
+    (["grade", ".", "--cluster", "local"], 'pip install -e ".[cluster]"'),
+])
+def test_cli_options_for_many_jobs_say_what_they_need_before_any_work(argv, message, monkeypatch, capsys, sample,
+                                                                      tmp_path):
+    """Without Dask installed (an import that fails), --cluster names the extra to install."""
+    import sys
+
+    _sample_as_data(monkeypatch, sample)
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert cli.main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("where", ["a file", "under a file"])

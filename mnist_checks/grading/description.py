@@ -121,7 +121,7 @@ def describe(model, earlier: dict, model_id: int) -> tuple[dict, list]:
     layer found there is described as ``{"same_as": [model_id, index]}``.  Raises ``Refused``
     for what the checker would refuse anyway (a subclassed model, a branching graph).
     """
-    layers = _chain(model)
+    layers = layer_chain(model)
     described = []
     for index, layer in enumerate(layers):
         if id(layer) in earlier:
@@ -143,7 +143,7 @@ def describe(model, earlier: dict, model_id: int) -> tuple[dict, list]:
     return description, [np.asarray(w) for w in model.get_weights()] if description["input_shape"] else []
 
 
-def _chain(model) -> list:
+def layer_chain(model) -> list:
     """The layers of a Sequential model, or of a functional model whose layers form one chain."""
     if not isinstance(model, keras.Model):
         raise Refused(f"a {type(model).__name__}, not a keras.Model")

@@ -18,6 +18,7 @@ from .feedback import plain_words, without_paths
 from .rubric import DEFAULT_RUBRIC, QUESTIONS, TIERS, points_per_question
 
 _OUTCOMES = pytest.StashKey[dict]()  # node id -> the test's question, tier and outcome
+_TRAININGS = pytest.StashKey[dict]()  # model name -> its training's key and whether it was reused
 
 
 def pytest_addoption(parser):
@@ -86,8 +87,25 @@ def _message(call, report) -> str:
     return plain_words(kind, lines)[:2000]
 
 
+def note_trainings(config, record: dict) -> None:
+    """The run's trainings (``record["models"][name]["training"]``): said at the end of the run,
+    and one ``{"training": name, ...}`` line each in the grader's log, where it asks for one."""
+    noted = {name: model["training"] for name, model in record["models"].items()}
+    config.stash[_TRAININGS] = noted
+    path = config.getoption("--grade-log")
+    if path:
+        with open(path, "a") as handle:
+            for name, training in noted.items():
+                handle.write(json.dumps({"training": name, **training}) + "\n")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Every run ends with the points per question of the tests that ran (the default rubric)."""
+    """Every run ends with the points per question of the tests that ran (the default rubric),
+    and says which trained models were reused from an earlier, identical training."""
+    reused = [name for name, training in config.stash.get(_TRAININGS, {}).items() if training.get("reused")]
+    if reused:
+        terminalreporter.write_line(f"reused earlier trainings of the very same model, data and settings: "
+                                    f"{', '.join(reused)} (pytest --retrain trains them again)")
     tests = list(config.stash.get(_OUTCOMES, {}).values())
     if not tests or config.getoption("--grade-log"):
         return  # nothing graded ran; or the grader, which scores with its own rubric

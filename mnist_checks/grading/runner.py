@@ -25,12 +25,13 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from .. import __version__
+from .. import __version__, trainings
+from ..cluster import ClusterError
 from . import sandbox
 from .contract import CONTRACT
 from .starter import for_students
@@ -70,6 +71,8 @@ class ForkResult:
     seconds: float = 0.0
     key: str = ""
     isolation: str = ""
+    trainings: dict = field(default_factory=dict)  # model -> its training's key, and whether it was reused
+    worker: str = ""  # the Dask worker that checked it, on a cluster
 
     @property
     def totals(self) -> dict:
@@ -111,21 +114,19 @@ def collect_graded_tests(canon: Path, tier: str) -> list[dict]:
 
 
 def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
-                jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False,
-                on_result=None) -> list[ForkResult]:
-    """Grade every fork (``jobs`` at a time); write each one's results and the gradebook.
+                jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False, retrain: bool = False,
+                cluster=None, on_result=None) -> list[ForkResult]:
+    """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask
+    ``distributed.Client``); write each one's results and the gradebook as it finishes.
 
     Refuses (``sandbox.SandboxUnavailable``) where forks cannot be isolated, unless
-    ``allow_unisolated``; every row records the isolation it was graded under.  Ctrl-C raises
+    ``allow_unisolated``; every row records the isolation it was graded under.  The slow tier's
+    trainings are shared by key (``mnist_checks.trainings``): each distinct training is done once
+    for the whole batch, and reused from earlier calls unless ``retrain``.  Ctrl-C raises
     ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.
     """
     reference, out = Path(reference).resolve(), Path(out)
-    try:
-        isolation = sandbox.probe()
-    except sandbox.SandboxUnavailable:
-        if not allow_unisolated:
-            raise
-        isolation = sandbox.UNISOLATED
+    isolation = None if cluster is not None else _local_isolation(allow_unisolated)
     out.mkdir(parents=True, exist_ok=True)
     earlier = read_gradebook(out / GRADEBOOK)
     names = _unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
@@ -133,67 +134,99 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     try:
         canon = _copy_canonical(reference, private / "canon")
         graded = collect_graded_tests(canon, tier)
+        if cluster is None:
+            store = str(private / "trainings") if retrain or trainings.retraining() else trainings.default_store_spec()
+            checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store), jobs)
+        else:
+            from .remote import ClusterChecks
+
+            checks = ClusterChecks(cluster, tier=tier, limits=limits, canon_digest=_tree_digest(canon),
+                                   allow_unisolated=allow_unisolated)
+            isolation = checks.isolation
         key_base = _digest(json.dumps([tier, rubric, __version__, isolation.level], sort_keys=True).encode()
                            + _tree_digest(canon).encode())
-        batch = Batch(canon=canon, private=private, tier=tier, rubric=rubric, limits=limits, graded=graded,
-                      key_base=key_base, isolation=isolation, reference=reference, earlier=earlier)
-        return _grade_all(batch, names, out, jobs=jobs, regrade=regrade, on_result=on_result)
+        batch = Batch(tier=tier, rubric=rubric, graded=graded, key_base=key_base, isolation=isolation,
+                      reference=reference, earlier=earlier)
+        try:
+            return _grade_all(batch, checks, names, out, regrade=regrade, on_result=on_result)
+        finally:
+            checks.close()
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _local_isolation(allow_unisolated: bool) -> sandbox.Isolation:
+    try:
+        return sandbox.probe()
+    except sandbox.SandboxUnavailable:
+        if not allow_unisolated:
+            raise
+        return sandbox.UNISOLATED
+
+
 @dataclass
 class Batch:
-    """What every fork of one ``grade_forks`` call is graded with."""
+    """What every fork of one ``grade_forks`` call is scored with."""
 
-    canon: Path
-    private: Path
     tier: str
     rubric: dict
-    limits: Limits
     graded: list
     key_base: str
     isolation: sandbox.Isolation
     reference: Path
     earlier: list = field(default_factory=list)  # the gradebook's rows before this call
-    stopping: threading.Event = field(default_factory=threading.Event)
-    running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _grade_all(batch: Batch, names: dict, out: Path, *, jobs: int, regrade: bool, on_result) -> list[ForkResult]:
+@dataclass
+class Job:
+    """One fork to check: what the grader read of it, once (the checks get its contract's bytes)."""
+
+    name: str
+    path: str
+    out: Path
+    commit: str
+    source: bytes | None
+    problem: str
+    key: str
+    warnings: list
+
+
+def _grade_all(batch: Batch, checks, names: dict, out: Path, *, regrade: bool, on_result) -> list[ForkResult]:
     results: dict[str, ForkResult] = {}
 
-    def one(name, fork):
-        result = grade_fork(fork, name, out / name, batch, regrade=regrade)
-        if not batch.stopping.is_set():
-            results[name] = result
-            if on_result:
-                on_result(result)
-        return result
-
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-    futures = {pool.submit(one, name, fork): name for name, fork in names.items()}
-    try:
-        pending = set(futures)
+    def done(result: ForkResult):
+        results[result.fork] = result
+        if on_result:
+            on_result(result)
         _write_rows(results, names, out, batch.earlier)
+
+    pending = {}
+    try:
+        _write_rows(results, names, out, batch.earlier)
+        for name, fork in names.items():
+            job = _prepare(Path(fork), name, out / name, batch, regrade=regrade)
+            if isinstance(job, ForkResult):
+                done(job)  # graded before with the same contract, tests and rubric
+            elif job.problem:
+                done(_finish(job, {"status": "error", "reason": job.problem}, batch))
+            else:
+                pending[checks.submit(job)] = job
         while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                future.result()  # a grader bug surfaces here, not silently
-            if done:
-                _write_rows(results, names, out, batch.earlier)
+            finished = [future for future in pending if future.done()]
+            if not finished:
+                checks.health()
+                time.sleep(0.2)
+            for future in finished:
+                job = pending.pop(future)
+                done(_finish(job, checks.outcome(future), batch))
     except KeyboardInterrupt:
-        batch.stopping.set()
-        for future in futures:
-            future.cancel()
-        with batch.lock:
-            for process in list(batch.running):
-                _kill_group(process)
-        pool.shutdown(wait=True)
+        checks.stop()
         rows = _write_rows(results, names, out, batch.earlier, why="interrupted (Ctrl-C) before this fork was graded")
         raise GradingInterrupted(rows) from None
-    pool.shutdown(wait=True)
+    except ClusterError as error:
+        checks.stop()
+        _write_rows(results, names, out, batch.earlier, why=f"not graded: {error}")
+        raise
     return _write_rows(results, names, out, batch.earlier)
 
 
@@ -213,42 +246,37 @@ def _not_graded(name: str, fork: Path, why: str, earlier: list) -> ForkResult:
     return ForkResult(fork=name, path=path, status="not graded", reason=why)
 
 
-def grade_fork(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = False) -> ForkResult:
-    """Grade one fork into ``out`` (results.json, junit.xml, output.txt)."""
-    fork = Path(fork).resolve()
-    result = ForkResult(fork=name, path=str(fork), status="graded", commit=_commit(fork),
-                        isolation=batch.isolation.level)
-    workdir = Path(tempfile.mkdtemp(prefix="fork-", dir=batch.private))
-    try:
-        source, problem = _read_contract(fork / CONTRACT)
-        result.key = _digest(batch.key_base.encode() + (source or b""))
-        previous = out / RESULTS
-        if not regrade and source is not None and previous.is_file():
-            try:
-                if json.loads(previous.read_text())["extra_data"]["key"] == result.key:
-                    return _from_results(previous, name)
-            except (ValueError, KeyError, TypeError):
-                pass
-        result.warnings = edited_canonical_files(fork, batch.reference)
-        start = time.monotonic()
-        if problem:
-            result.status, result.reason = "error", problem
-            outcomes, output = {}, ""
-        else:
-            contract = workdir / "exercise.py"
-            contract.write_bytes(source)
-            outcomes, output = _run_checker(contract, workdir, batch, result)
-        result.seconds = round(time.monotonic() - start, 1)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    result.tests = score_tests(_merge(batch.graded, outcomes, result), batch.rubric)
+def _prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = False) -> Job | ForkResult:
+    """Read what the grader needs of a fork, once: its contract's bytes (or why not), its commit,
+    its edits of canonical files; or its earlier result, if graded with the same key."""
+    fork = fork.resolve()
+    source, problem = _read_contract(fork / CONTRACT)
+    key = _digest(batch.key_base.encode() + (source or b""))
+    previous = out / RESULTS
+    if not regrade and source is not None and previous.is_file():
+        try:
+            if json.loads(previous.read_text())["extra_data"]["key"] == key:
+                return _from_results(previous, name)
+        except (ValueError, KeyError, TypeError):
+            pass
+    return Job(name=name, path=str(fork), out=out, commit=_commit(fork), source=source, problem=problem, key=key,
+               warnings=edited_canonical_files(fork, batch.reference))
+
+
+def _finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
+    """Score what the checks found (``Checker.check``'s answer) and write the fork's outputs."""
+    result = ForkResult(fork=job.name, path=job.path, status=checked.get("status", "graded"),
+                        reason=checked.get("reason", ""), commit=job.commit, warnings=list(job.warnings),
+                        seconds=checked.get("seconds", 0.0), key=job.key,
+                        isolation=checked.get("isolation", batch.isolation.level),
+                        trainings=checked.get("trainings", {}), worker=checked.get("worker", ""))
+    result.tests = score_tests(_merge(batch.graded, checked.get("outcomes", {}), result), batch.rubric)
     if result.status == "tampered":
         result.tests = [{**test, "score": 0.0} for test in result.tests]
     _classify(result)
-    if batch.isolation.level != "bubblewrap":
-        result.warnings.append(f"graded unisolated (--allow-unisolated): {batch.isolation.details}")
-    if not batch.stopping.is_set():
-        write_fork_outputs(result, out, output)
+    if result.isolation != "bubblewrap":
+        result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
+    write_fork_outputs(result, job.out, checked.get("output", ""))
     return result
 
 
@@ -285,70 +313,156 @@ def _copy_canonical(reference: Path, canon: Path) -> Path:
     return canon
 
 
-def _run_checker(contract: Path, workdir: Path, batch: Batch, result: ForkResult):
-    """The canonical tests against ``contract`` through its student server; (outcomes, output)."""
-    limits = batch.limits
-    before = _tree_digest(batch.canon)
-    log = workdir / "grade-log.jsonl"
-    command = pytest_command(batch.canon, batch.tier, "--impl", str(contract), "--grade-log", str(log),
-                             f"--isolated={batch.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
-                             "--fork-memory-mb", str(limits.memory_mb or 0))
-    (workdir / "work").mkdir()
-    output, returncode, timed_out = _run(command, workdir, limits, batch)
-    outcomes = {}
-    if log.exists():
-        for line in log.read_text().splitlines():
-            try:
-                entry = json.loads(line)
-                outcomes[entry["id"]] = entry
-            except (ValueError, KeyError, TypeError):
-                continue
-    if _tree_digest(batch.canon) != before:  # no fork process can reach it: a grader bug if it happens
-        result.status, result.reason = "tampered", "the canonical tests changed while this fork was graded"
-        shutil.rmtree(batch.canon)
-        _copy_canonical(batch.reference, batch.canon)
-    elif timed_out:
-        result.status = "timeout"
-        result.reason = f"stopped at the {limits.fork_seconds:g} s wall-clock limit per fork after {len(outcomes)} tests"
-    elif returncode < 0:
-        name = signal.Signals(-returncode).name
-        result.status, result.reason = "crashed", f"the checker died of {name} after {len(outcomes)} tests"
-    elif returncode not in (0, 1):
-        result.status, result.reason = "error", f"pytest exited {returncode}: {output.strip()[-500:]}"
-    return outcomes, output
+@dataclass
+class Checker:
+    """Runs the canonical tests (a private copy, ``canon``) against contracts on this machine,
+    each in a checker process whose contract calls go to a sandboxed student server.  The slow
+    tier's trainings go through the store ``trainings`` names (``mnist_checks.trainings``)."""
+
+    canon: Path
+    private: Path
+    tier: str
+    limits: Limits
+    isolation: sandbox.Isolation
+    reference: Path
+    trainings: str = "off"
+    stopping: threading.Event = field(default_factory=threading.Event)
+    running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def check(self, source: bytes) -> dict:
+        """The canonical tests against the contract ``source``: a dict of plain data (``outcomes``
+        by test id, bounded ``output``, ``status`` and ``reason``, ``seconds``, ``trainings``,
+        ``isolation``) that crosses a process or a network as it is."""
+        workdir = Path(tempfile.mkdtemp(prefix="fork-", dir=self.private))
+        start = time.monotonic()
+        try:
+            contract = workdir / "exercise.py"
+            contract.write_bytes(source)
+            checked = self._run_checker(contract, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return {**checked, "seconds": round(time.monotonic() - start, 1), "isolation": self.isolation.level}
+
+    def _run_checker(self, contract: Path, workdir: Path) -> dict:
+        limits = self.limits
+        before = _tree_digest(self.canon)
+        log = workdir / "grade-log.jsonl"
+        command = pytest_command(self.canon, self.tier, "--impl", str(contract), "--grade-log", str(log),
+                                 f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
+                                 "--fork-memory-mb", str(limits.memory_mb or 0))
+        (workdir / "work").mkdir()
+        output, returncode, timed_out = self._run(command, workdir)
+        outcomes, trained = {}, {}
+        if log.exists():
+            for line in log.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                    if "training" in entry:
+                        trained[entry.pop("training")] = entry
+                    else:
+                        outcomes[entry["id"]] = entry
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    continue
+        checked = {"status": "graded", "reason": "", "outcomes": outcomes, "output": output, "trainings": trained}
+        if _tree_digest(self.canon) != before:  # no fork process can reach it: a grader bug if it happens
+            checked.update(status="tampered", reason="the canonical tests changed while this fork was graded")
+            shutil.rmtree(self.canon)
+            _copy_canonical(self.reference, self.canon)
+        elif timed_out:
+            checked.update(status="timeout", reason=f"stopped at the {limits.fork_seconds:g} s wall-clock limit per "
+                                                    f"fork after {len(outcomes)} tests")
+        elif returncode < 0:
+            checked.update(status="crashed", reason=f"the checker died of {signal.Signals(-returncode).name} after "
+                                                    f"{len(outcomes)} tests")
+        elif returncode not in (0, 1):
+            checked.update(status="error", reason=f"pytest exited {returncode}: {output.strip()[-500:]}")
+        return checked
+
+    def _run(self, command: list[str], workdir: Path):
+        """Run the checker under the wall-clock limit; return (bounded output, returncode, timed out)."""
+        limits = self.limits
+        env = _checker_env(self.canon, workdir)
+        env[trainings.ENV_TRAININGS] = self.trainings
+        process = subprocess.Popen(command, cwd=workdir / "work", env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=_die_with_parent)
+        with self.lock:
+            self.running.add(process)
+        kept, total = bytearray(), [0]
+
+        def drain():
+            for chunk in iter(lambda: process.stdout.read(65536), b""):
+                total[0] += len(chunk)
+                if len(kept) < limits.output_bytes:
+                    kept.extend(chunk[: limits.output_bytes - len(kept)])
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        timed_out = False
+        try:
+            process.wait(timeout=limits.fork_seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(process)  # the checker's helpers too; the sandbox dies with its parent
+            with self.lock:
+                self.running.discard(process)
+        reader.join(timeout=10)
+        text = kept.decode(errors="replace")
+        if total[0] > len(kept):
+            text += f"\n[... {total[0] - len(kept):,} more bytes of output left out]\n"
+        return text, process.returncode, timed_out
+
+    def stop(self) -> None:
+        """Kill every checker process running now (Ctrl-C)."""
+        self.stopping.set()
+        with self.lock:
+            for process in list(self.running):
+                _kill_group(process)
 
 
-def _run(command: list[str], workdir: Path, limits: Limits, batch: Batch):
-    """Run the checker under the wall-clock limit; return (bounded output, returncode, timed out)."""
-    process = subprocess.Popen(command, cwd=workdir / "work", env=_checker_env(batch.canon, workdir),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
-    with batch.lock:
-        batch.running.add(process)
-    kept, total = bytearray(), [0]
+class LocalChecks:
+    """Checks run by ``jobs`` threads of this process, each driving one checker process."""
 
-    def drain():
-        for chunk in iter(lambda: process.stdout.read(65536), b""):
-            total[0] += len(chunk)
-            if len(kept) < limits.output_bytes:
-                kept.extend(chunk[: limits.output_bytes - len(kept)])
+    def __init__(self, checker: Checker, jobs: int):
+        self.checker = checker
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
 
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    timed_out = False
+    def submit(self, job: Job):
+        return self.pool.submit(self.checker.check, job.source)
+
+    def outcome(self, future) -> dict:
+        return future.result()  # a grader bug surfaces here, not silently
+
+    def health(self) -> None:
+        pass  # this machine's threads do not leave
+
+    def stop(self) -> None:
+        self.checker.stop()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+def _prctl():
     try:
-        process.wait(timeout=limits.fork_seconds)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        _kill_group(process)  # the checker's helpers too; the sandbox dies with its parent
-        with batch.lock:
-            batch.running.discard(process)
-    reader.join(timeout=10)
-    text = kept.decode(errors="replace")
-    if total[0] > len(kept):
-        text += f"\n[... {total[0] - len(kept):,} more bytes of output left out]\n"
-    return text, process.returncode, timed_out
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+_PRCTL = _prctl()
+
+
+def _die_with_parent() -> None:
+    """In the checker, before it runs: be killed when the thread that started it ends, so that a
+    grader or Dask worker killed mid-batch leaves no checker behind (Linux's PR_SET_PDEATHSIG)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)
 
 
 def _kill_group(process) -> None:
@@ -523,6 +637,7 @@ def results_json(result: ForkResult) -> dict:
         "extra_data": {
             "fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
             "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
+            "trainings": result.trainings, "worker": result.worker,
             "by_question": {q: sums.get(q, (0.0, 0.0)) for q in QUESTIONS},
             "by_tier": {t: sums[t] for t in TIERS if t in sums},
             "raw_tests": result.tests,
@@ -563,10 +678,24 @@ def _from_results(path: Path, name: str) -> ForkResult:
     extra = data["extra_data"]
     return ForkResult(fork=name, path=extra["path"], status="cached", reason=extra["reason"], commit=extra["commit"],
                       tests=extra["raw_tests"], warnings=extra["warnings"], seconds=data["execution_time"],
-                      key=extra["key"], isolation=extra.get("isolation", ""))
+                      key=extra["key"], isolation=extra.get("isolation", ""), trainings=extra.get("trainings", {}),
+                      worker=extra.get("worker", ""))
 
 
-GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "reason", "warnings"]
+GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "reason",
+                     "warnings", "trainings", "reused"]
+#: How many hex digits of a training's key the gradebook shows: forks with the same one shared it.
+SHORT_KEY = 12
+
+
+def trainings_cell(result: ForkResult) -> tuple[str, str]:
+    """The gradebook's ``trainings`` (``model=key`` for each trained model, short keys: forks
+    that show the same key shared that training) and ``reused`` (how many were done before)."""
+    keyed = {name: t for name, t in result.trainings.items() if t.get("key")}
+    cell = " ".join(f"{name}={t['key'][:SHORT_KEY]}" for name, t in keyed.items())
+    unkeyed = [f"{name}=unkeyed" for name, t in result.trainings.items() if not t.get("key")]
+    reused = f"{sum(bool(t.get('reused')) for t in keyed.values())}/{len(result.trainings)}" if result.trainings else ""
+    return " ".join([cell, *unkeyed]).strip(), reused
 
 
 def gradebook_rows(results: list[ForkResult]) -> list[dict]:
@@ -576,6 +705,7 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
         row = {"fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
                "total": round(sums.get("total", (0, 0))[0], 2), "max": round(sums.get("total", (0, 0))[1], 2),
                "isolation": result.isolation, "reason": result.reason, "warnings": "; ".join(result.warnings)}
+        row["trainings"], row["reused"] = trainings_cell(result)
         for key in (*QUESTIONS, *TIERS):
             row[key] = round(sums[key][0], 2) if key in sums else ""
         rows.append(row)
@@ -641,6 +771,22 @@ def write_gradebook(rows: list, path: Path) -> None:
     writer.writeheader()
     writer.writerows(rows)
     _write_atomically(Path(path), text.getvalue().encode())
+
+
+def shared_trainings(results: list[ForkResult]) -> str:
+    """How many trainings the batch's forks needed and how many were done: ``9 trainings for 12
+    forks (36 models): 3 done in this call, 6 reused``; empty where nothing was trained."""
+    keys = {t["key"]: t for r in results for t in r.trainings.values() if t.get("key")}
+    models = sum(len(r.trainings) for r in results)
+    if not models:
+        return ""
+    fresh = {t["key"] for r in results if r.status != "cached" for t in r.trainings.values()
+             if t.get("key") and not t.get("reused")}
+    forks = sum(bool(r.trainings) for r in results)
+    unkeyed = models - sum(bool(t.get("key")) for r in results for t in r.trainings.values())
+    return (f"trainings: {len(keys)} distinct for {forks} fork(s) ({models} trained models): {len(fresh)} done in this "
+            f"call, {len(keys) - len(fresh)} reused from earlier ones" + (f"; {unkeyed} unkeyed, trained each time" if unkeyed else "")
+            + "; forks with the same key in the gradebook's trainings column shared that training")
 
 
 def summary_table(results: list[ForkResult]) -> str:

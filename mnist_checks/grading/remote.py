@@ -1,0 +1,141 @@
+"""Checks on a Dask cluster's workers: the fork's contract goes as bytes, the outcome comes back as data.
+
+Each worker checks contracts with its own installed reference, exactly as ``mnist-checks grade``
+does locally (``runner.Checker``: the canonical tests in a checker process, the fork in a
+bubblewrap sandbox), and answers with plain data that the grader scores and writes as each
+arrives.  Before the batch every worker says which package version and canonical tests it has
+and how it isolates forks; a worker that differs from the grader is refused by name and gets no
+job.  Trainings are shared cluster-wide through the scheduler (``trainings.ClusterStore``).
+
+Dask retries only what fails around a fork: a worker that dies mid-job has that job run again on
+another worker; a fork's timeout, crash or error is its result, never a retry.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+from .. import __version__
+from ..cluster import ClusterError
+from . import runner, sandbox
+
+_CHECKERS: dict = {}  # (tier, limits, allow_unisolated) -> this worker process's Checker
+_LOCK = threading.Lock()
+#: Seconds between checks that some worker allowed to check forks is still connected.
+HEALTH_SECONDS = 5.0
+
+
+def installed_reference() -> Path:
+    """The reference checkout this process's ``mnist_checks`` comes from (``pip install -e .``)."""
+    import mnist_checks
+
+    return Path(mnist_checks.__file__).resolve().parent.parent
+
+
+def worker_identity(allow_unisolated: bool = False) -> dict:
+    """On a worker: its package version, its canonical tests' digest, and its isolation."""
+    reference = installed_reference()
+    has_tests = (reference / "tests").is_dir()
+    try:
+        isolation = sandbox.probe().level
+        why = ""
+    except sandbox.SandboxUnavailable as error:
+        isolation, why = ("unisolated" if allow_unisolated else ""), str(error)
+    return {"version": __version__, "canon": runner._tree_digest(reference) if has_tests else "",
+            "isolation": isolation, "why": why}
+
+
+def _checker(tier: str, limits: runner.Limits, allow_unisolated: bool) -> runner.Checker:
+    """This worker process's checker for ``tier``, made once: a private copy of its canonical tests."""
+    from distributed import get_worker
+
+    with _LOCK:
+        key = (tier, limits, allow_unisolated)
+        if key not in _CHECKERS:
+            reference = installed_reference()
+            private = Path(tempfile.mkdtemp(prefix="mnist-checks-worker-"))
+            atexit.register(shutil.rmtree, private, True)
+            canon = runner._copy_canonical(reference, private / "canon")
+            isolation = runner._local_isolation(allow_unisolated)
+            _CHECKERS[key] = runner.Checker(canon, private, tier, limits, isolation, reference,
+                                            trainings=get_worker().scheduler.address)
+        return _CHECKERS[key]
+
+
+def check_on_worker(source: bytes, tier: str, limits: runner.Limits, canon_digest: str,
+                    allow_unisolated: bool) -> dict:
+    """On a worker: the canonical tests against the contract ``source`` (``Checker.check``)."""
+    from distributed import get_worker
+
+    checker = _checker(tier, limits, allow_unisolated)
+    if runner._tree_digest(checker.canon) != canon_digest:
+        raise RuntimeError(f"worker {get_worker().address} has other canonical tests than the grader")
+    return {**checker.check(source), "worker": get_worker().address}
+
+
+class ClusterChecks:
+    """Checks run by the cluster's workers that match the grader (version, canonical tests,
+    isolation); the others are ``refused`` with the reason."""
+
+    def __init__(self, client, *, tier: str, limits: runner.Limits, canon_digest: str, allow_unisolated: bool):
+        self.client, self.tier, self.limits = client, tier, limits
+        self.canon_digest, self.allow_unisolated = canon_digest, allow_unisolated
+        identities = client.run(worker_identity, allow_unisolated)
+        if not identities:
+            raise ClusterError(f"the cluster at {client.scheduler.address} has no workers: start some with "
+                               f"`dask worker {client.scheduler.address}`")
+        self.usable, self.refused = [], {}
+        for address, found in sorted(identities.items()):
+            if found["version"] != __version__:
+                self.refused[address] = f"mnist_checks {found['version']}, the grader has {__version__}"
+            elif found["canon"] != canon_digest:
+                self.refused[address] = "other canonical tests than the grader's (install the same reference checkout there)"
+            elif not found["isolation"]:
+                self.refused[address] = f"cannot sandbox forks: {found['why']}"
+            else:
+                self.usable.append(address)
+        if not self.usable:
+            raise ClusterError("no worker of the cluster can grade for this grader: "
+                               + "; ".join(f"{a}: {why}" for a, why in self.refused.items()))
+        levels = {identities[a]["isolation"] for a in self.usable}
+        self.isolation = sandbox.UNISOLATED if "unisolated" in levels else sandbox.Isolation(
+            "bubblewrap", f"bubblewrap on every worker ({len(self.usable)})")
+        self.futures: list = []
+        self._checked_at = 0.0
+
+    def submit(self, job: runner.Job):
+        future = self.client.submit(
+            check_on_worker, job.source, self.tier, self.limits, self.canon_digest, self.allow_unisolated,
+            key=f"mnist-checks-grade-{job.name}-{uuid.uuid4().hex[:8]}", pure=False,
+            workers=self.usable, allow_other_workers=False, retries=1,
+        )
+        self.futures.append(future)
+        return future
+
+    def outcome(self, future) -> dict:
+        try:
+            return future.result()
+        except Exception as error:  # infrastructure, after Dask's retries: this fork's row says so
+            return {"status": "error", "reason": f"the cluster could not check this fork: {type(error).__name__}: {error}"}
+
+    def health(self) -> None:
+        """Raise ``ClusterError`` when no worker allowed to check forks is connected any more."""
+        import time
+
+        if time.monotonic() - self._checked_at < HEALTH_SECONDS:
+            return
+        self._checked_at = time.monotonic()
+        if not set(self.client.scheduler_info(n_workers=-1)["workers"]) & set(self.usable):
+            raise ClusterError("every worker that could grade has left the cluster; the gradebook lists the "
+                               "forks not graded: run the same command again to grade them")
+
+    def stop(self) -> None:
+        self.client.cancel(self.futures)
+
+    def close(self) -> None:
+        pass  # the client belongs to the caller

@@ -1,0 +1,136 @@
+"""Trainings keyed by what determines them (``mnist_checks.trainings``), on the 700-digit sample:
+the same arrays, model, initial weights and settings share one training, whoever wrote the code;
+one pixel or one weight apart, they do not; a reused training gives the very same claims."""
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_checks import exercise, trainings
+from mnist_checks.grading.contract import load_contract
+from mnist_checks.run import Settings, run_exercise
+
+pytestmark = pytest.mark.fast
+
+SHORT = Settings(mlp_epochs=1, cnn_epochs=1, faithful=True)
+SOURCE = Path(exercise.__file__).read_text()
+
+
+def contract(tmp_path, name, old="", new=""):
+    """The reference contract with one edit, as a student's module of its own."""
+    assert old in SOURCE
+    path = tmp_path / f"{name}.py"
+    path.write_text(SOURCE.replace(old, new, 1))
+    return load_contract(path)
+
+
+def reused(run) -> dict:
+    return {name: model["training"].get("reused") for name, model in run.record["models"].items()}
+
+
+@pytest.fixture(scope="module")
+def first(sample, tmp_path_factory):
+    """The reference trained once into a fresh store: (the store, the run)."""
+    store = trainings.DirectoryStore(tmp_path_factory.mktemp("trainings"))
+    return store, run_exercise(*sample, SHORT, store=store)
+
+
+def test_a_repeated_run_reuses_every_training_and_checks_the_same_results(sample, first):
+    store, run = first
+    again = run_exercise(*sample, SHORT, store=store)
+    assert reused(run) == dict.fromkeys(run.record["models"], False)
+    assert reused(again) == dict.fromkeys(run.record["models"], True)
+    for name, model in run.record["models"].items():
+        assert again.record["models"][name]["history"] == model["history"], name
+        np.testing.assert_array_equal(again.predictions[name], run.predictions[name], err_msg=name)
+        for mine, theirs in zip(again.models[name].get_weights(), run.models[name].get_weights()):
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)
+    warm = "raw_predictions_changed"
+    assert again.record["models"]["mlp_scaled_warm"][warm] == run.record["models"]["mlp_scaled_warm"][warm] > 0
+
+
+def test_the_warm_started_model_reused_still_shares_the_raw_mlps_weights(sample, first):
+    again = run_exercise(*sample, SHORT, store=first[0])
+    ids = {name: {id(v) for v in model.weights} for name, model in again.models.items()}
+    assert ids["mlp_scaled_warm"] == ids["mlp_raw"] and not ids["mlp_scaled"] & ids["mlp_raw"]
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("named-layers", 'keras.layers.Dense(32, activation="relu")', 'keras.layers.Dense(32, activation="relu", name="hidden")'),
+    ("astype-then-divide", "return np.asarray(X, dtype=np.float32) / np.float32(255)",
+     "return np.asarray(X).astype(np.float32) / 255"),
+])
+def test_behaviourally_identical_code_shares_every_training(sample, first, tmp_path, name, old, new):
+    """Other source text, the same arrays and the same initial weights: nothing is trained again."""
+    run = run_exercise(*sample, SHORT, impl=contract(tmp_path, name, old, new), store=first[0])
+    assert reused(run) == dict.fromkeys(run.record["models"], True)
+    assert {n: m["training"]["key"] for n, m in run.record["models"].items()} == {
+        n: m["training"]["key"] for n, m in first[1].record["models"].items()}
+
+
+def test_one_pixel_of_the_scaled_data_apart_trains_the_models_on_scaled_data_again(sample, first, tmp_path):
+    nudged = contract(tmp_path, "one-pixel", "return np.asarray(X, dtype=np.float32) / np.float32(255)",
+                      "out = np.asarray(X, dtype=np.float32) / np.float32(255)\n"
+                      "    if out.shape[0] > 1:\n        out[1, 300] = np.nextafter(out[1, 300], np.float32(2))\n"
+                      "    return out")
+    run = run_exercise(*sample, SHORT, impl=nudged, store=first[0])
+    assert reused(run) == {"mlp_raw": True, "mlp_scaled": False, "mlp_scaled_warm": False, "cnn": False}
+
+
+def test_one_initial_weight_apart_trains_that_model_again(sample, first, tmp_path):
+    nudged = contract(tmp_path, "one-weight", "    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)\n    return model\n",
+                      "    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)\n"
+                      "    if len(model.layers) == 2:\n"
+                      "        weights = model.get_weights()\n        weights[1][3] += 1e-6\n        model.set_weights(weights)\n"
+                      "    return model\n")
+    run = run_exercise(*sample, SHORT, impl=nudged, store=first[0])
+    # both MLPs come from this build_mlp; the warm start begins where the raw MLP ended
+    assert reused(run) == {"mlp_raw": False, "mlp_scaled": False, "mlp_scaled_warm": False, "cnn": True}
+
+
+def test_other_run_settings_share_nothing(sample, first):
+    run = run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1, seed=1), store=first[0])
+    assert not any(reused(run).values())
+
+
+def test_a_model_with_randomness_of_its_own_is_trained_every_time_and_says_why(sample, tmp_path):
+    dropout = contract(tmp_path, "dropout", 'keras.layers.Dense(N_CLASSES, activation="softmax"),\n        ]\n    )\n    model.compile',
+                       'keras.layers.Dropout(0.1),\n            keras.layers.Dense(N_CLASSES, activation="softmax"),\n'
+                       '        ]\n    )\n    model.compile')
+    store = trainings.DirectoryStore(tmp_path / "store")
+    for _ in range(2):
+        run = run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), impl=dropout, store=store)
+        training = run.record["models"]["mlp_raw"]["training"]
+        assert training["key"] is None and "Dropout" in training["why"]
+    assert run.record["models"]["cnn"]["training"]["reused"]
+
+
+def test_processes_asking_at_once_for_one_training_train_it_once(tmp_path):
+    """Two askers of one key: the second waits for the first's training, then reuses it."""
+    store, calls, got = trainings.DirectoryStore(tmp_path), [], []
+
+    def train():
+        calls.append(1)
+        time.sleep(0.5)
+        return trainings.Training([np.ones(3)], {"loss": [1.0]}, np.zeros((2, 10), np.float32))
+
+    threads = [threading.Thread(target=lambda: got.append(trainings.fetch_or_train(store, "ab" * 32, train)))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and sorted(reused for _, reused in got) == [False, True]
+    np.testing.assert_array_equal(got[0][0].weights[0], got[1][0].weights[0])
+
+
+def test_a_damaged_stored_training_is_trained_again(tmp_path):
+    store = trainings.DirectoryStore(tmp_path)
+    training = trainings.Training([np.arange(4.0)], {"loss": [0.5]}, np.eye(10, dtype=np.float32))
+    store.put("cd" * 32, training)
+    (tmp_path / "cd" / f"{'cd' * 32}.npz").write_bytes(b"PK\x03\x04 not an archive")
+    again, was_reused = trainings.fetch_or_train(store, "cd" * 32, lambda: training)
+    assert not was_reused and store.get("cd" * 32).history == {"loss": [0.5]}
