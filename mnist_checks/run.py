@@ -128,6 +128,8 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
         (x_train, x_test), (train_digest, test_digest) = inputs
         if on_model:
             on_model(name, epochs)
+        if settings.fast:
+            compile_for_speed(model)  # before the key: the model keyed is the model trained
         data = {"x_train": train_digest, "x_test": test_digest, "y_train": labels[0], "y_test": labels[1]}
         run_settings = {"epochs": epochs, "batch_size": settings.batch_size, "seed": settings.seed,
                         "steps_per_execution": STEPS_PER_EXECUTION if settings.fast else 1}
@@ -137,8 +139,6 @@ def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | No
             key, why = None, str(error)
 
         def fit() -> trainings.Training:
-            if settings.fast:
-                compile_for_speed(model)
             set_seed(settings.seed)  # the batches' order depends on the seed alone, not on how the model was built
             timer = _EpochTimer()
             history = model.fit(
