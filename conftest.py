@@ -1,4 +1,4 @@
-"""Shared fixtures of the spec suite: the implementation under test, the sample, the full data."""
+"""Shared fixtures of the spec suite: the contract under test, the sample, the full data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -19,8 +21,6 @@ pytest_plugins = ("mnist_checks.grading.pytest_plugin",)
 # fail because a loaded machine, or a call through the grader's student server, was slow.
 # Hypothesis's 200 ms deadline and its too-slow health check made the same fork's grade differ
 # between runs.
-from hypothesis import HealthCheck, settings as hypothesis_settings  # noqa: E402
-
 hypothesis_settings.register_profile("mnist-checks", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("mnist-checks")
 #: Every test belongs to exactly one tier: `-m fast` and `-m slow` together run every test under
@@ -56,32 +56,34 @@ def pytest_collection_finish(session):
 
 
 def pytest_addoption(parser):
+    from mnist_checks.grading.runner import Limits
+
     parser.addoption(
-        "--impl", metavar="PATH",
-        help="test this implementation of the contract instead of the installed mnist_checks.exercise: "
+        "--contract", metavar="PATH",
+        help="test this contract (a student's mnist_checks/exercise.py) instead of the installed one: "
              "a checkout (PATH/mnist_checks/exercise.py) or a .py file",
     )
     parser.addoption(
         "--isolated", nargs="?", const="auto", choices=("auto", "bubblewrap", "unisolated"), metavar="LEVEL",
-        help="never run the implementation in this process: a student server answers its calls with data "
+        help="never run the contract in this process: a student server answers its calls with data "
              "(as `mnist-checks grade` does), sandboxed by bubblewrap; LEVEL 'unisolated' is a plain process",
     )
     parser.addoption("--allow-unisolated", action="store_true",
                      help="with --isolated: use a plain separate process where bubblewrap cannot run")
-    parser.addoption("--call-timeout", type=float, default=300, metavar="S",
-                     help="with --isolated: seconds one call of the implementation may take (default: %(default)s)")
-    parser.addoption("--fork-memory-mb", type=int, default=8192, metavar="MB",
-                     help="with --isolated: address space of the implementation's process (default: %(default)s)")
+    parser.addoption("--call-timeout", type=float, default=Limits.call_seconds, metavar="S",
+                     help="with --isolated: seconds one call of the contract may take (default: %(default)s)")
+    parser.addoption("--fork-memory-mb", type=int, default=Limits.memory_mb, metavar="MB",
+                     help="with --isolated: address space of the contract's process (default: %(default)s)")
     parser.addoption("--retrain", action="store_true",
                      help="train every model of the slow tier again instead of reusing an earlier training of "
                           "the very same model, data and settings (also: MNIST_CHECKS_RETRAIN=1)")
 
 
 @pytest.fixture(scope="session")
-def ex(request):
-    """The implementation under test of the student contract (Q1-Q5): imported here, or with
-    ``--isolated`` a proxy whose every call a sandboxed student server answers with data."""
-    path = request.config.getoption("--impl")
+def contract(request):
+    """The student's contract under test (Q1-Q5): imported here, or with ``--isolated`` a proxy
+    whose every call a sandboxed student server answers with data."""
+    path = request.config.getoption("--contract")
     if request.config.getoption("--isolated"):
         from mnist_checks.grading.isolated import open_contract
 
@@ -130,89 +132,19 @@ def digits():
 
 
 @pytest.fixture
-def seeded(ex):
+def seeded(contract):
     """Seed Python, numpy and the backend (the implementation's too) so model weights are
     reproducible within a test."""
     from mnist_checks.compat import set_seed
 
-    set_seed(0, ex)
+    set_seed(0, contract)
     np.random.seed(0)
-
-
-def write_digits(path, X, y, n_train=None) -> Path:
-    """Write ``(X, y)`` in the layout that ``path``'s suffix names: .npz, .csv or .csv.zip."""
-    import zipfile
-
-    import pandas as pd
-
-    path = Path(path)
-    if path.name.endswith(".npz"):
-        n_train = len(X) * 6 // 7 if n_train is None else n_train
-        images = np.asarray(X).reshape(-1, 28, 28)
-        np.savez(path, x_train=images[:n_train], y_train=y[:n_train], x_test=images[n_train:], y_test=y[n_train:])
-        return path
-    frame = pd.DataFrame(np.asarray(X), columns=[f"pixel{i}" for i in range(784)])
-    frame.insert(0, "label", y)
-    text = frame.to_csv(index=False)
-    if path.name.endswith(".zip"):
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("digits.csv", text)
-    else:
-        path.write_text(text)
-    return path
-
-
-@pytest.fixture(name="write_digits")
-def write_digits_fixture():
-    """A function writing digits in either layout, for tests that build their own files."""
-    return write_digits
-
-
-@pytest.fixture
-def http_server(tmp_path):
-    """A loopback HTTP server over a fresh directory; ``.requests`` lists the paths it served.
-
-    ``/truncated/NAME`` promises 100,000 bytes and sends 10 before hanging up: an interrupted
-    download.
-    """
-    import functools
-    import http.server
-    import threading
-
-    root = tmp_path / "served"
-    root.mkdir()
-    requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            if self.path.startswith("/truncated/"):
-                self.send_response(200)
-                self.send_header("Content-Length", "100000")
-                self.end_headers()
-                self.wfile.write(b"PK\x03\x04 only")
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            super().do_GET()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    server.root, server.requests = root, requests
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def _reference_when_grading(request):
     """The installed reference contract when a fork is graded through its server (``--isolated``
-    with ``--impl``) and the installed one holds the solutions; else None (a student's own run)."""
-    if not (request.config.getoption("--isolated") and request.config.getoption("--impl")):
+    with ``--contract``) and the installed one holds the solutions; else None (a student's own run)."""
+    if not (request.config.getoption("--isolated") and request.config.getoption("--contract")):
         return None
     reference = importlib.import_module("mnist_checks.exercise")
     try:
@@ -223,7 +155,7 @@ def _reference_when_grading(request):
 
 
 @pytest.fixture(scope="session")
-def exercise_run(request, digits, ex):
+def exercise_run(request, digits, contract):
     """The whole exercise at its published settings, trained once per test session (Q2, Q4, Q5),
     with the exercise's literal warm-started Q4 model beside the fresh one.
 
@@ -231,13 +163,13 @@ def exercise_run(request, digits, ex):
     reused from the store (``mnist_checks.trainings``: ``$MNIST_CHECKS_TRAININGS``, else the
     download cache); ``--retrain`` or ``MNIST_CHECKS_RETRAIN=1`` trains everything again."""
     from mnist_checks import trainings
-    from mnist_checks.grading.pytest_plugin import note_trainings
-    from mnist_checks.run import Settings, run_exercise
+    from mnist_checks.grading.pytest_plugin import note_run
+    from mnist_checks.plan import Settings
+    from mnist_checks.run import run_exercise
 
     retrain = request.config.getoption("--retrain") or trainings.retraining()
     store = None if retrain else trainings.open_store(trainings.default_store_spec())
-    run = run_exercise(*digits, Settings(faithful=True), impl=ex, others=_reference_when_grading(request),
+    run = run_exercise(*digits, Settings(warm=True), contract=contract, reference=_reference_when_grading(request),
                        store=store)
-    note_trainings(request.config, run.record)
-    request.config.exercise_record = run.record  # for the compatibility table's epoch times
+    note_run(request.config, run.record)
     return run

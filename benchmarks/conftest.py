@@ -18,15 +18,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def training_set(digits, ex):
+def training_set(digits, contract):
     """Q1's 60,000 training rows, scaled (Q4): flat for the MLP, as images for the CNN; numpy
     arrays for plain fit, backend tensors made once for the fast path (as ``mnist_checks.run``
     makes them once per run)."""
     from mnist_checks.speed import as_tensors
 
-    X_train, _, y_train, _ = ex.split(*digits)
-    X = ex.scale(X_train)
-    arrays = {"mlp": (X, y_train), "cnn": (ex.to_images(X), y_train)}
+    X_train, _, y_train, _ = contract.split(*digits)
+    X = contract.scale(X_train)
+    arrays = {"mlp": (X, y_train), "cnn": (contract.to_images(X), y_train)}
     return {(model, path): (data if path == "plain" else tuple(as_tensors(*data)))
             for model, data in arrays.items() for path in ("plain", "fast")}
 

@@ -48,7 +48,8 @@ def batch() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
-    parser.add_argument("--subset", action="store_true", help="one fork of each kind: reference, equivalent, shared, distinct")
+    parser.add_argument("--subset", action="store_true",
+                        help="one fork of each kind: reference, equivalent, shared, distinct")
     args = parser.parse_args()
     forks = batch()
     if args.subset:

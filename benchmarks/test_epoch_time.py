@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from mnist_checks import compat
-from mnist_checks.run import environment
+from mnist_checks import compat, facts
+from mnist_checks.compat import environment
 from mnist_checks.speed import STEPS_PER_EXECUTION, compile_for_speed, training_flops
 
 pytestmark = pytest.mark.benchmark
-BATCH = 32
-#: The exercise's printed step times (Keras's progress bar of the published run).
-PUBLISHED_MS_PER_STEP = {"mlp": 0.5, "cnn": 8.0}
+BATCH = facts.BATCH_SIZE
 
 
 def device_name(device: str) -> str | None:
@@ -28,11 +26,12 @@ def device_name(device: str) -> str | None:
 @pytest.mark.parametrize("device", ["cpu", "gpu"])
 @pytest.mark.parametrize("path", ["plain", "fast"])
 @pytest.mark.parametrize("model", ["mlp", "cnn"])
-def test_one_training_epoch(benchmark, request, ex, training_set, matmul_peak, record_median, model, path, device):
+def test_one_training_epoch(benchmark, request, contract, training_set, matmul_peak, record_median, model, path,
+                            device):
     if device == "gpu" and compat.gpu_name() is None:
         pytest.skip(f"no GPU visible to Keras's {compat.BACKEND} backend on this machine")
     X, y = training_set[(model, path)]
-    build = ex.build_mlp if model == "mlp" else ex.build_cnn
+    build = contract.build_mlp if model == "mlp" else contract.build_cnn
 
     def fresh_warm_model():
         with compat.on_device(device):
@@ -60,21 +59,13 @@ def test_one_training_epoch(benchmark, request, ex, training_set, matmul_peak, r
         device_name=device_name(device),
         backend=compat.BACKEND,
         keras=compat.KERAS_VERSION,
-        tensorflow=_tensorflow_version(),
+        tensorflow=compat.TENSORFLOW_VERSION,
         path=path if path == "plain" else f"fast (steps_per_execution={STEPS_PER_EXECUTION}, tensors made once)",
         steps=steps,
         samples_per_second=round(len(X) / median),
         ms_per_step=round(1000 * median / steps, 3),
-        published_ms_per_step=PUBLISHED_MS_PER_STEP[model],
+        published_ms_per_step=facts.PUBLISHED_MS_PER_STEP[model],
         training_gflop_per_epoch=round(flops / 1e9, 1),
         matmul_peak_gflops=round(peak / 1e9, 1),
         fraction_of_matmul_peak=round(flops / median / peak, 3),
     )
-
-
-def _tensorflow_version() -> str | None:
-    if compat.BACKEND != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    return tf.__version__

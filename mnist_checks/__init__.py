@@ -1,7 +1,25 @@
 """mnist_checks: the MNIST teaching exercise (Q1-Q5) as executable specifications.
 
-``mnist_checks.exercise`` holds the student contract (it imports TensorFlow/Keras);
-``mnist_checks.data`` loads and checks MNIST; ``mnist_checks.facts`` holds the figures.
+The exercise and its figures:
+
+- ``exercise``: the student contract, the functions a student writes (imports TensorFlow/Keras);
+- ``facts``: every figure: MNIST's fingerprints, the published accuracies with their tolerances
+  and reasons, epochs, batch size, parameter counts;
+- ``data``: loading and checking MNIST from a file, a directory, a URL or the download cache.
+
+Running it:
+
+- ``plan``: a run's settings and its models in order (Q2, Q4, Q5), without TensorFlow;
+- ``run``: trains the models of the plan and records everything;
+- ``trainings``: each training keyed by what determines it, done once and reused;
+- ``speed``: the training fast path and what an epoch costs;
+- ``compat``: the one place where Keras 2 and 3 (and the environment's facts) are read;
+- ``report``: the table, the plot, the Markdown report and the spread across runs;
+- ``cluster``: this machine's pool or a Dask cluster, for jobs that carry contents;
+- ``cli``: the ``mnist-checks`` command (``run``, ``spread``, ``grade``, ``mutants``, ``starter``);
+- ``errors``: the base of every error a user can fix; ``compat_log``: the tox compatibility table.
+
+Grading forks: ``mnist_checks.grading`` (its docstring maps it).
 """
 
 from .data import DataError, DataUnavailable, load_digits

@@ -8,18 +8,34 @@ import os
 import sys
 
 from . import __version__
-from .data import ENV_CACHE, ENV_DATA, DataError
+from .data import ENV_CACHE, ENV_DATA
+from .errors import MnistChecksError
 
 
-class UsageError(Exception):
+class UsageError(MnistChecksError):
     """A command given something it cannot work with; the message says what."""
 
 
 #: The largest seed numpy's generator accepts (2**32 - 1).
 MAX_SEED = 2**32 - 1
+#: Where ``grade`` and ``mutants`` write unless told (``run``: ``report.DEFAULT_OUT``).
+DEFAULT_GRADES, DEFAULT_MUTANTS = "grades", "mutants"
+
+
+def _defaults(function) -> dict:
+    """A function's keyword defaults: the command line's defaults are the library's."""
+    import inspect
+
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()
+            if p.default is not inspect.Parameter.empty}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import report
+    from .grading.runner import Limits, grade_forks
+    from .plan import Settings
+
+    grading = _defaults(grade_forks)
     parser = argparse.ArgumentParser(
         prog="mnist-checks",
         description="The MNIST teaching exercise (Q1-Q5) as executable specifications.",
@@ -49,25 +65,25 @@ def main(argv: list[str] | None = None) -> int:
                      help=f"MNIST file (.npz, .csv, .csv.zip), directory, URL, or 'exercise'/'keras'; "
                           f"default: ${ENV_DATA}, else the download cache (${ENV_CACHE}), downloading on first use")
     run.add_argument("--no-download", action="store_true", help="never use the network; fail if no local source")
-    run.add_argument("--out", default="mnist-checks-output", metavar="DIR",
+    run.add_argument("--out", default=report.DEFAULT_OUT, metavar="DIR",
                      help="where each run's directory goes (default: %(default)s)")
     seeds = run.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=_seed, default=0,
+    seeds.add_argument("--seed", type=_seed, default=Settings.seed,
                        help=f"seed for Python, numpy and the backend, 0 to {MAX_SEED} (default: %(default)s)")
     seeds.add_argument("--seeds", type=_seed_list, metavar="LIST",
                        help="train one run per seed, in parallel (--jobs, or --cluster), e.g. 0-4 or 0,3,7: a "
-                            "directory per seed and OUT/spread-*.md, the final val_acc's spread across them")
+                            "directory per seed and OUT/spread-*.md, the final val_accuracy's spread across them")
     run.add_argument("--jobs", type=_positive, default=1, metavar="N",
                      help="with --seeds: seeds trained at once on this machine (default: %(default)s)")
     run.add_argument("--cluster", metavar="ADDRESS",
                      help="with --seeds: train them on a Dask cluster, 'local' or tcp://HOST:8786 (the extra: "
                           "pip install -e \".[cluster]\")")
-    run.add_argument("--mlp-epochs", type=_positive, default=20, metavar="N",
+    run.add_argument("--mlp-epochs", type=_positive, default=Settings.mlp_epochs, metavar="N",
                      help="epochs of each MLP (default: %(default)s, as published)")
-    run.add_argument("--cnn-epochs", type=_positive, default=10, metavar="N",
+    run.add_argument("--cnn-epochs", type=_positive, default=Settings.cnn_epochs, metavar="N",
                      help="epochs of the CNN (default: %(default)s, as published)")
-    run.add_argument("--faithful", action="store_true",
-                     help="also train Q4 literally: a second MLP built from the first one's layers (warm-started)")
+    run.add_argument("--warm", action="store_true",
+                     help="also train Q4's MLP as the exercise builds it: from the raw MLP's layers, so warm-started")
     run.add_argument("--plain-fit", action="store_true",
                      help="train with the exercise's plain fit() instead of the fast path (same math, slower)")
     run.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -75,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     spread = commands.add_parser(
         "spread",
-        help="tabulate final val_acc across several runs' record.json (e.g. one per seed)",
+        help="tabulate final val_accuracy across several runs' record.json (e.g. one per seed)",
         description=("Mean, sd and range of each model's final val_accuracy across runs, as Markdown. Runs with "
                      "different epochs or batch size, and interrupted runs, are refused: their finals do not pool."),
     )
@@ -84,48 +100,56 @@ def main(argv: list[str] | None = None) -> int:
     spread.add_argument("--out", metavar="FILE", help="also write the table to FILE")
     spread.set_defaults(handler=_spread)
 
+    graders = argparse.ArgumentParser(add_help=False)  # what grade and mutants share
+    graders.add_argument("--tier", choices=("fast", "slow", "all"), default=grading["tier"],
+                         help="which tests to grade with (default: %(default)s; slow and all need the full data)")
+    graders.add_argument("--jobs", type=_positive, default=grading["jobs"], metavar="N",
+                         help="forks graded at once (default: %(default)s)")
+    graders.add_argument("--rubric", metavar="FILE",
+                         help="points per question and tier as JSON (default: the built-in rubric)")
+    graders.add_argument("--reference", metavar="DIR",
+                         help="the instructor's checkout holding the canonical tests (default: this installation's)")
+    graders.add_argument("--allow-unisolated", action="store_true",
+                         help="grade even where bubblewrap cannot sandbox forks (UNSAFE: a fork can then read your "
+                              "files and the network); every row says so")
+
     grade = commands.add_parser(
-        "grade", parents=[common],
+        "grade", parents=[common, graders],
         help="grade students' forks: the canonical tests against each fork's mnist_checks/exercise.py",
         description=(
             "Grade each FORK (a checkout of the starter) with the instructor's canonical tests. Only the fork's "
             "mnist_checks/exercise.py is read; its code runs in a bubblewrap sandbox (no network, no files but "
-            "its own, every process killed at the end) and answers the checker with data only. Writes OUT/FORK/results.json "
+            "its own, every process killed at the end) and answers the checker with data only. Writes "
+            "OUT/FORK/results.json "
             "(Gradescope's format), OUT/FORK/junit.xml, OUT/FORK/output.txt and OUT/gradebook.csv, and "
             "prints a summary. A fork already graded with the same contract file, tier and rubric is "
             "skipped unless --regrade."
         ),
     )
     grade.add_argument("forks", nargs="+", metavar="FORK", help="fork checkouts to grade")
-    grade.add_argument("--out", default="grades", metavar="DIR", help="output directory (default: %(default)s)")
-    grade.add_argument("--tier", choices=("fast", "slow", "all"), default="fast",
-                       help="which tests to grade with (default: %(default)s; slow and all need the full data)")
-    grade.add_argument("--jobs", type=_positive, default=1, metavar="N", help="forks graded at once (default: 1)")
-    grade.add_argument("--rubric", metavar="FILE", help="points per question and tier as JSON (default: the built-in rubric)")
-    grade.add_argument("--fork-timeout", type=_seconds, default=1800, metavar="S",
+    grade.add_argument("--out", default=DEFAULT_GRADES, metavar="DIR", help="output directory (default: %(default)s)")
+    grade.add_argument("--fork-timeout", type=_seconds, default=Limits.fork_seconds, metavar="S",
                        help="wall-clock limit per fork in seconds (default: %(default)g)")
-    grade.add_argument("--call-timeout", type=_seconds, default=300, metavar="S",
+    grade.add_argument("--call-timeout", type=_seconds, default=Limits.call_seconds, metavar="S",
                        help="limit in seconds for one call of a fork's function (default: %(default)g); training "
                             "happens in the checker and counts only against --fork-timeout")
-    grade.add_argument("--memory-mb", type=_megabytes, default=8192, metavar="MB",
-                       help="address-space limit of a fork's process; 0 for none (default: %(default)s; TensorFlow needs 4096 or more)")
-    grade.add_argument("--allow-unisolated", action="store_true",
-                       help="grade even where bubblewrap cannot sandbox forks (UNSAFE: a fork can then read your "
-                            "files and the network); every row says so")
-    grade.add_argument("--data", metavar="PATH", help="the full data set for the slow tier (default: as 'run' finds it)")
-    grade.add_argument("--reference", metavar="DIR",
-                       help="the instructor's checkout holding the canonical tests (default: this installation's)")
+    grade.add_argument("--memory-mb", type=_megabytes, default=Limits.memory_mb, metavar="MB",
+                       help="address-space limit of a fork's process; 0 for none (default: %(default)s; TensorFlow "
+                            "needs 4096 or more)")
+    grade.add_argument("--data", metavar="PATH",
+                       help="the full data set for the slow tier (default: as 'run' finds it)")
     grade.add_argument("--regrade", action="store_true", help="grade again forks already graded")
     grade.add_argument("--retrain", action="store_true",
                        help="reuse no training from earlier calls (within this call each distinct training is still "
                             "done once); also MNIST_CHECKS_RETRAIN=1")
     grade.add_argument("--cluster", metavar="ADDRESS",
                        help="grade on a Dask cluster: 'local' (--jobs worker processes here) or a scheduler's address "
-                            "tcp://HOST:8786; needs the extra: pip install -e \".[cluster]\" (default: this machine's pool)")
+                            "tcp://HOST:8786; needs the extra: pip install -e \".[cluster]\" (default: this "
+                            "machine's pool)")
     grade.set_defaults(handler=_grade)
 
     mutants = commands.add_parser(
-        "mutants", parents=[common],
+        "mutants", parents=[common, graders],
         help="grade the catalogue of student mistakes and correct variants: how much does a green run prove?",
         description=(
             "Build a fork for every mutation (a realistic single mistake) and correct variant in "
@@ -136,15 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             "--min-kill-rate."
         ),
     )
-    mutants.add_argument("--tier", choices=("fast", "slow", "all"), default="fast",
-                         help="which tests to grade with (default: %(default)s)")
-    mutants.add_argument("--jobs", type=_positive, default=1, metavar="N", help="forks graded at once (default: 1)")
-    mutants.add_argument("--out", default="mutants", metavar="DIR", help="output directory (default: %(default)s)")
-    mutants.add_argument("--rubric", metavar="FILE", help="points per question and tier as JSON (default: the built-in rubric)")
+    mutants.add_argument("--out", default=DEFAULT_MUTANTS, metavar="DIR",
+                         help="output directory (default: %(default)s)")
     mutants.add_argument("--min-kill-rate", type=_fraction, default=0.0, metavar="R",
                          help="exit 1 if fewer than this fraction of mutants lose points (default: %(default)s)")
-    mutants.add_argument("--reference", metavar="DIR", help="the reference checkout (default: this installation's)")
-    mutants.add_argument("--allow-unisolated", action="store_true", help="as for grade")
     mutants.set_defaults(handler=_mutants)
 
     starter = commands.add_parser(
@@ -161,67 +180,38 @@ def main(argv: list[str] | None = None) -> int:
         from .compat import ENV_VERBOSE
 
         os.environ[ENV_VERBOSE] = "1"  # read when TensorFlow is imported, and by every process started
-    from .grading.rubric import RubricError
-    from .grading.sandbox import SandboxUnavailable
-    from .grading.runner import GradebookError
-    from .cluster import ClusterError
-    from .report import RecordError
-
     try:
         return args.handler(args)
-    except SandboxUnavailable as error:
-        print(f"mnist-checks: cannot sandbox forks on this machine: {error}.\n  Pass --allow-unisolated to grade "
-              "anyway (unsafe: a fork can read your files and reach the network); every row then says so.",
-              file=sys.stderr)
+    except MnistChecksError as error:
+        print(f"mnist-checks: {error}" + (f"\n  {error.remedy}" if error.remedy else ""), file=sys.stderr)
         return 2
-    except (DataError, UsageError, RubricError, RecordError, GradebookError, ClusterError) as error:
-        print(f"mnist-checks: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the commands that write as they go say what they kept themselves
         print("\nmnist-checks: interrupted; no output was written", file=sys.stderr)
         return 130
 
 
-def _number(kind, text: str, what: str):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+def _ranged(kind, what: str, accepts, bounds: str):
+    """An argparse type: ``kind(text)`` where ``accepts`` it; else a message saying what was
+    expected (``what``) or where it must lie (``bounds``)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+
+    return parse
 
 
-def _positive(text: str) -> int:
-    value = _number(int, text, "a whole number of at least 1")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    value = _number(int, text, f"a whole number from 0 to {MAX_SEED}")
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SEED} (numpy's seed range), got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = _number(float, text, "a number of seconds")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
-
-
-def _megabytes(text: str) -> int:
-    value = _number(int, text, "a whole number of megabytes")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _number(float, text, "a fraction from 0 to 1")
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
-    return value
+_positive = _ranged(int, "a whole number of at least 1", lambda v: v >= 1, "at least 1")
+_seed = _ranged(int, f"a whole number from 0 to {MAX_SEED}", lambda v: 0 <= v <= MAX_SEED,
+                f"from 0 to {MAX_SEED} (numpy's seed range)")
+_seconds = _ranged(float, "a number of seconds", lambda v: 0 < v < float("inf"), "a positive number of seconds")
+_megabytes = _ranged(int, "a whole number of megabytes", lambda v: v >= 0, "0 (no limit) or more")
+_fraction = _ranged(float, "a fraction from 0 to 1", lambda v: 0 <= v <= 1, "from 0 to 1")
 
 
 def _seed_list(text: str) -> list[int]:
@@ -299,7 +289,7 @@ def _run_seeds(args) -> int:
     from . import report
     from .cluster import as_they_finish, close, connect, process_pool, require_dask
     from .data import locate
-    from .run import Settings, run_record
+    from .run import run_record
 
     if args.cluster:
         require_dask()
@@ -314,12 +304,12 @@ def _run_seeds(args) -> int:
     try:
         source = Path(locate(args.data, download=not args.no_download))
         content = source.read_bytes()
-        settings = [Settings(seed=seed, mlp_epochs=args.mlp_epochs, cnn_epochs=args.cnn_epochs,
-                             faithful=args.faithful, fast=not args.plain_fit) for seed in args.seeds]
+        settings = [_settings(args, seed) for seed in args.seeds]
         if args.cluster:
             client = connect(args.cluster, args.jobs)
             data = client.scatter(content, broadcast=True)
-            futures = {client.submit(run_record, data, source.name, s, str(source), pure=False): s.seed for s in settings}
+            futures = {client.submit(run_record, data, source.name, s, str(source), pure=False): s.seed
+                       for s in settings}
             where = f"on the Dask cluster {client.scheduler.address}"
         else:
             pool = process_pool(args.jobs)
@@ -360,16 +350,24 @@ def _run_seeds(args) -> int:
     return 0
 
 
+def _settings(args, seed: int):
+    from .plan import Settings
+
+    return Settings(seed=seed, mlp_epochs=args.mlp_epochs, cnn_epochs=args.cnn_epochs, warm=args.warm,
+                    plain_fit=args.plain_fit)
+
+
 def _train(args, digits, source):
     """Q2, Q4, Q5 as ``run`` asks; the models that finished if Ctrl-C stops it after the first."""
-    from .run import MODELS, RunInterrupted, Settings, run_exercise
+    from .plan import planned
+    from .run import RunInterrupted, run_exercise
 
-    settings = Settings(seed=args.seed, mlp_epochs=args.mlp_epochs, cnn_epochs=args.cnn_epochs,
-                        faithful=args.faithful, fast=not args.plain_fit)
-    names = [n for n in MODELS if settings.faithful or n != "mlp_scaled_warm"]
+    settings = _settings(args, args.seed)
+    models = planned(settings)
 
-    def announce(name, epochs):
-        print(f"\n[{names.index(name) + 1}/{len(names)}] {name}: {MODELS[name][1]} ({MODELS[name][0]}), {epochs} epochs",
+    def announce(model, epochs):
+        print(f"\n[{models.index(model) + 1}/{len(models)}] {model.name}: {model.description} ({model.question}), "
+              f"{epochs} epochs",
               flush=True)
 
     verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
@@ -394,18 +392,25 @@ def _reference(args):
 
 
 def _grade(args) -> int:
-    from .grading.rubric import load_rubric
     from pathlib import Path
 
-    from .grading.runner import (GRADEBOOK, GradingInterrupted, Limits, grade_forks, gradebook_changes,
-                                 read_gradebook, shared_trainings, summary_table)
+    from .grading.rubric import load_rubric
+    from .grading.runner import (
+        GRADEBOOK,
+        GradingInterrupted,
+        Limits,
+        grade_forks,
+        gradebook_changes,
+        read_gradebook,
+        shared_trainings,
+        summary_table,
+    )
 
     reference = _reference(args)
     rubric = load_rubric(args.rubric)
     missing = [fork for fork in args.forks if not os.path.isdir(fork)]
     if missing:
-        print(f"mnist-checks: not a directory: {', '.join(missing)}", file=sys.stderr)
-        return 2
+        raise UsageError(f"not a directory: {', '.join(missing)}; pass the forks' checkouts")
     if args.tier != "fast":
         from .data import ENV_DATA, locate
 
@@ -501,7 +506,8 @@ def _mutants(args) -> int:
         return 1
     if report["misplaced_points"] and args.tier == "fast":
         print("mnist-checks: mistakes lost points outside their own question: "
-              + "; ".join(f"{name} ({', '.join(q.upper() for q in lost)})" for name, lost in report["misplaced_points"].items()),
+              + "; ".join(f"{name} ({', '.join(q.upper() for q in lost)})"
+                          for name, lost in report["misplaced_points"].items()),
               file=sys.stderr)
         return 1
     if report["kill_rate"] < args.min_kill_rate:
@@ -517,8 +523,7 @@ def _starter(args) -> int:
     try:
         contract = write_starter(_reference(args), args.directory)
     except (FileExistsError, ValueError) as error:
-        print(f"mnist-checks: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     print(f"wrote the starter into {args.directory}; students implement {contract}")
     return 0
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import time
 
+from .errors import MnistChecksError
+
 #: How ``--cluster`` names a cluster of worker processes on this machine.
 LOCAL = "local"
 INSTALL_HINT = 'install the optional extra: pip install -e ".[cluster]" (Dask distributed)'
 
 
-class ClusterError(Exception):
+class ClusterError(MnistChecksError):
     """No cluster to work with: Dask missing, a scheduler out of reach, no usable worker left."""
 
 

@@ -1,4 +1,4 @@
-"""The one place where Keras 2 and Keras 3 differ.
+"""The one place where Keras 2 and Keras 3 differ, and where the environment is read.
 
 The exercise was written for ``tf.keras`` on TensorFlow 2.15 (Keras 2); from 2.16 on ``tf.keras``
 is Keras 3, and ``TF_USE_LEGACY_KERAS=1`` with ``tf-keras`` brings Keras 2 back.  With
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import sys
 import tempfile
 
@@ -77,6 +78,8 @@ keras = _import_keras()
 KERAS_VERSION: str = _distribution_version(keras)
 KERAS_MAJOR: int = int(KERAS_VERSION.split(".")[0])
 BACKEND: str = keras.backend.backend()
+#: The TensorFlow that Keras runs on; None on the JAX or torch backend.
+TENSORFLOW_VERSION: str | None = sys.modules["tensorflow"].__version__ if BACKEND == "tensorflow" else None
 
 
 class _Keras2Ops:
@@ -258,3 +261,31 @@ def on_device(kind: str):
     import tensorflow as tf
 
     return tf.device(name.upper())
+
+
+def environment(seed: int | None = None) -> dict:
+    """Python, TensorFlow, Keras and its backend, the device, the CPU, its cores, the seed."""
+    from . import __version__
+
+    return {
+        "package": __version__,
+        "python": platform.python_version(),
+        "keras": KERAS_VERSION,
+        "backend": BACKEND,
+        "tensorflow": TENSORFLOW_VERSION,
+        "device": gpu_name() or "cpu",
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "seed": seed,
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

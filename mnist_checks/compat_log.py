@@ -26,6 +26,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not target:
         return
     from . import compat
+    from .grading.pytest_plugin import RUN_RECORD
 
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     counts = {kind: len(reporter.stats.get(kind, [])) if reporter else 0
@@ -35,14 +36,14 @@ def pytest_sessionfinish(session, exitstatus):
         "env": Path(target).stem,
         "tier": tier,
         "python": platform.python_version(),
-        "tensorflow": _tensorflow_version(),
+        "tensorflow": compat.TENSORFLOW_VERSION,
         "keras": compat.KERAS_VERSION,
         "backend": compat.BACKEND,
         "exit": int(exitstatus),
         "seconds": round(time.monotonic() - _STARTED, 1),
         **counts,
     }
-    record = getattr(session.config, "exercise_record", None)
+    record = session.config.stash.get(RUN_RECORD, None)
     if record:
         entry["median_epoch_seconds"] = {
             name: round(statistics.median(model["history"]["seconds"]), 2) for name, model in record["models"].items()
@@ -50,20 +51,6 @@ def pytest_sessionfinish(session, exitstatus):
     path = Path(target).with_suffix(f".{tier.replace(' ', '_')}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(entry, indent=2))
-
-
-def _tensorflow_version():
-    try:
-        from importlib.metadata import version
-
-        return version("tensorflow-cpu")
-    except Exception:
-        try:
-            from importlib.metadata import version
-
-            return version("tensorflow")
-        except Exception:
-            return None
 
 
 def table(entries: list[dict]) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import facts
+from .errors import MnistChecksError
 
 ENV_DATA = "MNIST_CHECKS_DATA"
 ENV_CACHE = "MNIST_CHECKS_CACHE"
@@ -36,7 +37,7 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 LABEL_COLUMN = "label"
 
 
-class DataError(Exception):
+class DataError(MnistChecksError):
     """A data source is missing, unreadable, or not MNIST; the message names the file."""
 
 
@@ -284,7 +285,8 @@ def _checked_pixels(X: np.ndarray, path: Path, where) -> np.ndarray:
         bad |= ~np.isfinite(X) | (X != np.round(X))
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
-        raise DataError(f"{path}: {where(row, column)}: pixel value {X[row, column].item()!r} is not an integer in 0..255")
+        raise DataError(f"{path}: {where(row, column)}: pixel value {X[row, column].item()!r} is not an integer "
+                        "in 0..255")
     return X.astype(np.uint8)
 
 

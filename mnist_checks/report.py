@@ -16,13 +16,18 @@ import statistics
 from datetime import datetime
 from pathlib import Path
 
+from .errors import MnistChecksError
+from .facts import Published
+
+#: Where ``mnist-checks run`` puts its run directories unless told.
+DEFAULT_OUT = "mnist-checks-output"
 RECORD = "record.json"
 PLOT = "learning_curves.png"
 REPORT = "report.md"
 LATEST = "latest"
 
 
-class RecordError(ValueError):
+class RecordError(MnistChecksError, ValueError):
     """A record.json that ``spread`` cannot use, or records it must not mix; the message says why."""
 
 
@@ -67,7 +72,7 @@ def published_epochs(record: dict, name: str) -> int:
 
 
 def rows(record: dict) -> list[dict]:
-    """One summary row per trained model: final val_acc against the published figure.
+    """One summary row per trained model: final val_accuracy against the published figure.
 
     ``within`` is None for a model trained for other epochs than the published run: its figure
     is shown, not judged."""
@@ -76,16 +81,17 @@ def rows(record: dict) -> list[dict]:
         published = record["published"][name]
         final = model["history"]["val_accuracy"][-1]
         judged = model["epochs"] == published_epochs(record, name)
+        claim = Published.from_record(published)
         out.append(
             {
                 "model": name,
                 "question": model["question"],
                 "epochs": model["epochs"],
                 "parameters": model["parameters"],
-                "val_acc": final,
+                "val_accuracy": final,
                 "published": published["val_accuracy"],
                 "difference": final - published["val_accuracy"],
-                "within": (abs(final - published["val_accuracy"]) <= published["tolerance"] + 1e-12) if judged else None,
+                "within": claim.admits(final) if judged else None,
                 "tolerance": published["tolerance"],
                 "median_epoch_s": statistics.median(model["history"]["seconds"]),
             }
@@ -95,10 +101,10 @@ def rows(record: dict) -> list[dict]:
 
 def table(record: dict) -> str:
     """A plain-text table of ``rows(record)`` for the terminal."""
-    header = ("model", "Q", "epochs", "params", "val_acc", "published", "diff", "within tol", "epoch s (median)")
+    header = ("model", "Q", "epochs", "params", "val_accuracy", "published", "diff", "within tol", "epoch s (median)")
     lines = [
         (
-            r["model"], r["question"], str(r["epochs"]), f"{r['parameters']:,}", f"{r['val_acc']:.4f}",
+            r["model"], r["question"], str(r["epochs"]), f"{r['parameters']:,}", f"{r['val_accuracy']:.4f}",
             f"{r['published']:.3f}", f"{r['difference']:+.4f}", _verdict(r, "NO"),
             f"{r['median_epoch_s']:.2f}",
         )
@@ -116,7 +122,7 @@ def _verdict(row: dict, no: str) -> str:
 
 
 def out_of_tolerance(record: dict) -> list[str]:
-    """The models trained as published whose final val_acc is outside the published tolerance."""
+    """The models trained as published whose final val_accuracy is outside the published tolerance."""
     return [r["model"] for r in rows(record) if r["within"] is False]
 
 
@@ -174,15 +180,16 @@ def markdown(record: dict) -> str:
         "",
         f"TensorFlow {env['tensorflow']}, Keras {env['keras']} ({env['backend']}), Python {env['python']}, "
         f"device {env['device']}, CPU {env['cpu']} ({env['cores']} cores), seed {env['seed']}, "
-        f"{'fast path' if settings['fast'] else 'plain fit'}.",
+        f"{'plain fit' if settings.get('plain_fit') else 'fast path'}.",
         *_provenance(record),
         "",
-        "| model | Q | epochs | parameters | val_acc | published | difference | within tolerance | median epoch (s) |",
+        "| model | Q | epochs | parameters | val_accuracy | published | difference | within tolerance "
+        "| median epoch (s) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows(record):
         lines.append(
-            f"| {r['model']} | {r['question']} | {r['epochs']} | {r['parameters']:,} | {r['val_acc']:.4f} | "
+            f"| {r['model']} | {r['question']} | {r['epochs']} | {r['parameters']:,} | {r['val_accuracy']:.4f} | "
             f"{r['published']:.3f} | {r['difference']:+.4f} | {_verdict(r, 'no')} | "
             f"{r['median_epoch_s']:.2f} |"
         )
@@ -215,7 +222,7 @@ def _provenance(record: dict) -> list[str]:
     return ["", *lines] if lines else []
 
 
-#: Settings that change what a final val_acc means: runs that differ in one are never pooled.
+#: Settings that change what a final val_accuracy means: runs that differ in one are never pooled.
 SPREAD_SETTINGS = ("mlp_epochs", "cnn_epochs", "batch_size")
 
 
@@ -238,7 +245,7 @@ def checked_record(record, name: str) -> dict:
 
 
 def spread(records: list[dict], names: list[str] | None = None) -> str:
-    """A Markdown table of final val_acc across runs (e.g. seeds): mean, sd, range, per model.
+    """A Markdown table of final val_accuracy across runs (e.g. seeds): mean, sd, range, per model.
 
     Raises ``RecordError`` for a record that is malformed or interrupted, and for runs whose
     ``SPREAD_SETTINGS`` differ (their finals are not the same quantity)."""

@@ -9,7 +9,6 @@ trained models and their test-set predictions for checks that need them.
 from __future__ import annotations
 
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -17,22 +16,10 @@ from types import ModuleType
 
 import numpy as np
 
-from . import facts
-from . import trainings
-from .compat import BACKEND, KERAS_VERSION, keras, normalise_history, set_seed
+from . import facts, trainings
+from .compat import environment, keras, normalise_history, set_seed
+from .plan import Model, Settings, planned
 from .speed import STEPS_PER_EXECUTION, as_tensors, compile_for_speed, fit_arrays
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How the exercise is run; the defaults are the published settings."""
-
-    seed: int = 0
-    mlp_epochs: int = 20
-    cnn_epochs: int = 10
-    batch_size: int = 32
-    faithful: bool = False  # also train Q4 literally: a second MLP on the first one's layers
-    fast: bool = True  # the fast path (mnist_checks.speed); False runs the exercise's plain fit
 
 
 @dataclass
@@ -43,15 +30,6 @@ class Run:
     models: dict = field(default_factory=dict)
     predictions: dict = field(default_factory=dict)  # predicted test digits right after training
     y_test: np.ndarray | None = None
-
-
-#: The models of a run, in training order: name -> (question, description).
-MODELS = {
-    "mlp_raw": ("Q2", "MLP on raw pixels 0..255"),
-    "mlp_scaled": ("Q4", "MLP on pixels scaled to [0, 1], fresh weights"),
-    "mlp_scaled_warm": ("Q4", "MLP on scaled pixels built from the raw MLP's layers (warm start), as the exercise does"),
-    "cnn": ("Q5", "CNN on scaled (28, 28, 1) images"),
-}
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -77,110 +55,116 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def run_exercise(X, y, settings: Settings = Settings(), *, impl: ModuleType | None = None,
-                 others: ModuleType | None = None, verbose: int = 0, on_model=None,
+def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType | None = None,
+                 reference: ModuleType | None = None, verbose: int = 0, on_model=None,
                  source: str | os.PathLike | None = None, store=None) -> Run:
-    """Train the exercise's models (Q2, Q4, Q5) on ``(X, y)`` and record everything.
+    """Train the exercise's models (Q2, Q4, Q5; ``plan.PLAN``) on ``(X, y)`` and record everything.
 
-    ``impl`` is the student contract module (default ``mnist_checks.exercise``); ``verbose`` is
-    Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(name, epochs)``
-    is called before each model trains; ``source`` (where ``X, y`` came from) goes into the record
-    beside their fingerprints. Ctrl-C raises ``RunInterrupted`` carrying what finished.
+    ``contract`` is the student's module (default ``mnist_checks.exercise``); ``verbose`` is
+    Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(model, epochs)``
+    is called before each ``plan.Model`` trains; ``source`` (where ``X, y`` came from) goes into
+    the record beside their fingerprints. Ctrl-C raises ``RunInterrupted`` carrying what finished.
 
     With a ``store`` (``mnist_checks.trainings``), a training already done with the same key
     (the same arrays fed to ``fit``, model, initial weights, compile settings, run settings and
     environment) is taken from it instead of trained again, and each one trained goes into it;
     each model's record says its key and whether it was ``reused``.
 
-    With ``others`` (the reference, when grading), each model takes from ``impl`` only the
-    functions of its own question and the rest from ``others``, so that a mistake costs the
-    trained-model claims of its own question alone: Q2's MLP is ``impl.build_mlp`` on the
-    reference's split; Q4's is the reference MLP on ``impl.scale``; Q5's CNN is ``impl.build_cnn``
-    on ``impl.to_images`` of the reference's scaled split; Q3's digits are ``impl.predicted_digits``.
+    With a ``reference`` (the reference contract, when grading), each model takes from
+    ``contract`` only the functions of its own question and the rest from the reference, so that a
+    mistake costs the trained-model claims of its own question alone: Q2's MLP is the contract's
+    ``build_mlp`` on the reference's split; Q4's is the reference MLP on the contract's ``scale``;
+    Q5's CNN is the contract's ``build_cnn`` on its ``to_images`` of the reference's scaled split;
+    Q3's digits are the contract's ``predicted_digits``.
     """
-    if impl is None:
-        from . import exercise as impl
-    others = others or impl
+    if contract is None:
+        from . import exercise as contract
+    reference = reference or contract
 
     started = time.perf_counter()
     record = _new_record(settings, X, y, source)
-    X_train, X_test, y_train, y_test = others.split(X, y)
-    S_train, S_test = others.split(impl.scale(X))
-    C_train, C_test = (S_train, S_test) if others is impl else others.split(others.scale(X))
+    X_train, X_test, y_train, y_test = reference.split(X, y)
+    S_train, S_test = reference.split(contract.scale(X))
     run = Run(record=record, y_test=np.asarray(y_test))
     environment = record["environment"]
 
     def feed(*arrays):
         """The arrays as ``fit()`` gets them (backend tensors made once on the fast path; raw
         pixels as float32, the values Keras casts them to at every step), and their digests."""
-        arrays = fit_arrays(*arrays) if settings.fast else [np.asarray(a) for a in arrays]
-        return (as_tensors(*arrays) if settings.fast else arrays), [trainings.array_digest(a) for a in arrays]
+        arrays = [np.asarray(a) for a in arrays] if settings.plain_fit else fit_arrays(*arrays)
+        return (arrays if settings.plain_fit else as_tensors(*arrays)), [trainings.array_digest(a) for a in arrays]
+
+    def images():
+        C_train, C_test = (S_train, S_test) if reference is contract else reference.split(reference.scale(X))
+        return feed(contract.to_images(C_train), contract.to_images(C_test))
 
     (y_train_in, y_test_in), labels = feed(y_train, y_test)
-    raw = feed(X_train.astype(np.float32), X_test.astype(np.float32))
-    scaled = feed(S_train, S_test)
-
+    inputs = {"raw": feed(X_train.astype(np.float32), X_test.astype(np.float32)), "scaled": feed(S_train, S_test)}
+    raw_test = inputs["raw"][0][1]  # the warm start's effect on the raw MLP is measured on it
+    builders = {
+        "mlp_raw": lambda: contract.build_mlp(),
+        "mlp_scaled": lambda: reference.build_mlp(),
+        "mlp_scaled_warm": lambda: warm_started_mlp(run.models["mlp_raw"]),
+        "cnn": lambda: contract.build_cnn(),
+    }
+    models = planned(settings)
+    last_use = {model.inputs: index for index, model in enumerate(models)}
     current = None  # the model in training, named in the record if the run is interrupted
 
-    def train(name, model, inputs, epochs):
-        nonlocal current
-        current = name
-        (x_train, x_test), (train_digest, test_digest) = inputs
+    def train(model: Model, network, fed) -> None:
+        (x_train, x_test), (train_digest, test_digest) = fed
+        epochs = model.epochs(settings)
         if on_model:
-            on_model(name, epochs)
-        if settings.fast:
-            compile_for_speed(model)  # before the key: the model keyed is the model trained
+            on_model(model, epochs)
+        if not settings.plain_fit:
+            compile_for_speed(network)  # before the key: the model keyed is the model trained
         data = {"x_train": train_digest, "x_test": test_digest, "y_train": labels[0], "y_test": labels[1]}
         run_settings = {"epochs": epochs, "batch_size": settings.batch_size, "seed": settings.seed,
-                        "steps_per_execution": STEPS_PER_EXECUTION if settings.fast else 1}
+                        "steps_per_execution": 1 if settings.plain_fit else STEPS_PER_EXECUTION}
         try:
-            key, why = trainings.training_key(model, data, run_settings, environment), None
+            key, why = trainings.training_key(network, data, run_settings, environment), None
         except trainings.NoKey as error:
             key, why = None, str(error)
 
         def fit() -> trainings.Training:
             set_seed(settings.seed)  # the batches' order depends on the seed alone, not on how the model was built
             timer = _EpochTimer()
-            history = model.fit(
+            history = network.fit(
                 x_train, y_train_in, epochs=epochs, batch_size=settings.batch_size,
                 validation_data=(x_test, y_test_in), verbose=verbose, callbacks=[timer],
             )
-            probabilities = model.predict(x_test, batch_size=settings.batch_size, verbose=0)
-            return trainings.Training(model.get_weights(), {**normalise_history(history.history), "seconds": timer.seconds},
-                                      np.asarray(probabilities))
+            probabilities = network.predict(x_test, batch_size=settings.batch_size, verbose=0)
+            return trainings.Training(network.get_weights(), {**normalise_history(history.history),
+                                                              "seconds": timer.seconds}, np.asarray(probabilities))
 
         training, reused = trainings.fetch_or_train(store, key, fit)
         if reused:
-            model.set_weights(training.weights)
-        run.models[name] = model
-        run.predictions[name] = impl.predicted_digits(training.probabilities)
-        run.record["models"][name] = {
-            "question": MODELS[name][0],
-            "description": MODELS[name][1],
+            network.set_weights(training.weights)
+        run.models[model.name] = network
+        run.predictions[model.name] = contract.predicted_digits(training.probabilities)
+        run.record["models"][model.name] = {
+            "question": model.question,
+            "description": model.description,
             "epochs": epochs,
-            "parameters": int(model.count_params()),
+            "parameters": int(network.count_params()),
             "history": training.history,
-            "published_val_accuracy": facts.PUBLISHED[name].val_accuracy,
+            "published_val_accuracy": facts.PUBLISHED[model.name].val_accuracy,
             "training": {"key": key, "reused": reused} if key else {"key": None, "why": why},
         }
 
     try:
-        set_seed(settings.seed, impl)
-        train("mlp_raw", impl.build_mlp(), raw, settings.mlp_epochs)
-        set_seed(settings.seed, impl)
-        train("mlp_scaled", others.build_mlp(), scaled, settings.mlp_epochs)
-        if settings.faithful:
-            set_seed(settings.seed, impl)
-            train("mlp_scaled_warm", warm_started_mlp(run.models["mlp_raw"]), scaled, settings.mlp_epochs)
-            raw_now = impl.predicted_digits(run.models["mlp_raw"].predict(raw[0][1], verbose=0))
-            run.record["models"]["mlp_scaled_warm"]["raw_predictions_changed"] = float(
-                np.mean(raw_now != run.predictions["mlp_raw"])
-            )
-        del raw, scaled  # the flat copies: the CNN needs images
-        images = feed(impl.to_images(C_train), impl.to_images(C_test))
-        del C_train, C_test, S_train, S_test
-        set_seed(settings.seed, impl)
-        train("cnn", impl.build_cnn(), images, settings.cnn_epochs)
+        for index, model in enumerate(models):
+            current = model.name
+            if model.inputs not in inputs:
+                inputs[model.inputs] = images()
+            set_seed(settings.seed, contract)
+            train(model, builders[model.name](), inputs[model.inputs])
+            if model.warm:
+                raw_now = contract.predicted_digits(run.models["mlp_raw"].predict(raw_test, verbose=0))
+                run.record["models"][model.name]["raw_predictions_changed"] = float(
+                    np.mean(raw_now != run.predictions["mlp_raw"]))
+            for kind in [kind for kind, last in last_use.items() if last == index]:
+                del inputs[kind]  # each input set is dropped after its last model: the CNN needs only images
     except KeyboardInterrupt:
         run.record["interrupted_during"] = current
         raise RunInterrupted(run) from None
@@ -230,40 +214,3 @@ def _new_record(settings: Settings, X, y, source) -> dict:
         "published": {name: {**asdict(claim), "curve": list(claim.curve)} for name, claim in facts.PUBLISHED.items()},
         "models": {},
     }
-
-
-def environment(seed: int | None = None) -> dict:
-    """Python, TensorFlow, Keras and its backend, the device, the CPU, its cores, the seed."""
-    from . import __version__
-
-    env = {
-        "package": __version__,
-        "python": platform.python_version(),
-        "keras": KERAS_VERSION,
-        "backend": BACKEND,
-        "tensorflow": None,
-        "device": "cpu",
-        "cpu": _cpu_model(),
-        "cores": os.cpu_count(),
-        "seed": seed,
-    }
-    if BACKEND == "tensorflow":
-        import tensorflow as tf
-
-        env["tensorflow"] = tf.__version__
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            details = tf.config.experimental.get_device_details(gpus[0])
-            env["device"] = details.get("device_name", gpus[0].name)
-    return env
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()

@@ -42,7 +42,7 @@ DETERMINISTIC_LAYERS = frozenset({
     "InputLayer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Reshape", "Activation",
     "ReLU", "Softmax", "BatchNormalization", "Rescaling",
 })
-#: The environment a training depends on (``mnist_checks.run.environment``'s keys): the code that
+#: The environment a training depends on (``mnist_checks.compat.environment``'s keys): the code that
 #: trains, the libraries that compute, and the device and its threads, which order float sums.
 KEY_ENVIRONMENT = ("package", "keras", "backend", "tensorflow", "device", "cpu", "cores")
 _KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
@@ -129,7 +129,8 @@ def model_fingerprint(model) -> dict:
         _check_keras_own(config, f"layer {layer.name}")
         described.append([kind, config])
     shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
-    return {"layers": described, "input_shape": None if shape is None else [None if d is None else int(d) for d in shape]}
+    input_shape = None if shape is None else [None if d is None else int(d) for d in shape]
+    return {"layers": described, "input_shape": input_shape}
 
 
 def compile_fingerprint(model) -> dict:

@@ -102,7 +102,8 @@ def test_a_batch_on_the_cluster_gives_every_fork_one_row_though_a_worker_dies_mi
         _fork(tmp_path, "reference-named", 'keras.layers.Dense(32, activation="relu")',
               'keras.layers.Dense(32, activation="relu", name="hidden")'),
         _fork(tmp_path, "divides-by-256", "np.float32(255)", "np.float32(256)"),
-        _fork(tmp_path, "mlp-64-units", 'keras.layers.Dense(32, activation="relu")', 'keras.layers.Dense(64, activation="relu")'),
+        _fork(tmp_path, "mlp-64-units", 'keras.layers.Dense(32, activation="relu")',
+              'keras.layers.Dense(64, activation="relu")'),
         _fork(tmp_path, "reference-again"),
     ]
     write_starter(REFERENCE_ROOT, tmp_path / "starter")
@@ -143,7 +144,8 @@ def test_workers_with_other_canonical_tests_are_refused_by_name(cluster):
 
 def test_trainings_are_shared_through_the_scheduler(cluster, sample):
     """A training kept by the scheduler outlives the client that did it: another one reuses it."""
-    from mnist_checks.run import Settings, run_exercise
+    from mnist_checks.plan import Settings
+    from mnist_checks.run import run_exercise
 
     short = Settings(mlp_epochs=1, cnn_epochs=1)
     runs = []

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mnist_checks import data, facts
+from mnist_checks import facts
 from mnist_checks.data import DataError, check_fingerprints, load_digits, read_digits
 
 pytestmark = pytest.mark.fast
@@ -80,13 +80,15 @@ def test_an_npz_without_kerass_arrays_is_named(tmp_path):
 
 
 def test_npz_images_must_be_28_by_28(tmp_path):
-    np.savez(tmp_path / "m.npz", x_train=np.zeros((2, 784)), y_train=np.zeros(2), x_test=np.zeros((1, 784)), y_test=np.zeros(1))
+    np.savez(tmp_path / "m.npz", x_train=np.zeros((2, 784)), y_train=np.zeros(2), x_test=np.zeros((1, 784)),
+             y_test=np.zeros(1))
     with pytest.raises(DataError, match=r"x_train has shape \(2, 784\); expected \(n, 28, 28\)"):
         read_digits(tmp_path / "m.npz")
 
 
 def test_npz_needs_one_label_per_image(tmp_path):
-    np.savez(tmp_path / "m.npz", x_train=np.zeros((2, 28, 28)), y_train=np.zeros(3), x_test=np.zeros((1, 28, 28)), y_test=np.zeros(1))
+    np.savez(tmp_path / "m.npz", x_train=np.zeros((2, 28, 28)), y_train=np.zeros(3), x_test=np.zeros((1, 28, 28)),
+             y_test=np.zeros(1))
     with pytest.raises(DataError, match="y_train has shape"):
         read_digits(tmp_path / "m.npz")
 
@@ -130,7 +132,8 @@ def test_a_bad_cell_is_named_by_row_and_column(csv_text, tmp_path, column, value
 def test_bad_pixels_in_an_npz_are_named(tmp_path):
     x = np.zeros((2, 28, 28), dtype=np.int16)
     x[1, 0, 3] = 300
-    np.savez(tmp_path / "m.npz", x_train=x, y_train=np.zeros(2, np.uint8), x_test=x[:1] * 0, y_test=np.zeros(1, np.uint8))
+    np.savez(tmp_path / "m.npz", x_train=x, y_train=np.zeros(2, np.uint8), x_test=x[:1] * 0,
+             y_test=np.zeros(1, np.uint8))
     with pytest.raises(DataError, match=r"m\.npz: image 1, pixel 3: pixel value 300"):
         read_digits(tmp_path / "m.npz")
 

@@ -26,8 +26,9 @@ def test_full_data_matches_mnists_fingerprints(digits):
 
 
 @pytest.mark.q1
-def test_exercise_split_gives_60000_and_10000_with_y_test_0_equal_to_0(ex, digits):
-    X_train, X_test, y_train, y_test = ex.split(*digits)
+def test_exercise_split_gives_60000_and_10000_with_y_test_0_equal_to_0(contract, digits):
+    """split of the full MNIST gives 60,000 and 10,000 digits, and y_test[0] == 0 as the exercise prints."""
+    X_train, X_test, y_train, y_test = contract.split(*digits)
     assert (len(X_train), len(X_test)) == (60_000, 10_000)
     assert y_test[0] == facts.SPLIT_FIRST_TEST_LABEL
 

@@ -2,7 +2,6 @@
 
 import json
 import re
-import textwrap
 
 import pytest
 
@@ -132,7 +131,8 @@ def test_junit_xml_lists_each_test_and_its_failure():
 def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path):
     runner.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
-    assert header == "fork,path,commit,status,total,max,q1,q2,q3,q4,q5,fast,slow,isolation,reason,warnings,trainings,reused"
+    assert header.split(",") == ["fork", "path", "commit", "status", "total", "max", "q1", "q2", "q3", "q4", "q5",
+                                 "fast", "slow", "isolation", "reason", "warnings", "trainings", "reused"]
     assert row.startswith("alice,/forks/alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
 
 
@@ -158,7 +158,8 @@ def test_regrading_some_forks_keeps_every_other_row_of_the_gradebook(tmp_path):
     alice, bob = a_result(), dataclasses.replace(a_result(), fork="bob", path="/forks/bob")
     runner.write_gradebook([alice, bob], book)
     earlier = runner.read_gradebook(book)
-    regraded = dataclasses.replace(alice, tests=[{**t, "outcome": "passed", "score": t["max_score"]} for t in alice.tests])
+    passed = [{**t, "outcome": "passed", "score": t["max_score"]} for t in alice.tests]
+    regraded = dataclasses.replace(alice, tests=passed)
     carol = dataclasses.replace(a_result(), fork="carol", path="/forks/carol")
     runner.write_gradebook(runner.merge_gradebook(earlier, [regraded, carol]), book)
     rows = runner.read_gradebook(book)
@@ -249,17 +250,19 @@ def test_starter_project_holds_what_students_need_and_none_of_the_instructors_ma
 
 
 def test_the_classroom_workflow_gives_each_question_its_fast_points():
+    import yaml
+
     from mnist_checks.grading.rubric import QUESTIONS
     from mnist_checks.grading.starter import classroom_workflow
-
-    import yaml
     workflow = yaml.safe_load(classroom_workflow(DEFAULT_RUBRIC))
     steps = workflow["jobs"]["autograding"]["steps"]
-    graders = {s["id"]: s["with"] for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-command")}
+    graders = {s["id"]: s["with"] for s in steps
+               if s.get("uses", "").startswith("classroom-resources/autograding-command")}
     assert {q: graders[q]["max-score"] for q in QUESTIONS} == {q: DEFAULT_RUBRIC[q]["fast"] for q in QUESTIONS}
     assert {q: graders[q]["command"] for q in QUESTIONS} == {
         q: f'pytest -m "fast and {q}" -p no:cacheprovider' for q in QUESTIONS}
-    reporter = next(s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
+    reporter = next(s for s in steps
+                    if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
     assert reporter["with"]["runners"].split(",") == list(QUESTIONS)
     assert set(reporter["env"]) == {f"{q.upper()}_RESULTS" for q in QUESTIONS}
     assert all(f"steps.{q}.outputs.result" in reporter["env"][f"{q.upper()}_RESULTS"] for q in QUESTIONS)
@@ -279,14 +282,57 @@ def test_every_pytest_run_ends_with_the_points_per_question_of_the_tests_that_ra
     wrong.write_text(reference.replace("np.float32(255)", "np.float32(256)"))
     root = Path(__file__).resolve().parent.parent
 
-    def points(*impl):
+    def points(*contract):
         done = subprocess.run([sys.executable, "-m", "pytest", "-m", "fast and q4", "-p", "no:cacheprovider",
-                               "tests/test_q4_scale.py", *impl], cwd=root, capture_output=True, text=True)
+                               "tests/test_q4_scale.py", *contract], cwd=root, capture_output=True, text=True)
         return re.search(r"^Q4 +([\d.]+)/10 +fast (\d+)/(\d+) tests$", done.stdout, re.MULTILINE)
 
-    right, divided = points(), points("--impl", str(wrong))
+    right, divided = points(), points("--contract", str(wrong))
     assert right and float(right[1]) == 10 and right[2] == right[3]
     assert divided and float(divided[1]) < 10 and int(divided[2]) < int(divided[3])
+
+
+def _figures() -> set[float]:
+    """Every number ``mnist_checks.facts`` holds: its constants, tuples, mappings, published figures."""
+    from dataclasses import astuple
+
+    from mnist_checks import facts
+
+    found, pending = set(), [value for name, value in vars(facts).items() if not name.startswith("_")]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.add(float(value))
+        elif isinstance(value, (tuple, list)):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, facts.Published):
+            pending.extend(astuple(value))
+    return found
+
+
+def test_every_graded_claim_is_a_sentence_whose_figures_are_the_published_ones():
+    """What a student reads for each graded test is its docstring's first line: a whole sentence
+    (not the test's name), and every decimal or figure of 1,000 and more in it is one of
+    ``facts``'s, so a claim can neither lose its decimals nor keep a stale figure."""
+    from pathlib import Path
+
+    from mnist_checks import exercise
+
+    graded = runner.collect_graded_tests(Path(exercise.__file__).resolve().parent.parent, "all")
+    figures = _figures()
+    assert len(graded) > 50
+    problems = []
+    for test in graded:
+        claim = test["claim"]
+        if not claim.endswith("."):
+            problems.append(f"{test['id']}: no one-line docstring claim, the student would read {claim!r}")
+        for number in re.findall(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?", claim):
+            value = float(number.replace(",", ""))
+            if ("." in number or value >= 1000) and value not in figures:
+                problems.append(f"{test['id']}: {number} in {claim!r} is no figure of mnist_checks.facts")
+    assert problems == []
 
 
 @pytest.mark.parametrize(("argv", "problem"), [
@@ -330,7 +376,7 @@ def test_grading_refuses_where_forks_cannot_be_sandboxed_and_names_the_remedy(tm
      "expected: (60000, 10000)\nfound:    (56000, 14000)\nfirst difference at position 0: found 56000, expected 60000"),
     ("AssertionError", ["assert 3 == 2", "+  where 3 = len(array([4, 9, 2]))",
                         "Failing test case: test_split_takes_one_seventh_rounded_up_as_test_rows(",
-                        "ex=<IsolatedContract exercise.py (bubblewrap)>,", "n=11,",
+                        "contract=<IsolatedContract exercise.py (bubblewrap)>,", "n=11,",
                         "seed=0,  # or any other generated value", ")"],
      "expected: 2\nfound:    3\nwhere 3 = len(array([4, 9, 2]))\nfor example with n=11, seed=0"),
     ("AssertionError", ["Arrays are not equal", "ACTUAL: array([0.996], dtype=float32)", "DESIRED: array([1])"],

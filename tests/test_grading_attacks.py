@@ -169,7 +169,8 @@ def _daemon():
             loop = (
                 "import glob, os, time, json\\n"
                 "for _ in range(600):\\n"
-                "    for p in glob.glob({out!r} + '/*/results.json') + glob.glob('/tmp/mnist-checks-*/**', recursive=True):\\n"
+                "    for p in (glob.glob({out!r} + '/*/results.json')\\n"
+                "              + glob.glob('/tmp/mnist-checks-*/**', recursive=True)):\\n"
                 "        try:\\n"
                 "            open(p, 'w').write(json.dumps({{'score': 60}}))\\n"
                 "        except OSError:\\n"
@@ -335,7 +336,8 @@ def attack_processes() -> list[str]:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     if not _sandbox_available():
-        pytest.skip("bubblewrap cannot run here (apt-get install bubblewrap); set MNIST_CHECKS_REQUIRE_SANDBOX=1 to fail instead")
+        pytest.skip("bubblewrap cannot run here (apt-get install bubblewrap); set MNIST_CHECKS_REQUIRE_SANDBOX=1 "
+                    "to fail instead")
     root = tmp_path_factory.mktemp("hostile")
     out = root / "grades"
     home = root / "home"

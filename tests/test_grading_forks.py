@@ -51,18 +51,23 @@ def graded(tmp_path_factory):
         root / "starter",
         *[write_fork(root, name, replaced(*change)) for name, change in MISTAKES.items()],
         write_fork(root, "edits-tests", SOURCE, edit_tests=True),
-        write_fork(root, "hangs", replaced("    # BEGIN SOLUTION\n    # stratify", "    import time; time.sleep(10**6)\n    # BEGIN SOLUTION\n    # stratify")),
-        write_fork(root, "crashes-in-q5", replaced('def build_cnn() -> "keras.Model":\n', 'def build_cnn() -> "keras.Model":\n    import os; os.abort()\n')),
+        write_fork(root, "hangs", replaced("    # BEGIN SOLUTION\n    # stratify",
+                                           "    import time; time.sleep(10**6)\n    # BEGIN SOLUTION\n    # stratify")),
+        write_fork(root, "crashes-in-q5", replaced('def build_cnn() -> "keras.Model":\n',
+                                                   'def build_cnn() -> "keras.Model":\n    import os; os.abort()\n')),
         write_fork(root, "floods-output", replaced("np.float32(255)", "np.float32(256)").replace(
             "def scale(X) -> np.ndarray:\n", "def scale(X) -> np.ndarray:\n    print('x' * 5_000_000)\n")),
-        write_fork(root, "hogs-memory", replaced("def to_images(X) -> np.ndarray:\n", "def to_images(X) -> np.ndarray:\n    bytearray(64 * 1024**3)\n")),
+        write_fork(root, "hogs-memory", replaced("def to_images(X) -> np.ndarray:\n",
+                                                 "def to_images(X) -> np.ndarray:\n    bytearray(64 * 1024**3)\n")),
         write_fork(root, "rewrites-tests", replaced(
             'def build_mlp() -> "keras.Model":\n',
             'def build_mlp() -> "keras.Model":\n'
-            '    import pathlib; pathlib.Path(__file__).parents[2].joinpath("canon/tests/test_q5_cnn.py").write_text("")\n')),
+            '    import pathlib\n'
+            '    pathlib.Path(__file__).parents[2].joinpath("canon/tests/test_q5_cnn.py").write_text("")\n')),
     ]
     out = root / "grades"
-    argv = ["grade", *map(str, forks), "--out", str(out), "--jobs", "2", "--fork-timeout", "120", "--call-timeout", "20"]
+    argv = ["grade", *map(str, forks), "--out", str(out), "--jobs", "2", "--fork-timeout", "120",
+            "--call-timeout", "20"]
     assert cli.main(argv) == 0
     with open(out / "gradebook.csv") as handle:
         book = {row["fork"]: row for row in csv.DictReader(handle)}
@@ -86,7 +91,8 @@ def test_starter_gets_zero_with_not_implemented_feedback(graded):
     assert all(o.startswith("not implemented yet: Q") for o in outputs)
 
 
-@pytest.mark.parametrize(("fork", "question"), [("q1-test-size", "q1"), ("q2-64-units", "q2"), ("q4-divides-by-256", "q4")])
+@pytest.mark.parametrize(("fork", "question"),
+                         [("q1-test-size", "q1"), ("q2-64-units", "q2"), ("q4-divides-by-256", "q4")])
 def test_a_mistake_costs_its_question_and_no_other(graded, fork, question):
     for q in ("q1", "q2", "q3", "q4", "q5"):
         full = points(graded, "reference", q)
@@ -224,7 +230,8 @@ def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, d
     with open(out / "gradebook.csv") as handle:
         book = {row["fork"]: row for row in csv.DictReader(handle)}
     for name in ("reference", "named-layers"):
-        assert (book[name]["total"], book[name]["slow"], book[name]["isolation"]) == ("100.0", "40.0", "bubblewrap"), book[name]
+        found = (book[name]["total"], book[name]["slow"], book[name]["isolation"])
+        assert found == ("100.0", "40.0", "bubblewrap"), book[name]
     full = {"q2": "25.0", "q3": "15.0", "q4": "20.0", "q5": "25.0"}
     assert {q: book[swapped.name][q] for q in full} == full and float(book[swapped.name]["q1"]) < 15
     keys = {row["trainings"] for row in book.values()}

@@ -31,7 +31,8 @@ def round_trip(*models):
 
 
 def layer_summary(model):
-    return [(type(layer).__name__, {k: v for k, v in layer.get_config().items() if k in description.LAYERS[type(layer).__name__]})
+    return [(type(layer).__name__,
+             {k: v for k, v in layer.get_config().items() if k in description.LAYERS[type(layer).__name__]})
             for layer in model.layers]
 
 
@@ -153,7 +154,8 @@ def test_a_message_keeps_its_arrays_tuples_lists_and_scalars():
     restored = wire.unpack(message["value"], back)
     assert isinstance(restored, tuple) and isinstance(restored[1], list)
     np.testing.assert_array_equal(restored[0], np.arange(3))
-    assert restored[1][0] == np.float32(2.5) and restored[1][0].dtype == np.float32 and restored[1][1:] == [7, "x", None]
+    assert restored[1][0] == np.float32(2.5) and restored[1][0].dtype == np.float32
+    assert restored[1][1:] == [7, "x", None]
 
 
 def test_a_truncated_message_reads_as_the_end_of_the_stream():
@@ -229,7 +231,8 @@ def test_a_backend_tensor_comes_back_as_a_numpy_array(quirky):
 
 
 def test_the_forks_own_exception_names_its_type_and_line(quirky):
-    with pytest.raises(ForkError, match=r"Mistake: a mistake of the fork's own \(exercise.py, line \d+, in to_images\)"):
+    own = r"Mistake: a mistake of the fork's own \(exercise.py, line \d+, in to_images\)"
+    with pytest.raises(ForkError, match=own):
         quirky.to_images(np.zeros((1, 784)))
 
 

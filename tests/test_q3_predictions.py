@@ -19,16 +19,18 @@ def softmax_rows(n: int, seed: int = 0) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def test_predicted_digits_of_softmax_rows_are_integers_0_to_9(ex):
-    digits = ex.predicted_digits(softmax_rows(100))
+def test_predicted_digits_of_softmax_rows_are_integers_0_to_9(contract):
+    """predicted_digits gives one integer digit 0..9 per row of 10 probabilities."""
+    digits = contract.predicted_digits(softmax_rows(100))
     assert digits.shape == (100,)
     assert digits.dtype.kind in "iu"
     assert set(np.unique(digits)) <= set(range(10))
 
 
-def test_predicted_digit_of_a_one_hot_row_is_its_hot_column(ex):
+def test_predicted_digit_of_a_one_hot_row_is_its_hot_column(contract):
+    """predicted_digits of a row that is 1 in column k and 0 elsewhere is k."""
     labels = np.array([3, 0, 9, 5, 5, 1])
-    np.testing.assert_array_equal(ex.predicted_digits(np.eye(10)[labels]), labels)
+    np.testing.assert_array_equal(contract.predicted_digits(np.eye(10)[labels]), labels)
 
 
 probability_rows = arrays(
@@ -39,8 +41,9 @@ probability_rows = arrays(
 
 
 @given(probability_rows)
-def test_predicted_digit_is_the_argmax_of_its_row(ex, rows):
-    digits = ex.predicted_digits(rows)
+def test_predicted_digit_is_the_argmax_of_its_row(contract, rows):
+    """predicted_digits gives each row's argmax: its most probable digit, the lowest one on a tie."""
+    digits = contract.predicted_digits(rows)
     assert digits.shape == (len(rows),)
     assert np.all(rows[np.arange(len(rows)), digits] == rows.max(axis=1))
     # ties go to the lowest digit, as numpy's argmax (and the exercise) does

@@ -10,64 +10,75 @@ pytestmark = [pytest.mark.fast, pytest.mark.q5]
 
 
 @pytest.fixture
-def cnn(ex, seeded):
-    return ex.build_cnn()
+def cnn(contract, seeded):
+    return contract.build_cnn()
 
 
 @pytest.fixture(scope="module")
-def probabilities(ex, scaled_sample):
-    return ex.build_cnn().predict(scaled_sample[0][:100].reshape(-1, 28, 28, 1), verbose=0)
+def probabilities(contract, scaled_sample):
+    return contract.build_cnn().predict(scaled_sample[0][:100].reshape(-1, 28, 28, 1), verbose=0)
 
 
 def test_cnn_predicts_float_probabilities_of_shape_n_by_10(probabilities):
+    """build_cnn's model predicts 10 float probabilities in [0, 1] per image."""
     assert probabilities.shape == (100, 10)
     assert probabilities.dtype.kind == "f"
     assert probabilities.min() >= 0 and probabilities.max() <= 1
 
 
 def test_cnn_probabilities_of_each_digit_sum_to_one(probabilities):
+    """build_cnn's model gives each image 10 probabilities that sum to one."""
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=facts.PROBABILITY_SUM_TOLERANCE)
 
 
 def test_cnn_has_93322_parameters(cnn):
-    assert cnn.count_params() == 93_322
+    """build_cnn's model has 93,322 parameters, layer by layer as the exercise's summary prints them."""
+    assert cnn.count_params() == facts.CNN_PARAMS
     assert [layer.count_params() for layer in cnn.layers if layer.weights] == list(facts.CNN_LAYER_PARAMS)
 
 
 def test_cnn_layer_outputs_shrink_from_26x26x32_to_10(cnn):
+    """build_cnn's layers output 26x26x32, 13x13x32, 11x11x64, 5x5x64, 3x3x64, 576, 64 and 10 values."""
     assert output_shapes(cnn) == list(facts.CNN_OUTPUT_SHAPES)
 
 
 def test_cnn_is_the_exercises_convolutions_pooling_and_dense_layers_layer_by_layer(cnn):
-    """Q5's architecture: each layer's class, filters or units, kernel, strides, padding, pooling
+    """build_cnn's model is the exercise's three 3x3 convolutions, two 2x2 max poolings and two Dense layers.
+
+    Q5's architecture: each layer's class, filters or units, kernel, strides, padding, pooling
     and activation, however it is built."""
     assert architecture(cnn) == [(kind, dict(settings)) for kind, settings in facts.CNN_ARCHITECTURE]
 
 
-def test_cnn_is_compiled_like_the_mlp(cnn, ex, scaled_sample):
+def test_cnn_is_compiled_like_the_mlp(cnn, contract, scaled_sample):
+    """build_cnn's model is compiled like the MLP: adam, sparse categorical cross-entropy, accuracy."""
     assert optimizer_name(cnn) == "adam"
     assert loss_settings(cnn) == ("sparse_categorical_crossentropy", False)
-    assert learning_rate(cnn) == pytest.approx(0.001)
-    X, y = ex.to_images(scaled_sample[0][:32]), scaled_sample[1][:32]
+    assert learning_rate(cnn) == pytest.approx(facts.ADAM_LEARNING_RATE)
+    X, y = contract.to_images(scaled_sample[0][:32]), scaled_sample[1][:32]
     probabilities = cnn.predict(X, verbose=0)
     reported = cnn.evaluate(X, y, verbose=0, return_dict=True)
     assert reported["loss"] == pytest.approx(-np.mean(np.log(probabilities[np.arange(32), y])), rel=1e-4)
     assert accuracy_of(reported) == pytest.approx(np.mean(probabilities.argmax(axis=1) == y))
 
 
-def test_to_images_gives_n_by_28_by_28_by_1(ex, sample):
-    assert ex.to_images(sample[0]).shape == (700, 28, 28, 1)
+def test_to_images_gives_n_by_28_by_28_by_1(contract, sample):
+    """to_images turns n rows of 784 pixels into n images of 28x28x1."""
+    assert contract.to_images(sample[0]).shape == (700, 28, 28, 1)
 
 
-def test_to_images_is_row_major_like_mnist(ex, sample):
-    """Pixel k of a row is image row k // 28, column k % 28."""
+def test_to_images_is_row_major_like_mnist(contract, sample):
+    """to_images puts pixel k of a row at image row k // 28, column k % 28, as MNIST stores them.
+
+    Pixel k of a row is image row k // 28, column k % 28."""
     X = sample[0]
-    images = ex.to_images(X)
+    images = contract.to_images(X)
     k = np.arange(784)
     np.testing.assert_array_equal(images[:, k // 28, k % 28, 0], X)
 
 
-def test_every_cnn_build_has_fresh_weights(ex):
-    first, second = ex.build_cnn(), ex.build_cnn()
+def test_every_cnn_build_has_fresh_weights(contract):
+    """build_cnn builds a new model with new weights on every call."""
+    first, second = contract.build_cnn(), contract.build_cnn()
     assert not any(a is b for a in first.weights for b in second.weights)
     assert not np.array_equal(first.get_weights()[0], second.get_weights()[0])

@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 
 from mnist_checks import cli, facts, report
-from mnist_checks.run import RunInterrupted, Settings, run_exercise
+from mnist_checks.plan import MODELS, Settings
+from mnist_checks.run import RunInterrupted, run_exercise
 
 pytestmark = pytest.mark.fast
 
-SHORT = Settings(mlp_epochs=2, cnn_epochs=1, faithful=True)
+SHORT = Settings(mlp_epochs=2, cnn_epochs=1, warm=True)
 
 
 @pytest.fixture(scope="module")
-def short_run(sample, ex):
-    return run_exercise(*sample, SHORT, impl=ex)
+def short_run(sample, contract):
+    return run_exercise(*sample, SHORT, contract=contract)
 
 
 def test_run_trains_the_models_in_the_exercises_order(short_run):
@@ -37,18 +38,18 @@ def test_run_record_survives_json(short_run):
     assert json.loads(json.dumps(short_run.record)) == short_run.record
 
 
-def test_run_predictions_are_the_test_digits_predicted_right_after_training(short_run, sample, ex):
-    X_test = ex.to_images(ex.split(ex.scale(sample[0]))[1])
-    again = ex.predicted_digits(short_run.models["cnn"].predict(X_test, verbose=0))
+def test_run_predictions_are_the_test_digits_predicted_right_after_training(short_run, sample, contract):
+    X_test = contract.to_images(contract.split(contract.scale(sample[0]))[1])
+    again = contract.predicted_digits(short_run.models["cnn"].predict(X_test, verbose=0))
     assert short_run.predictions["cnn"].shape == short_run.y_test.shape == (100,)
     np.testing.assert_array_equal(short_run.predictions["cnn"], again)
 
 
-def test_same_seed_gives_the_same_run_with_plain_fit_or_the_fast_path(sample, ex, short_run):
+def test_same_seed_gives_the_same_run_with_plain_fit_or_the_fast_path(sample, contract, short_run):
     """A second run, with plain fit() instead of steps_per_execution, reproduces every loss and
     accuracy exactly: the seed fixes the run, and the fast path changes dispatch, not arithmetic."""
-    assert SHORT.fast
-    plain = run_exercise(*sample, dataclasses.replace(SHORT, fast=False), impl=ex).record["models"]
+    assert not SHORT.plain_fit
+    plain = run_exercise(*sample, dataclasses.replace(SHORT, plain_fit=True), contract=contract).record["models"]
     for name, fast in short_run.record["models"].items():
         for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
             np.testing.assert_array_equal(fast["history"][key], plain[name]["history"][key], err_msg=f"{name} {key}")
@@ -95,15 +96,15 @@ def test_cli_run_prints_the_table_and_writes_the_outputs(monkeypatch, sample, sh
 
     def fake_run(X, y, settings, **kwargs):
         calls.append(settings)
-        kwargs["on_model"]("cnn", settings.cnn_epochs)
+        kwargs["on_model"](MODELS["cnn"], settings.cnn_epochs)
         return short_run
 
     _sample_as_data(monkeypatch, sample)
     monkeypatch.setattr("mnist_checks.run.run_exercise", fake_run)
     argv = ["run", "--out", str(tmp_path), "--mlp-epochs", "4", "--cnn-epochs", "3", "--quiet", "--seed", "3",
-            "--faithful", "--plain-fit"]
+            "--warm", "--plain-fit"]
     assert cli.main(argv) == 0
-    assert calls == [Settings(seed=3, mlp_epochs=4, cnn_epochs=3, faithful=True, fast=False)]
+    assert calls == [Settings(seed=3, mlp_epochs=4, cnn_epochs=3, warm=True, plain_fit=True)]
     out = capsys.readouterr().out
     assert "[4/4] cnn" in out and "published" in out
     assert json.loads((tmp_path / report.LATEST / report.RECORD).read_text()) == short_run.record
@@ -227,11 +228,11 @@ def test_outputs_get_the_permissions_of_the_users_umask(short_run, tmp_path):
     assert {oct(path.stat().st_mode & 0o777) for path in paths.values()} == {"0o644"}
 
 
-def test_record_says_when_from_which_data_with_which_version_and_how_long(sample, ex):
+def test_record_says_when_from_which_data_with_which_version_and_how_long(sample, contract):
     from mnist_checks import __version__
     from mnist_checks.data import sha256_of
 
-    record = run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), impl=ex, source="sample.npz").record
+    record = run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), contract=contract, source="sample.npz").record
     assert record["started_at"][:2] == "20" and record["started_at"].endswith("+00:00")
     assert record["data"] == {"source": "sample.npz", "rows": len(sample[0]),
                               "pixels_sha256": sha256_of(sample[0]), "labels_sha256": sha256_of(sample[1])}
@@ -267,7 +268,8 @@ def test_plot_ticks_the_first_and_last_epoch_and_marks_a_partial_run(short_run, 
     partial = {**short_run.record, "interrupted_during": "cnn"}
     report.plot_curves(short_run.record, tmp_path / "a.png")
     report.plot_curves(partial, tmp_path / "b.png")
-    assert ticks[0][0] == 1 and ticks[0][-1] == max(facts.PUBLISHED[n].curve.__len__() for n in short_run.record["models"])
+    assert ticks[0][0] == 1
+    assert ticks[0][-1] == max(len(facts.PUBLISHED[n].curve) for n in short_run.record["models"])
     assert "PARTIAL" not in titles[0] and "PARTIAL RUN" in titles[1] and "cnn" in titles[1]
 
 
@@ -275,7 +277,8 @@ def test_cli_help_explains_every_option(capsys):
     with pytest.raises(SystemExit):
         cli.main(["run", "--help"])
     text = capsys.readouterr().out
-    for option in ("--data", "--no-download", "--out", "--seed", "--mlp-epochs", "--cnn-epochs", "--faithful", "--plain-fit"):
+    options = ("--data", "--no-download", "--out", "--seed", "--mlp-epochs", "--cnn-epochs", "--warm", "--plain-fit")
+    for option in options:
         assert option in text
 
 
@@ -336,13 +339,13 @@ def test_plot_draws_each_published_curve_once_beside_every_model(short_run, tmp_
     assert len(drawn) - len(dashed) == len(short_run.record["models"])
 
 
-def test_ctrl_c_keeps_the_models_that_finished_and_names_the_one_in_training(sample, ex):
-    def interrupt_the_cnn(name, epochs):
-        if name == "cnn":
+def test_ctrl_c_keeps_the_models_that_finished_and_names_the_one_in_training(sample, contract):
+    def interrupt_the_cnn(model, epochs):
+        if model.name == "cnn":
             raise KeyboardInterrupt
 
     with pytest.raises(RunInterrupted) as stopped:
-        run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), impl=ex, on_model=interrupt_the_cnn)
+        run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), contract=contract, on_model=interrupt_the_cnn)
     record = stopped.value.run.record
     assert list(record["models"]) == ["mlp_raw", "mlp_scaled"]
     assert record["interrupted_during"] == "cnn"

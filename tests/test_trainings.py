@@ -11,15 +11,16 @@ import pytest
 
 from mnist_checks import exercise, trainings
 from mnist_checks.grading.contract import load_contract
-from mnist_checks.run import Settings, run_exercise
+from mnist_checks.plan import Settings
+from mnist_checks.run import run_exercise
 
 pytestmark = pytest.mark.fast
 
-SHORT = Settings(mlp_epochs=1, cnn_epochs=1, faithful=True)
+SHORT = Settings(mlp_epochs=1, cnn_epochs=1, warm=True)
 SOURCE = Path(exercise.__file__).read_text()
 
 
-def contract(tmp_path, name, old="", new=""):
+def edited(tmp_path, name, old="", new=""):
     """The reference contract with one edit, as a student's module of its own."""
     assert old in SOURCE
     path = tmp_path / f"{name}.py"
@@ -59,34 +60,36 @@ def test_the_warm_started_model_reused_still_shares_the_raw_mlps_weights(sample,
 
 
 @pytest.mark.parametrize("name, old, new", [
-    ("named-layers", 'keras.layers.Dense(32, activation="relu")', 'keras.layers.Dense(32, activation="relu", name="hidden")'),
+    ("named-layers", 'keras.layers.Dense(32, activation="relu")',
+     'keras.layers.Dense(32, activation="relu", name="hidden")'),
     ("astype-then-divide", "return np.asarray(X, dtype=np.float32) / np.float32(255)",
      "return np.asarray(X).astype(np.float32) / 255"),
 ])
 def test_behaviourally_identical_code_shares_every_training(sample, first, tmp_path, name, old, new):
     """Other source text, the same arrays and the same initial weights: nothing is trained again."""
-    run = run_exercise(*sample, SHORT, impl=contract(tmp_path, name, old, new), store=first[0])
+    run = run_exercise(*sample, SHORT, contract=edited(tmp_path, name, old, new), store=first[0])
     assert reused(run) == dict.fromkeys(run.record["models"], True)
     assert {n: m["training"]["key"] for n, m in run.record["models"].items()} == {
         n: m["training"]["key"] for n, m in first[1].record["models"].items()}
 
 
 def test_one_pixel_of_the_scaled_data_apart_trains_the_models_on_scaled_data_again(sample, first, tmp_path):
-    nudged = contract(tmp_path, "one-pixel", "return np.asarray(X, dtype=np.float32) / np.float32(255)",
+    nudged = edited(tmp_path, "one-pixel", "return np.asarray(X, dtype=np.float32) / np.float32(255)",
                       "out = np.asarray(X, dtype=np.float32) / np.float32(255)\n"
                       "    if out.shape[0] > 1:\n        out[1, 300] = np.nextafter(out[1, 300], np.float32(2))\n"
                       "    return out")
-    run = run_exercise(*sample, SHORT, impl=nudged, store=first[0])
+    run = run_exercise(*sample, SHORT, contract=nudged, store=first[0])
     assert reused(run) == {"mlp_raw": True, "mlp_scaled": False, "mlp_scaled_warm": False, "cnn": False}
 
 
 def test_one_initial_weight_apart_trains_that_model_again(sample, first, tmp_path):
-    nudged = contract(tmp_path, "one-weight", "    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)\n    return model\n",
-                      "    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)\n"
-                      "    if len(model.layers) == 2:\n"
-                      "        weights = model.get_weights()\n        weights[1][3] += 1e-6\n        model.set_weights(weights)\n"
-                      "    return model\n")
-    run = run_exercise(*sample, SHORT, impl=nudged, store=first[0])
+    compiled = "    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)\n"
+    nudged = edited(tmp_path, "one-weight", compiled + "    return model\n",
+                    compiled + "    if len(model.layers) == 2:\n"
+                    "        weights = model.get_weights()\n        weights[1][3] += 1e-6\n"
+                    "        model.set_weights(weights)\n"
+                    "    return model\n")
+    run = run_exercise(*sample, SHORT, contract=nudged, store=first[0])
     # both MLPs come from this build_mlp; the warm start begins where the raw MLP ended
     assert reused(run) == {"mlp_raw": False, "mlp_scaled": False, "mlp_scaled_warm": False, "cnn": True}
 
@@ -97,12 +100,13 @@ def test_other_run_settings_share_nothing(sample, first):
 
 
 def test_a_model_with_randomness_of_its_own_is_trained_every_time_and_says_why(sample, tmp_path):
-    dropout = contract(tmp_path, "dropout", 'keras.layers.Dense(N_CLASSES, activation="softmax"),\n        ]\n    )\n    model.compile',
+    output = 'keras.layers.Dense(N_CLASSES, activation="softmax"),\n        ]\n    )\n    model.compile'
+    dropout = edited(tmp_path, "dropout", output,
                        'keras.layers.Dropout(0.1),\n            keras.layers.Dense(N_CLASSES, activation="softmax"),\n'
                        '        ]\n    )\n    model.compile')
     store = trainings.DirectoryStore(tmp_path / "store")
     for _ in range(2):
-        run = run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), impl=dropout, store=store)
+        run = run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), contract=dropout, store=store)
         training = run.record["models"]["mlp_raw"]["training"]
         assert training["key"] is None and "Dropout" in training["why"]
     assert run.record["models"]["cnn"]["training"]["reused"]

@@ -123,7 +123,7 @@ def describe(model, earlier: dict, model_id: int) -> tuple[dict, list]:
     """
     layers = layer_chain(model)
     described = []
-    for index, layer in enumerate(layers):
+    for layer in layers:
         if id(layer) in earlier:
             described.append({"same_as": earlier[id(layer)]})
             continue
@@ -151,9 +151,11 @@ def layer_chain(model) -> list:
     if isinstance(model, keras.Sequential):
         return layers
     if type(model).__name__ not in ("Functional", "Model") or not hasattr(model, "inputs"):
-        raise Refused(f"a subclassed model ({type(model).__name__}); build it with keras.Sequential or the functional API")
+        raise Refused(f"a subclassed model ({type(model).__name__}); build it with keras.Sequential or the "
+                      "functional API")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise Refused(f"a functional model with {len(model.inputs)} inputs and {len(model.outputs)} outputs; the exercise's models have one of each")
+        raise Refused(f"a functional model with {len(model.inputs)} inputs and {len(model.outputs)} outputs; the "
+                      "exercise's models have one of each")
     previous = model.inputs[0]
     for layer in layers:
         try:

@@ -86,11 +86,10 @@ def _balanced(text: str) -> bool:
 
 def _counterexample(lines: list[str]) -> tuple[list[str], str]:
     """The lines without Hypothesis's ``Failing test case: test(...)`` block, and its generated
-    arguments as ``n=11, seed=0`` (the implementation under test, ``ex``, left out)."""
-    for start, line in enumerate(lines):
-        if line.startswith(("Falsifying example:", "Failing test case:")):
-            break
-    else:
+    arguments as ``n=11, seed=0`` (the contract under test, the ``contract`` fixture, left out)."""
+    start = next((i for i, line in enumerate(lines) if line.startswith(("Falsifying example:", "Failing test case:"))),
+                 None)
+    if start is None:
         return lines, ""
     end = start + 1
     while end < len(lines) and not lines[end - 1].strip().startswith(")"):
@@ -98,6 +97,6 @@ def _counterexample(lines: list[str]) -> tuple[list[str], str]:
     arguments = []
     for line in lines[start + 1: end]:
         text = line.split("#", 1)[0].strip().rstrip(",")
-        if "=" in text and not text.startswith(("ex=", "self=")):
+        if "=" in text and not text.startswith(("contract=", "self=")):
             arguments.append(text)
     return lines[:start] + lines[end:], ", ".join(arguments)

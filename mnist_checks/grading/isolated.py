@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import description, sandbox, wire
+from .contract import BUILDERS, FUNCTIONS
 from .starter import SOLUTION_BEARING, starter_source
 
 #: Exceptions a fork's call re-raises in the checker as themselves; any other is a ``ForkError``.
@@ -58,31 +59,7 @@ class IsolatedContract:
         self._home = Path(tempfile.mkdtemp(prefix="mnist-checks-server-"))
         self._write_files()
 
-    # --- the contract (Q1-Q5) -------------------------------------------------------------
-
-    def split(self, *arrays, **kwargs):
-        """Q1, answered by the fork."""
-        return self._call("split", arrays, kwargs)
-
-    def build_mlp(self, *args, **kwargs):
-        """Q2, answered by the fork: the model it built, rebuilt by the checker."""
-        return self._call("build_mlp", args, kwargs)
-
-    def predicted_digits(self, *args, **kwargs):
-        """Q3, answered by the fork."""
-        return self._call("predicted_digits", args, kwargs)
-
-    def scale(self, *args, **kwargs):
-        """Q4, answered by the fork."""
-        return self._call("scale", args, kwargs)
-
-    def to_images(self, *args, **kwargs):
-        """Q5, answered by the fork."""
-        return self._call("to_images", args, kwargs)
-
-    def build_cnn(self, *args, **kwargs):
-        """Q5, answered by the fork: the model it built, rebuilt by the checker."""
-        return self._call("build_cnn", args, kwargs)
+    # --- the contract (Q1-Q5): ``split``, ``build_mlp``, ... are set below, from ``FUNCTIONS`` -------
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -307,6 +284,22 @@ class IsolatedContract:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pass
+
+
+def _answered_by_the_fork(name: str, question: str):
+    """The contract function ``name`` of an ``IsolatedContract``: a call of the student server."""
+
+    def call(self, *args, **kwargs):
+        return self._call(name, args, kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"{question}, answered by the fork" + (
+        ": the model it built, rebuilt by the checker." if name in BUILDERS else ".")
+    return call
+
+
+for _name, _question in FUNCTIONS.items():
+    setattr(IsolatedContract, _name, _answered_by_the_fork(_name, _question))
 
 
 def open_contract(path: str | Path, *, isolation: str = "auto", allow_unisolated: bool = False,

@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..errors import MnistChecksError
 
-class EditDoesNotApply(ValueError):
+
+class EditDoesNotApply(MnistChecksError, ValueError):
     """An edit whose text is not found exactly once in its function: the reference changed."""
 
 
@@ -83,14 +85,17 @@ ARGMAX = "return probabilities.argmax(axis=1)"
 SCALE = "return np.asarray(X, dtype=np.float32) / np.float32(255)"
 RESHAPE = "return X.reshape((-1, *IMAGE_SHAPE))"
 CONV1 = 'keras.layers.Conv2D(32, (3, 3), activation="relu"),'
-_AFTER_POOL1 = ',\n            keras.layers.Conv2D(64, (3, 3), activation="relu"),\n            keras.layers.MaxPooling2D'
-POOL1 = "keras.layers.MaxPooling2D((2, 2))" + _AFTER_POOL1  # the first pooling layer (the second is followed by Flatten)
+_AFTER_POOL1 = (',\n            keras.layers.Conv2D(64, (3, 3), activation="relu"),'
+                '\n            keras.layers.MaxPooling2D')
+#: The first pooling layer (the second is followed by Flatten).
+POOL1 = "keras.layers.MaxPooling2D((2, 2))" + _AFTER_POOL1
 CONV3 = 'keras.layers.Conv2D(64, (3, 3), activation="relu"),\n            keras.layers.Flatten(),'
 CNN_DENSE = 'keras.layers.Dense(64, activation="relu"),'
 
 MUTANTS = (
     # Q1: the split
-    Mutant("q1-test-size-0.2", "q1", "test_size=0.2 instead of 1/7", edit("split", "test_size=SPLIT_TEST_SIZE", "test_size=0.2")),
+    Mutant("q1-test-size-0.2", "q1", "test_size=0.2 instead of 1/7",
+           edit("split", "test_size=SPLIT_TEST_SIZE", "test_size=0.2")),
     Mutant("q1-test-size-1-6", "q1", "test_size=1/6", edit("split", "test_size=SPLIT_TEST_SIZE", "test_size=1 / 6")),
     Mutant("q1-train-and-test-swapped", "q1", "test_size=6/7: train and test swapped",
            edit("split", "test_size=SPLIT_TEST_SIZE", "test_size=6 / 7")),
@@ -101,12 +106,13 @@ MUTANTS = (
     Mutant("q1-no-shuffle", "q1", "shuffle=False: the last rows become the test set",
            edit("split", "random_state=random_state)", "random_state=random_state, shuffle=False)")),
     Mutant("q1-stratified", "q1", "stratified on the last array: X alone splits differently from (X, y)",
-           edit("split", SPLIT, "return train_test_split(*arrays, test_size=SPLIT_TEST_SIZE, random_state=random_state, "
-                                "stratify=arrays[-1] if len(arrays) > 1 else None)")),
+           edit("split", SPLIT, "return train_test_split(*arrays, test_size=SPLIT_TEST_SIZE, "
+                                "random_state=random_state, stratify=arrays[-1] if len(arrays) > 1 else None)")),
     Mutant("q1-no-seed", "q1", "random_state=None: a different split every call",
            edit("split", "random_state=random_state)", "random_state=None)")),
     # Q2: the MLP
-    Mutant("q2-64-units", "q2", "Dense(64) hidden layer", edit("build_mlp", MLP_HIDDEN, 'keras.layers.Dense(64, activation="relu"),')),
+    Mutant("q2-64-units", "q2", "Dense(64) hidden layer",
+           edit("build_mlp", MLP_HIDDEN, 'keras.layers.Dense(64, activation="relu"),')),
     Mutant("q2-sigmoid-hidden", "q2", "sigmoid instead of relu in the hidden layer",
            edit("build_mlp", MLP_HIDDEN, 'keras.layers.Dense(32, activation="sigmoid"),')),
     Mutant("q2-no-hidden-activation", "q2", "hidden layer without activation (linear)",
@@ -127,35 +133,45 @@ MUTANTS = (
     Mutant("q2-from-logits", "q2", "a loss for logits on a softmax output",
            edit("build_mlp", "loss=LOSS", "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)")),
     Mutant("q2-mse-loss", "q2", "mean squared error loss", edit("build_mlp", "loss=LOSS", 'loss="mse"')),
-    Mutant("q2-no-metrics", "q2", "compiled without the accuracy metric", edit("build_mlp", "metrics=METRICS", "metrics=[]")),
+    Mutant("q2-no-metrics", "q2", "compiled without the accuracy metric",
+           edit("build_mlp", "metrics=METRICS", "metrics=[]")),
     Mutant("q2-not-compiled", "q2", "returns the model uncompiled", edit("build_mlp", "    " + COMPILE + "\n", "")),
     Mutant("q2-shared-layers", "q2", "every build reuses the same layer objects (warm start)",
-           edit("build_mlp", "    model = keras.Sequential(", "    global _layers\n    _layers = globals().get('_layers') or "
+           edit("build_mlp", "    model = keras.Sequential(",
+                "    global _layers\n    _layers = globals().get('_layers') or "
                 "[keras.layers.Dense(32, activation='relu'), keras.layers.Dense(N_CLASSES, activation='softmax')]\n"
                 "    model = keras.Sequential([keras.Input(shape=(N_PIXELS,)), *_layers])\n    _unused = (")),
     # Q3: predicted digits
-    Mutant("q3-argmin", "q3", "argmin instead of argmax", edit("predicted_digits", ARGMAX, "return probabilities.argmin(axis=1)")),
-    Mutant("q3-axis-0", "q3", "argmax over the wrong axis", edit("predicted_digits", ARGMAX, "return probabilities.argmax(axis=0)")),
+    Mutant("q3-argmin", "q3", "argmin instead of argmax",
+           edit("predicted_digits", ARGMAX, "return probabilities.argmin(axis=1)")),
+    Mutant("q3-axis-0", "q3", "argmax over the wrong axis",
+           edit("predicted_digits", ARGMAX, "return probabilities.argmax(axis=0)")),
     Mutant("q3-max-not-argmax", "q3", "the largest probability instead of its digit",
            edit("predicted_digits", ARGMAX, "return probabilities.max(axis=1)")),
     Mutant("q3-last-of-ties", "q3", "ties go to the highest digit",
            edit("predicted_digits", ARGMAX, "return 9 - probabilities[:, ::-1].argmax(axis=1)")),
-    Mutant("q3-float-digits", "q3", "digits as floats", edit("predicted_digits", ARGMAX, "return probabilities.argmax(axis=1).astype(float)")),
+    Mutant("q3-float-digits", "q3", "digits as floats",
+           edit("predicted_digits", ARGMAX, "return probabilities.argmax(axis=1).astype(float)")),
     Mutant("q3-rounded-first", "q3", "rounds probabilities before the argmax",
            edit("predicted_digits", ARGMAX, "return np.round(probabilities, 1).argmax(axis=1)")),
     # Q4: scaling
     Mutant("q4-divides-by-256", "q4", "divides by 256", edit("scale", "np.float32(255)", "np.float32(256)")),
-    Mutant("q4-no-scaling", "q4", "returns the pixels unscaled", edit("scale", SCALE, "return np.asarray(X, dtype=np.float32)")),
+    Mutant("q4-no-scaling", "q4", "returns the pixels unscaled",
+           edit("scale", SCALE, "return np.asarray(X, dtype=np.float32)")),
     Mutant("q4-mutates-argument", "q4", "divides its argument in place",
            edit("scale", SCALE, "X = np.asarray(X, dtype=np.float32)\n    X /= 255\n    return X")),
-    Mutant("q4-float64", "q4", "returns float64, not the float32 the contract states", edit("scale", SCALE, "return np.asarray(X) / 255")),
+    Mutant("q4-float64", "q4", "returns float64, not the float32 the contract states",
+           edit("scale", SCALE, "return np.asarray(X) / 255")),
     Mutant("q4-integer-division", "q4", "integer division", edit("scale", SCALE, "return np.asarray(X) // 255")),
     Mutant("q4-min-max", "q4", "min-max scaling: right on MNIST, wrong for any batch without 0 and 255",
            edit("scale", SCALE, "X = np.asarray(X, dtype=np.float32)\n    return (X - X.min()) / (X.max() - X.min())")),
-    Mutant("q4-flattens", "q4", "flattens its input", edit("scale", SCALE, "return (np.asarray(X, dtype=np.float32) / 255).reshape(len(X), -1)")),
+    Mutant("q4-flattens", "q4", "flattens its input",
+           edit("scale", SCALE, "return (np.asarray(X, dtype=np.float32) / 255).reshape(len(X), -1)")),
     # Q5: the CNN and its images
-    Mutant("q5-16-filters", "q5", "Conv2D(16) first", edit("build_cnn", CONV1, 'keras.layers.Conv2D(16, (3, 3), activation="relu"),')),
-    Mutant("q5-5x5-kernel", "q5", "5x5 first kernel", edit("build_cnn", CONV1, 'keras.layers.Conv2D(32, (5, 5), activation="relu"),')),
+    Mutant("q5-16-filters", "q5", "Conv2D(16) first",
+           edit("build_cnn", CONV1, 'keras.layers.Conv2D(16, (3, 3), activation="relu"),')),
+    Mutant("q5-5x5-kernel", "q5", "5x5 first kernel",
+           edit("build_cnn", CONV1, 'keras.layers.Conv2D(32, (5, 5), activation="relu"),')),
     Mutant("q5-same-padding", "q5", "padding='same' in the first convolution",
            edit("build_cnn", CONV1, 'keras.layers.Conv2D(32, (3, 3), activation="relu", padding="same"),')),
     Mutant("q5-sigmoid-convolution", "q5", "sigmoid in the first convolution",
@@ -166,9 +182,12 @@ MUTANTS = (
            edit("build_cnn", POOL1, "keras.layers.AveragePooling2D((2, 2))" + _AFTER_POOL1)),
     Mutant("q5-pool-stride-1", "q5", "pooling with strides 1",
            edit("build_cnn", POOL1, "keras.layers.MaxPooling2D((2, 2), strides=1)" + _AFTER_POOL1)),
-    Mutant("q5-no-third-convolution", "q5", "the third Conv2D left out", edit("build_cnn", CONV3, "keras.layers.Flatten(),")),
-    Mutant("q5-tanh-dense", "q5", "tanh in the Dense(64)", edit("build_cnn", CNN_DENSE, 'keras.layers.Dense(64, activation="tanh"),')),
-    Mutant("q5-dense-128", "q5", "Dense(128) instead of 64", edit("build_cnn", CNN_DENSE, 'keras.layers.Dense(128, activation="relu"),')),
+    Mutant("q5-no-third-convolution", "q5", "the third Conv2D left out",
+           edit("build_cnn", CONV3, "keras.layers.Flatten(),")),
+    Mutant("q5-tanh-dense", "q5", "tanh in the Dense(64)",
+           edit("build_cnn", CNN_DENSE, 'keras.layers.Dense(64, activation="tanh"),')),
+    Mutant("q5-dense-128", "q5", "Dense(128) instead of 64",
+           edit("build_cnn", CNN_DENSE, 'keras.layers.Dense(128, activation="relu"),')),
     Mutant("q5-linear-output", "q5", "CNN output without softmax",
            edit("build_cnn", MLP_OUT, "keras.layers.Dense(N_CLASSES),")),
     Mutant("q5-sgd", "q5", "the CNN compiled with SGD", edit("build_cnn", "optimizer=OPTIMIZER", 'optimizer="sgd"')),
@@ -176,8 +195,10 @@ MUTANTS = (
            edit("build_cnn", "loss=LOSS", "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)")),
     Mutant("q5-images-transposed", "q5", "images transposed (column-major pixels)",
            edit("to_images", RESHAPE, "return X.reshape((-1, 28, 28)).transpose(0, 2, 1)[..., None]")),
-    Mutant("q5-channels-first", "q5", "images as (n, 1, 28, 28)", edit("to_images", RESHAPE, "return X.reshape((-1, 1, 28, 28))")),
-    Mutant("q5-fortran-order", "q5", "reshape in Fortran order", edit("to_images", RESHAPE, 'return X.reshape((-1, *IMAGE_SHAPE), order="F")')),
+    Mutant("q5-channels-first", "q5", "images as (n, 1, 28, 28)",
+           edit("to_images", RESHAPE, "return X.reshape((-1, 1, 28, 28))")),
+    Mutant("q5-fortran-order", "q5", "reshape in Fortran order",
+           edit("to_images", RESHAPE, 'return X.reshape((-1, *IMAGE_SHAPE), order="F")')),
 )
 
 _FUNCTIONAL_MLP = '''    inputs = keras.Input(shape=(N_PIXELS,))
@@ -214,8 +235,10 @@ _MLP_BODY = '''    model = keras.Sequential(
 VARIANTS = (
     Variant("functional-api", "both models with the functional API and an explicit Input",
             (Edit("build_mlp", _MLP_BODY, _FUNCTIONAL_MLP),
-             Edit("build_cnn", "    model = keras.Sequential(\n", "    return _functional_cnn()\n    model = keras.Sequential(\n"),
-             Edit("to_images", "    # END SOLUTION\n", "    # END SOLUTION\n\n\ndef _functional_cnn():\n" + _FUNCTIONAL_CNN))),
+             Edit("build_cnn", "    model = keras.Sequential(\n",
+                  "    return _functional_cnn()\n    model = keras.Sequential(\n"),
+             Edit("to_images", "    # END SOLUTION\n",
+                  "    # END SOLUTION\n\n\ndef _functional_cnn():\n" + _FUNCTIONAL_CNN))),
     Variant("model-add", "the MLP built with model.add",
             edit("build_mlp", _MLP_BODY, '''    model = keras.Sequential()
     model.add(keras.Input(shape=(784,)))
@@ -230,22 +253,28 @@ VARIANTS = (
     Variant("objects-not-strings", "optimizer and loss as objects",
             edit("build_mlp", COMPILE, "model.compile(optimizer=keras.optimizers.Adam(), "
                  "loss=keras.losses.SparseCategoricalCrossentropy(), metrics=METRICS)")),
-    Variant("exercise-metrics-acc", "the exercise's own metrics=['acc']", edit("build_mlp", "metrics=METRICS", 'metrics=["acc"]')),
+    Variant("exercise-metrics-acc", "the exercise's own metrics=['acc']",
+            edit("build_mlp", "metrics=METRICS", 'metrics=["acc"]')),
     Variant("separate-activation-layers", "activations as their own layers",
             edit("build_mlp", MLP_HIDDEN + "\n            " + MLP_OUT,
                  'keras.layers.Dense(32),\n            keras.layers.Activation("relu"),\n            '
                  'keras.layers.Dense(N_CLASSES),\n            keras.layers.Softmax(),')),
     Variant("astype-then-divide", "astype(float32) before dividing by 255",
             edit("scale", SCALE, 'return np.asarray(X).astype("float32") / 255')),
-    Variant("np-divide", "np.divide with a float32 dtype", edit("scale", SCALE, "return np.divide(X, 255, dtype=np.float32)")),
+    Variant("np-divide", "np.divide with a float32 dtype",
+            edit("scale", SCALE, "return np.divide(X, 255, dtype=np.float32)")),
     Variant("tf-argmax", "tf.argmax, returned as numpy",
-            edit("predicted_digits", ARGMAX, "import tensorflow as tf\n    return tf.argmax(probabilities, axis=1).numpy()")),
-    Variant("np-argmax-last-axis", "np.argmax over axis -1", edit("predicted_digits", ARGMAX, "return np.argmax(probabilities, axis=-1)")),
+            edit("predicted_digits", ARGMAX,
+                 "import tensorflow as tf\n    return tf.argmax(probabilities, axis=1).numpy()")),
+    Variant("np-argmax-last-axis", "np.argmax over axis -1",
+            edit("predicted_digits", ARGMAX, "return np.argmax(probabilities, axis=-1)")),
     Variant("np-reshape-len", "np.reshape to (len(X), 28, 28, 1)",
             edit("to_images", RESHAPE, "return np.reshape(X, (len(X), 28, 28, 1))")),
-    Variant("test-size-as-count-ratio", "test_size=10000/70000", edit("split", "test_size=SPLIT_TEST_SIZE", "test_size=10_000 / 70_000")),
+    Variant("test-size-as-count-ratio", "test_size=10000/70000",
+            edit("split", "test_size=SPLIT_TEST_SIZE", "test_size=10_000 / 70_000")),
     Variant("split-returns-tuple", "train_test_split's result as a tuple",
-            edit("split", SPLIT, "return tuple(train_test_split(*arrays, test_size=SPLIT_TEST_SIZE, random_state=random_state))")),
+            edit("split", SPLIT,
+                 "return tuple(train_test_split(*arrays, test_size=SPLIT_TEST_SIZE, random_state=random_state))")),
     Variant("cnn-kernel-as-int", "kernel sizes and pool sizes as plain ints",
             (Edit("build_cnn", CONV1, 'keras.layers.Conv2D(32, 3, activation="relu"),'),
              Edit("build_cnn", POOL1, "keras.layers.MaxPooling2D(2)" + _AFTER_POOL1))),

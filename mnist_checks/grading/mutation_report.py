@@ -114,7 +114,8 @@ def markdown(report: dict) -> str:
     ]
     for q, row in report["per_question"].items():
         lines.append(f"| {q.upper()} | {row['mutants']} | {row['killed']} | {row['kill_rate']:.0%} |")
-    lines += ["", "## Mutants", "", "| mutant | question | what the student did | score | points lost per question | caught by |",
+    lines += ["", "## Mutants", "",
+              "| mutant | question | what the student did | score | points lost per question | caught by |",
               "| --- | --- | --- | --- | --- | --- |"]
     for o in report["outcomes"]:
         if o["kind"] != "mutant":

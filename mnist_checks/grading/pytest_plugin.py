@@ -18,7 +18,9 @@ from .feedback import plain_words, without_paths
 from .rubric import DEFAULT_RUBRIC, QUESTIONS, TIERS, points_per_question
 
 _OUTCOMES = pytest.StashKey[dict]()  # node id -> the test's question, tier and outcome
-_TRAININGS = pytest.StashKey[dict]()  # model name -> its training's key and whether it was reused
+#: The session's run of the exercise (``exercise_run``'s record): its trainings are said at the
+#: end, and ``mnist_checks.compat_log`` takes its epoch times.
+RUN_RECORD = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
@@ -81,28 +83,30 @@ def _message(call, report) -> str:
         return f"not implemented yet: {without_paths(text)}"
     if kind == "Skipped":
         return without_paths(text)
-    lines = [line[2:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")] or text.splitlines()
+    lines = [line[2:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")]
+    lines = lines or text.splitlines()
     if lines:
         lines[0] = re.sub(rf"^([\w.]+\.)?{kind}:\s*", "", lines[0])
     return plain_words(kind, lines)[:2000]
 
 
-def note_trainings(config, record: dict) -> None:
-    """The run's trainings (``record["models"][name]["training"]``): said at the end of the run,
-    and one ``{"training": name, ...}`` line each in the grader's log, where it asks for one."""
-    noted = {name: model["training"] for name, model in record["models"].items()}
-    config.stash[_TRAININGS] = noted
+def note_run(config, record: dict) -> None:
+    """The session's run of the exercise: its trainings (``record["models"][name]["training"]``)
+    are said at the end, and written one ``{"training": name, ...}`` line each into the grader's
+    log, where it asks for one."""
+    config.stash[RUN_RECORD] = record
     path = config.getoption("--grade-log")
     if path:
         with open(path, "a") as handle:
-            for name, training in noted.items():
-                handle.write(json.dumps({"training": name, **training}) + "\n")
+            for name, model in record["models"].items():
+                handle.write(json.dumps({"training": name, **model["training"]}) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Every run ends with the points per question of the tests that ran (the default rubric),
     and says which trained models were reused from an earlier, identical training."""
-    reused = [name for name, training in config.stash.get(_TRAININGS, {}).items() if training.get("reused")]
+    models = config.stash.get(RUN_RECORD, {}).get("models", {})
+    reused = [name for name, model in models.items() if model["training"].get("reused")]
     if reused:
         terminalreporter.write_line(f"reused earlier trainings of the very same model, data and settings: "
                                     f"{', '.join(reused)} (pytest --retrain trains them again)")

@@ -94,7 +94,8 @@ class ClusterChecks:
             if found["version"] != __version__:
                 self.refused[address] = f"mnist_checks {found['version']}, the grader has {__version__}"
             elif found["canon"] != canon_digest:
-                self.refused[address] = "other canonical tests than the grader's (install the same reference checkout there)"
+                self.refused[address] = ("other canonical tests than the grader's (install the same reference "
+                                         "checkout there)")
             elif not found["isolation"]:
                 self.refused[address] = f"cannot sandbox forks: {found['why']}"
             else:
@@ -121,7 +122,8 @@ class ClusterChecks:
         try:
             return future.result()
         except Exception as error:  # infrastructure, after Dask's retries: this fork's row says so
-            return {"status": "error", "reason": f"the cluster could not check this fork: {type(error).__name__}: {error}"}
+            return {"status": "error",
+                    "reason": f"the cluster could not check this fork: {type(error).__name__}: {error}"}
 
     def health(self) -> None:
         """Raise ``ClusterError`` when no worker allowed to check forks is connected any more."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import MnistChecksError
+
 QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 TIERS = ("fast", "slow")
 
@@ -23,7 +25,7 @@ DEFAULT_RUBRIC = {
 }
 
 
-class RubricError(ValueError):
+class RubricError(MnistChecksError, ValueError):
     """A rubric file that is unreadable or not of the rubric's shape."""
 
 

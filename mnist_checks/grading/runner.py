@@ -32,10 +32,11 @@ from xml.etree import ElementTree
 
 from .. import __version__, trainings
 from ..cluster import ClusterError
+from ..errors import MnistChecksError
 from . import sandbox
 from .contract import CONTRACT
-from .starter import for_students
 from .rubric import QUESTIONS, TIERS, score_tests, totals
+from .starter import for_students
 
 #: What the checker copies of the reference: the canonical package, tests and pytest settings.
 CANONICAL = ("mnist_checks", "tests", "conftest.py", "pyproject.toml")
@@ -348,7 +349,7 @@ class Checker:
         limits = self.limits
         before = _tree_digest(self.canon)
         log = workdir / "grade-log.jsonl"
-        command = pytest_command(self.canon, self.tier, "--impl", str(contract), "--grade-log", str(log),
+        command = pytest_command(self.canon, self.tier, "--contract", str(contract), "--grade-log", str(log),
                                  f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
                                  "--fork-memory-mb", str(limits.memory_mb or 0))
         (workdir / "work").mkdir()
@@ -712,7 +713,7 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
     return rows
 
 
-class GradebookError(ValueError):
+class GradebookError(MnistChecksError, ValueError):
     """An existing gradebook.csv that the grader did not write: it is never overwritten."""
 
 
@@ -785,7 +786,8 @@ def shared_trainings(results: list[ForkResult]) -> str:
     forks = sum(bool(r.trainings) for r in results)
     unkeyed = models - sum(bool(t.get("key")) for r in results for t in r.trainings.values())
     return (f"trainings: {len(keys)} distinct for {forks} fork(s) ({models} trained models): {len(fresh)} done in this "
-            f"call, {len(keys) - len(fresh)} reused from earlier ones" + (f"; {unkeyed} unkeyed, trained each time" if unkeyed else "")
+            f"call, {len(keys) - len(fresh)} reused from earlier ones"
+            + (f"; {unkeyed} unkeyed, trained each time" if unkeyed else "")
             + "; forks with the same key in the gradebook's trainings column shared that training")
 
 

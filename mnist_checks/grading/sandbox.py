@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import MnistChecksError
 from .server import NOBODY
 
 #: Where the sandbox's own files appear inside it; its only writable place is a tmpfs at /tmp,
@@ -36,8 +37,11 @@ INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`
                 "and allow user namespaces, or grade as root")
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(MnistChecksError, RuntimeError):
     """This host cannot seal a fork off; the message says why and what to do."""
+
+    remedy = ("pass --allow-unisolated to grade anyway (unsafe: a fork can then read your files and reach the "
+              "network); every row then says so")
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,8 @@ def probe() -> Isolation:
         raise SandboxUnavailable("running as root, the grader drops forks to nobody with setpriv, which is missing: "
                                  "install util-linux (Debian: `apt-get install util-linux`)")
     with _scratch() as scratch:
-        command = bwrap_command(scratch, scratch / "none.py", [sys.executable, "-I", "-c", "import os; print(os.getuid())"])
+        inner = [sys.executable, "-I", "-c", "import os; print(os.getuid())"]
+        command = bwrap_command(scratch, scratch / "none.py", inner)
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=60, env={})
         except (OSError, subprocess.TimeoutExpired) as error:

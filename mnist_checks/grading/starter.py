@@ -9,6 +9,7 @@ and the data checks, their README (``docs/starter-README.md``) and a GitHub Clas
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -90,32 +91,43 @@ def solution_lines(reference: str) -> set[str]:
 
 def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUBRIC) -> Path:
     """Write the students' repository into ``target``: the reference's files ``for_students``
-    (those git tracks), the starter contract, the students' README and the Classroom workflow."""
+    (those git tracks), the starter contract, the students' README and the Classroom workflow.
+    Written beside ``target`` and renamed into place when complete: interrupted, it leaves nothing."""
     reference_root, target = Path(reference_root), Path(target)
-    if target.exists() and any(target.iterdir()):
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(f"{target} exists and is not empty")
-    for relative in _project_files(reference_root):
-        if not for_students(relative.as_posix()):
-            continue
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(reference_root / relative, destination)
-    contract = target / CONTRACT
-    contract.write_text(starter_source((reference_root / CONTRACT).read_text()))
-    readme = reference_root / STARTER_README
-    if readme.is_file():
-        (target / "README.md").write_text(readme.read_text().replace("{RUBRIC}", rubric_table(rubric)))
-    workflow = target / CLASSROOM_WORKFLOW
-    workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(classroom_workflow(rubric))
-    return contract
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
+    partial.mkdir()  # the umask's permissions, as for any new directory
+    try:
+        for relative in _project_files(reference_root):
+            if not for_students(relative.as_posix()):
+                continue
+            destination = partial / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(reference_root / relative, destination)
+        (partial / CONTRACT).write_text(starter_source((reference_root / CONTRACT).read_text()))
+        readme = reference_root / STARTER_README
+        if readme.is_file():
+            (partial / "README.md").write_text(readme.read_text().replace("{RUBRIC}", rubric_table(rubric)))
+        workflow = partial / CLASSROOM_WORKFLOW
+        workflow.parent.mkdir(parents=True, exist_ok=True)
+        workflow.write_text(classroom_workflow(rubric))
+        if target.exists():
+            target.rmdir()  # empty, checked above
+        partial.rename(target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return target / CONTRACT
 
 
 def rubric_table(rubric: dict) -> str:
     """The points per question and tier as a Markdown table, for the students' README."""
     lines = ["| question | fast tier | slow tier | total |", "| --- | --- | --- | --- |"]
     for q in QUESTIONS:
-        lines.append(f"| {q.upper()} | {rubric[q]['fast']:g} | {rubric[q]['slow']:g} | {rubric[q]['fast'] + rubric[q]['slow']:g} |")
+        fast, slow = rubric[q]["fast"], rubric[q]["slow"]
+        lines.append(f"| {q.upper()} | {fast:g} | {slow:g} | {fast + slow:g} |")
     fast, slow = (sum(rubric[q][tier] for q in QUESTIONS) for tier in ("fast", "slow"))
     lines.append(f"| all | {fast:g} | {slow:g} | {fast + slow:g} |")
     return "\n".join(lines)
@@ -173,4 +185,5 @@ def _project_files(root: Path) -> list[Path]:
         return [Path(name) for name in listed.stdout.decode().split("\0") if name]
     except (OSError, subprocess.CalledProcessError):
         skip = {".git", ".venv", ".tox", "__pycache__", ".pytest_cache", ".hypothesis", ".benchmarks"}
-        return [p.relative_to(root) for p in root.rglob("*") if p.is_file() and not skip & set(p.relative_to(root).parts)]
+        return [p.relative_to(root) for p in root.rglob("*")
+                if p.is_file() and not skip & set(p.relative_to(root).parts)]

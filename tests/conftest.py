@@ -1,0 +1,76 @@
+"""Fixtures of the data tests (``test_data_*.py``): files in either layout, a loopback server."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def write_digits(path, X, y, n_train=None) -> Path:
+    """Write ``(X, y)`` in the layout that ``path``'s suffix names: .npz, .csv or .csv.zip."""
+    import zipfile
+
+    import pandas as pd
+
+    path = Path(path)
+    if path.name.endswith(".npz"):
+        n_train = len(X) * 6 // 7 if n_train is None else n_train
+        images = np.asarray(X).reshape(-1, 28, 28)
+        np.savez(path, x_train=images[:n_train], y_train=y[:n_train], x_test=images[n_train:], y_test=y[n_train:])
+        return path
+    frame = pd.DataFrame(np.asarray(X), columns=[f"pixel{i}" for i in range(784)])
+    frame.insert(0, "label", y)
+    text = frame.to_csv(index=False)
+    if path.name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("digits.csv", text)
+    else:
+        path.write_text(text)
+    return path
+
+
+@pytest.fixture(name="write_digits")
+def write_digits_fixture():
+    """A function writing digits in either layout, for tests that build their own files."""
+    return write_digits
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A loopback HTTP server over a fresh directory; ``.requests`` lists the paths it served.
+
+    ``/truncated/NAME`` promises 100,000 bytes and sends 10 before hanging up: an interrupted
+    download.
+    """
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "served"
+    root.mkdir()
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            if self.path.startswith("/truncated/"):
+                self.send_response(200)
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                self.wfile.write(b"PK\x03\x04 only")
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    server.root, server.requests = root, requests
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
