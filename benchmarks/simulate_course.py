@@ -2,9 +2,10 @@
 
     python benchmarks/simulate_course.py                      # 300 forks, 1-16 machines
     python benchmarks/simulate_course.py --forks 300 --machines 16 --mlp 95 --cnn 420 --overhead 45
+    python benchmarks/simulate_course.py --measured-batch --machines 1   # against the measured 20-fork batch
 
 A discrete-event simulation of ``mnist-checks grade --tier slow`` with shared trainings
-(``mnist_checks.trainings``): each machine checks one fork at a time; a fork first spends
+(``mnist_checks.trainings``): each machine checks ``--slots`` forks at a time; a fork first spends
 ``--overhead`` seconds (its checker, its student server, the data, the claims), then needs its
 four trainings in order (raw MLP, scaled MLP, warm-started MLP, CNN). A training already done is
 reused at no cost; one being trained by another machine is waited for (its lock); any other is
@@ -47,6 +48,19 @@ def course(forks: int, equivalent: float, shared: float, common: int, seed: int 
     return out
 
 
+def measured_batch() -> list[list[str]]:
+    """The keys of ``benchmarks/grading_batch.py``'s 20 forks, in the order the grader takes them
+    (by name): 14 equivalent, 3 sharing Q4's divide-by-256 (scaled and warm MLP), 3 distinct."""
+    reference = {model: f"{model}:reference" for model in MODELS}
+    forks = {name: dict(reference) for name in [f"equivalent-{i}" for i in range(12)] + ["reference-1", "reference-2"]}
+    for base in ("model-add", "named-layers", "reference"):
+        forks[f"shared-{base}"] = {**reference, "mlp_scaled": "mlp_scaled:q4", "mlp_scaled_warm": "mlp_scaled_warm:q4"}
+    forks["distinct-q2-64-units"] = {**reference, "mlp_raw": "mlp_raw:q2", "mlp_scaled_warm": "mlp_scaled_warm:q2"}
+    forks["distinct-q5-average-pooling"] = {**reference, "cnn": "cnn:average"}
+    forks["distinct-q5-sigmoid-convolution"] = {**reference, "cnn": "cnn:sigmoid"}
+    return [[keys[model] for model in MODELS] for _, keys in sorted(forks.items())]
+
+
 def makespan(keys_per_fork: list[list[str]], machines: int, seconds: dict, overhead: float, share: bool) -> float:
     """Seconds until the last fork is graded; each machine takes the next fork when it is free.
 
@@ -86,18 +100,25 @@ def main() -> None:
     parser.add_argument("--shared", type=float, default=0.15)
     parser.add_argument("--common-mistakes", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--slots", type=int, default=2, help="forks checked at once per machine (--jobs)")
+    parser.add_argument("--measured-batch", action="store_true",
+                        help="simulate benchmarks/grading_batch.py's 20 forks instead of a course")
     args = parser.parse_args()
     seconds = {"mlp_raw": args.mlp, "mlp_scaled": args.mlp, "mlp_scaled_warm": args.mlp, "cnn": args.cnn}
-    forks = course(args.forks, args.equivalent, args.shared, args.common_mistakes, args.seed)
+    if args.measured_batch:
+        forks = measured_batch()
+    else:
+        forks = course(args.forks, args.equivalent, args.shared, args.common_mistakes, args.seed)
     distinct = len({key for keys in forks for key in keys})
-    print(f"{args.forks} forks, {distinct} distinct trainings of {4 * args.forks}; per training {args.mlp:g} s (MLP), "
-          f"{args.cnn:g} s (CNN); {args.overhead:g} s per fork besides\n")
+    print(f"{len(forks)} forks, {distinct} distinct trainings of {4 * len(forks)}; per training {args.mlp:g} s "
+          f"(MLP), {args.cnn:g} s (CNN); {args.overhead:g} s per fork besides; {args.slots} forks at once per "
+          "machine\n")
     print("| machines | before: one training per fork | after: one per distinct key | speed-up |")
     print("| --- | --- | --- | --- |")
     for machines in args.machines:
-        before = makespan(forks, machines, seconds, args.overhead, share=False)
-        after = makespan(forks, machines, seconds, args.overhead, share=True)
-        print(f"| {machines} | {before / 3600:.2f} h | {after / 3600:.2f} h | {before / after:.1f}x |")
+        before = makespan(forks, machines * args.slots, seconds, args.overhead, share=False)
+        after = makespan(forks, machines * args.slots, seconds, args.overhead, share=True)
+        print(f"| {machines} | {before / 60:.0f} min | {after / 60:.0f} min | {before / after:.1f}x |")
 
 
 if __name__ == "__main__":

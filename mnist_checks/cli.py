@@ -31,7 +31,7 @@ def _defaults(function) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import report
+    from . import facts, report
     from .grading.runner import Limits, grade_forks
     from .plan import Settings
 
@@ -51,9 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         help="train the exercise's three models and report them against the published figures",
         parents=[common],
         description=(
-            "Train Q2's MLP on raw pixels (20 epochs), Q4's MLP on scaled pixels (20 epochs, fresh "
-            "weights) and Q5's CNN (10 epochs) with adam and batch 32, validating on the 10,000 test "
-            "digits every epoch (about 4 minutes on 2 CPU cores). Prints a table and writes record.json, "
+            f"Train Q2's MLP on raw pixels ({Settings.mlp_epochs} epochs), Q4's MLP on scaled pixels "
+            f"({Settings.mlp_epochs} epochs, fresh weights) and Q5's CNN ({Settings.cnn_epochs} epochs) with adam "
+            f"and batch {Settings.batch_size}, validating on the {facts.N_TEST:,} test digits every epoch (about 4 "
+            "minutes on 2 CPU cores). Prints a table and writes record.json, "
             "learning_curves.png and report.md into a new directory OUT/run-DATE-TIME-seedN; OUT/latest "
             "points to the newest complete run. No run ever replaces another."
         ),

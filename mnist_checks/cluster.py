@@ -36,7 +36,8 @@ def connect(spec: str, jobs: int = 2):
     require_dask()
     from distributed import Client, LocalCluster
     if spec == LOCAL:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0")  # loopback only, any free port
         return Client(cluster, set_as_default=False)
     try:
         return Client(spec, timeout="20s", set_as_default=False)

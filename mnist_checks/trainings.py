@@ -13,7 +13,7 @@ carries code or randomness of its own (a custom layer or activation, a ``Dropout
 and is always trained.
 
 Stores: ``DirectoryStore`` (a directory, shared by the processes of one machine, one file lock
-per key) and ``ClusterStore`` (a Dask scheduler's variables and locks, shared by a cluster).
+per key) and ``ClusterStore`` (a Dask scheduler's metadata and locks, shared by a cluster).
 """
 
 from __future__ import annotations
@@ -226,9 +226,9 @@ class DirectoryStore:
 
 
 class ClusterStore:
-    """Trainings kept by a Dask scheduler (a ``Variable`` per key) and trained under a cluster-wide
-    ``Lock`` per key, so that the workers of a cluster train each key once.  They live as long as
-    the scheduler does."""
+    """Trainings kept by a Dask scheduler (in its metadata, under ``("mnist-checks", "trainings",
+    key)``) and trained under a cluster-wide ``Lock`` per key, so that the workers of a cluster
+    train each key once.  They live as long as the scheduler does."""
 
     PREFIX = "mnist-checks-training-"
 
@@ -242,21 +242,14 @@ class ClusterStore:
         return f"ClusterStore({self.address!r})"
 
     def get(self, key: str) -> Training | None:
-        from distributed import Variable
-
+        data = self._client.get_metadata(["mnist-checks", "trainings", key], default=None)
         try:
-            data = Variable(self.PREFIX + key, client=self._client).get(timeout=0)
-        except (TimeoutError, OSError):
-            return None
-        try:
-            return Training.from_bytes(data)
+            return None if data is None else Training.from_bytes(data)
         except DAMAGED:
             return None
 
     def put(self, key: str, training: Training) -> None:
-        from distributed import Variable
-
-        Variable(self.PREFIX + key, client=self._client).set(training.to_bytes())
+        self._client.set_metadata(["mnist-checks", "trainings", key], training.to_bytes())
 
     @contextlib.contextmanager
     def claim(self, key: str):

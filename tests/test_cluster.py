@@ -173,3 +173,17 @@ def test_several_seeds_train_in_parallel_on_the_cluster_into_a_directory_each(cl
     (spread,) = out.glob("spread-*-seeds3-4.md")
     assert "over 2 runs (seeds 3, 4)" in spread.read_text() and "| mlp_raw |" in spread.read_text()
     assert "seed 3:" in capsys.readouterr().out
+
+
+def test_cluster_local_starts_workers_here_grades_and_leaves_no_process(tmp_path, capsys):
+    """`grade --cluster local`: a cluster of --jobs worker processes on loopback, closed at the end."""
+    _dask_command()
+    write_starter(REFERENCE_ROOT, tmp_path / "starter")
+    out = tmp_path / "grades"
+    assert cli.main(["grade", str(tmp_path / "starter"), "--cluster", "local", "--jobs", "1", "--out", str(out)]) == 0
+    assert "on the Dask cluster tcp://127.0.0.1:" in capsys.readouterr().out
+    with open(out / "gradebook.csv") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["status"], row["total"], row["isolation"]) == ("graded", "0.0", "bubblewrap")
+    time.sleep(1)
+    assert _checkers_alive() == []

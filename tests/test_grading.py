@@ -147,8 +147,8 @@ def test_gradebook_says_which_trainings_a_fork_used_and_how_many_were_reused():
     assert row["reused"] == "1/3"
     other = dataclasses.replace(trained, fork="bob", trainings={"mlp_raw": {"key": "a" * 64, "reused": True}})
     assert runner.shared_trainings([trained, other]).startswith(
-        "trainings: 2 distinct for 2 fork(s) (4 trained models): 1 done in this call, 1 reused from earlier ones; "
-        "1 unkeyed, trained each time")
+        "trainings: 4 trained models of 2 fork(s), 2 distinct: 1 trained in this call, 2 reused, "
+        "1 unkeyed (trained each time)")
 
 
 def test_regrading_some_forks_keeps_every_other_row_of_the_gradebook(tmp_path):

@@ -775,20 +775,20 @@ def write_gradebook(rows: list, path: Path) -> None:
 
 
 def shared_trainings(results: list[ForkResult]) -> str:
-    """How many trainings the batch's forks needed and how many were done: ``9 trainings for 12
-    forks (36 models): 3 done in this call, 6 reused``; empty where nothing was trained."""
-    keys = {t["key"]: t for r in results for t in r.trainings.values() if t.get("key")}
-    models = sum(len(r.trainings) for r in results)
+    """What the batch trained: ``trainings: 80 trained models of 20 fork(s), 10 distinct: 10
+    trained in this call, 70 reused``; empty where nothing was trained."""
+    models = [(r, t) for r in results for t in r.trainings.values()]
     if not models:
         return ""
-    fresh = {t["key"] for r in results if r.status != "cached" for t in r.trainings.values()
-             if t.get("key") and not t.get("reused")}
+    keyed = [(r, t) for r, t in models if t.get("key")]
+    trained = sum(r.status != "cached" and not t.get("reused") for r, t in keyed)
     forks = sum(bool(r.trainings) for r in results)
-    unkeyed = models - sum(bool(t.get("key")) for r in results for t in r.trainings.values())
-    return (f"trainings: {len(keys)} distinct for {forks} fork(s) ({models} trained models): {len(fresh)} done in this "
-            f"call, {len(keys) - len(fresh)} reused from earlier ones"
-            + (f"; {unkeyed} unkeyed, trained each time" if unkeyed else "")
-            + "; forks with the same key in the gradebook's trainings column shared that training")
+    distinct = len({t["key"] for _, t in keyed})
+    unkeyed = len(models) - len(keyed)
+    unkeyed_note = f", {unkeyed} unkeyed (trained each time)" if unkeyed else ""
+    return (f"trainings: {len(models)} trained models of {forks} fork(s), {distinct} distinct: {trained} trained in "
+            f"this call, {len(keyed) - trained} reused{unkeyed_note}; forks with the same key in the gradebook's "
+            "trainings column shared that training")
 
 
 def summary_table(results: list[ForkResult]) -> str:
