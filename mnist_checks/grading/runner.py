@@ -384,7 +384,8 @@ class Checker:
         """Run the checker under the wall-clock limit; return (bounded output, returncode, timed out)."""
         limits = self.limits
         env = _checker_env(self.canon, workdir)
-        env[trainings.ENV_TRAININGS] = self.trainings
+        env[trainings.ENV_TRAININGS] = self.trainings  # the batch's store: it alone decides what is reused
+        env.pop(trainings.ENV_RETRAIN, None)
         process = subprocess.Popen(command, cwd=workdir / "work", env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                    preexec_fn=_die_with_parent)
