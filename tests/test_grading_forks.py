@@ -184,8 +184,11 @@ def test_ctrl_c_writes_the_gradebook_with_every_fork_and_leaves_no_process(tmp_p
 
     forks = [write_fork(tmp_path, f"fork{i}", SOURCE) for i in range(3)]
     out = tmp_path / "grades"
+    # SIGINT's default action in the grader, even where this test runs in a background job that
+    # ignores it (a shell without job control starts those with SIGINT ignored, and Python keeps that)
     grader = subprocess.Popen([sys.executable, "-m", "mnist_checks", "grade", *map(str, forks), "--out", str(out)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (out / "fork0" / "results.json").exists():
         time.sleep(0.2)
