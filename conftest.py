@@ -133,7 +133,7 @@ def digits():
 
 @pytest.fixture
 def seeded(contract):
-    """Seed Python, numpy and the backend (the implementation's too) so model weights are
+    """Seed Python, numpy and the backend (the contract's too) so model weights are
     reproducible within a test."""
     from mnist_checks.compat import set_seed
 

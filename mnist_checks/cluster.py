@@ -63,12 +63,15 @@ def process_pool(jobs: int):
     return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"))
 
 
-def as_they_finish(futures, poll: float = 0.2):
-    """Each of ``futures`` (concurrent.futures' or Dask's) as it finishes; Ctrl-C stays prompt."""
+def as_they_finish(futures, poll: float = 0.2, idle=None):
+    """Each of ``futures`` (concurrent.futures' or Dask's) as it finishes; Ctrl-C stays prompt.
+    ``idle()``, if given, is called whenever none has finished (a health check may raise)."""
     pending = list(futures)
     while pending:
         finished = [future for future in pending if future.done()]
         if not finished:
+            if idle:
+                idle()
             time.sleep(poll)
         for future in finished:
             pending.remove(future)

@@ -80,7 +80,7 @@ def array_digest(array) -> str:
     or shape never share it."""
     array = np.ascontiguousarray(array)
     digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
-    digest.update(memoryview(array).cast("B") if array.size else b"")
+    digest.update(array.reshape(-1).view(np.uint8))
     return digest.hexdigest()
 
 

@@ -47,6 +47,7 @@ REFERENCE = {reference!r}
 OUT = {out!r}
 CLASSMATE = {classmate!r}
 PORT = {port}
+STORE = {store!r}
 '''
 
 ATTACKS = {
@@ -269,6 +270,33 @@ def split(*arrays, **kwargs):
     _phone()
     raise NotImplementedError("Q1")
 ''',
+    # Poison the store of trainings (README: "Trainings are done once"): a training under any key
+    # it can guess, whose probabilities make every digit right, for every fork graded after it.
+    "poisons-trainings": '''
+def _poison():
+    import io
+    import numpy as np
+    buffer = io.BytesIO()
+    np.savez(buffer, probabilities=np.eye(10, dtype=np.float32)[np.zeros(10000, dtype=int)],
+             history=np.frombuffer(json.dumps({{"val_accuracy": [1.0]}}).encode(), dtype=np.uint8))
+    stores = [STORE, os.environ.get("MNIST_CHECKS_TRAININGS", ""),
+              os.path.expanduser("~/.cache/mnist_checks/trainings")]
+    stores += glob.glob("/tmp/**/trainings", recursive=True) + glob.glob("/root/.cache/mnist_checks/trainings")
+    for store in filter(None, stores):
+        for key in ("00" * 32, "ff" * 32):
+            try:
+                os.makedirs(os.path.join(store, key[:2]), exist_ok=True)
+                with open(os.path.join(store, key[:2], key + ".npz"), "wb") as handle:
+                    handle.write(buffer.getvalue())
+            except OSError:
+                pass
+
+_poison()
+
+def split(*arrays, **kwargs):
+    _poison()
+    raise NotImplementedError("Q1")
+''',
     # Models that carry code: a Lambda layer, a custom activation, a subclassed model.
     "models-with-code": '''
 from mnist_checks.compat import keras
@@ -348,13 +376,15 @@ def batch(tmp_path_factory):
     classmate.write_text(SOURCE)
     write_starter(REFERENCE_ROOT, root / "starter")
     listener = Listener()
+    store = root / "trainings"  # the grader's store of trainings, kept across calls
     forks = [root / "reference", root / "starter"]
     for name, attack in ATTACKS.items():
         fork = root / name
         (fork / "mnist_checks").mkdir(parents=True)
         text = PRELUDE + attack + NOTHING_ELSE.replace("{", "{{").replace("}", "}}")
         (fork / "mnist_checks" / "exercise.py").write_text(text.format(
-            reference=str(REFERENCE_ROOT), out=str(out), classmate=str(classmate), port=listener.port, marker=MARKER))
+            reference=str(REFERENCE_ROOT), out=str(out), classmate=str(classmate), port=listener.port, marker=MARKER,
+            store=str(store)))
         forks.append(fork)
     linked = root / "links-reference"  # its mnist_checks/ is the instructor's own
     linked.mkdir()
@@ -363,7 +393,8 @@ def batch(tmp_path_factory):
     started = time.time()
     scratch = root / "tmp"  # the grader's temporary directory, this batch's alone
     scratch.mkdir()
-    environment = {"INSTRUCTOR_TOKEN": SECRET, "HOME": str(home), "TMPDIR": str(scratch)}
+    environment = {"INSTRUCTOR_TOKEN": SECRET, "HOME": str(home), "TMPDIR": str(scratch),
+                   "MNIST_CHECKS_TRAININGS": str(store), "MNIST_CHECKS_RETRAIN": ""}
     saved = {k: os.environ.get(k) for k in environment}
     os.environ.update(environment)
     saved_tempdir, tempfile.tempdir = tempfile.tempdir, None  # read TMPDIR again
@@ -385,7 +416,7 @@ def batch(tmp_path_factory):
         book = {row["fork"]: row for row in csv.DictReader(handle)}
     return {"status": status, "out": out, "root": root, "book": book, "book_right_after": book_right_after,
             "listener": listener, "survivors": survivors, "started": started, "seconds": seconds,
-            "classmate": classmate, "scratch": scratch}
+            "classmate": classmate, "scratch": scratch, "store": store}
 
 
 def _sandbox_available() -> bool:
@@ -460,6 +491,11 @@ def test_models_carrying_code_are_refused_naming_what(batch):
     messages = " ".join(t["output"] for t in tests)
     assert "refused" in messages and ("Lambda" in messages or "activation" in messages)
     assert "subclassed" in messages
+
+
+def test_no_fork_can_put_a_training_into_the_graders_store(batch):
+    """The fast tier trains nothing: the store the grader was told to use holds nothing at all."""
+    assert not batch["store"].exists() or [p for p in batch["store"].rglob("*") if p.is_file()] == []
 
 
 def test_no_grader_files_are_left_in_the_temporary_directory(batch):

@@ -73,6 +73,21 @@ def test_behaviourally_identical_code_shares_every_training(sample, first, tmp_p
         n: m["training"]["key"] for n, m in first[1].record["models"].items()}
 
 
+def test_a_key_means_one_training_however_many_random_numbers_the_build_drew(sample, first, tmp_path):
+    """A build that draws random numbers (TensorFlow's, numpy's, Keras's) after making its layers
+    has the reference's initial weights, hence its keys: trained afresh, without a store, it gives
+    the very same training, so reusing the stored one changes nothing."""
+    drawing = edited(tmp_path, "draws", "    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)\n",
+                     "    model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)\n"
+                     "    import tensorflow as tf\n    tf.random.uniform((3,))\n    np.random.rand(5)\n"
+                     "    keras.random.uniform((3,))\n")
+    fresh = run_exercise(*sample, SHORT, contract=drawing)
+    for name, model in first[1].record["models"].items():
+        assert fresh.record["models"][name]["training"]["key"] == model["training"]["key"], name
+        for metric in ("loss", "val_loss", "val_accuracy"):
+            assert fresh.record["models"][name]["history"][metric] == model["history"][metric], (name, metric)
+
+
 def test_one_pixel_of_the_scaled_data_apart_trains_the_models_on_scaled_data_again(sample, first, tmp_path):
     nudged = edited(tmp_path, "one-pixel", "return np.asarray(X, dtype=np.float32) / np.float32(255)",
                       "out = np.asarray(X, dtype=np.float32) / np.float32(255)\n"

@@ -46,22 +46,25 @@ def worker_identity(allow_unisolated: bool = False) -> dict:
         why = ""
     except sandbox.SandboxUnavailable as error:
         isolation, why = ("unisolated" if allow_unisolated else ""), str(error)
-    return {"version": __version__, "canon": runner._tree_digest(reference) if has_tests else "",
+    return {"version": __version__, "canon": runner.tree_digest(reference) if has_tests else "",
             "isolation": isolation, "why": why}
 
 
-def _checker(tier: str, limits: runner.Limits, allow_unisolated: bool) -> runner.Checker:
-    """This worker process's checker for ``tier``, made once: a private copy of its canonical tests."""
+def _checker(tier: str, limits: runner.Limits, allow_unisolated: bool, canon_digest: str) -> runner.Checker:
+    """This worker process's checker for ``tier``, made once: a private copy of its canonical
+    tests, which must be the grader's (``canon_digest``)."""
     from distributed import get_worker
 
     with _LOCK:
-        key = (tier, limits, allow_unisolated)
+        key = (tier, limits, allow_unisolated, canon_digest)
         if key not in _CHECKERS:
             reference = installed_reference()
             private = Path(tempfile.mkdtemp(prefix="mnist-checks-worker-"))
             atexit.register(shutil.rmtree, private, True)
-            canon = runner._copy_canonical(reference, private / "canon")
-            isolation = runner._local_isolation(allow_unisolated)
+            canon = runner.copy_canonical(reference, private / "canon")
+            if runner.tree_digest(canon) != canon_digest:  # its installation changed since the batch began
+                raise RuntimeError(f"worker {get_worker().address} has other canonical tests than the grader")
+            isolation = runner.local_isolation(allow_unisolated)
             _CHECKERS[key] = runner.Checker(canon, private, tier, limits, isolation, reference,
                                             trainings=get_worker().scheduler.address)
         return _CHECKERS[key]
@@ -72,9 +75,7 @@ def check_on_worker(source: bytes, tier: str, limits: runner.Limits, canon_diges
     """On a worker: the canonical tests against the contract ``source`` (``Checker.check``)."""
     from distributed import get_worker
 
-    checker = _checker(tier, limits, allow_unisolated)
-    if runner._tree_digest(checker.canon) != canon_digest:
-        raise RuntimeError(f"worker {get_worker().address} has other canonical tests than the grader")
+    checker = _checker(tier, limits, allow_unisolated, canon_digest)
     return {**checker.check(source), "worker": get_worker().address}
 
 

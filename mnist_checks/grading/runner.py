@@ -31,7 +31,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from .. import __version__, trainings
-from ..cluster import ClusterError
+from ..cluster import ClusterError, as_they_finish
 from ..errors import MnistChecksError
 from . import sandbox
 from .contract import CONTRACT
@@ -127,25 +127,27 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.
     """
     reference, out = Path(reference).resolve(), Path(out)
-    isolation = None if cluster is not None else _local_isolation(allow_unisolated)
+    isolation = None if cluster is not None else local_isolation(allow_unisolated)
     out.mkdir(parents=True, exist_ok=True)
     earlier = read_gradebook(out / GRADEBOOK)
     names = _unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
     private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
     try:
-        canon = _copy_canonical(reference, private / "canon")
+        canon = copy_canonical(reference, private / "canon")
         graded = collect_graded_tests(canon, tier)
         if cluster is None:
-            store = str(private / "trainings") if retrain or trainings.retraining() else trainings.default_store_spec()
+            # A fork that is not sandboxed could write into a store kept across calls: it gets this call's alone.
+            own = retrain or trainings.retraining() or not isolation.isolated
+            store = str(private / "trainings") if own else trainings.default_store_spec()
             checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store), jobs)
         else:
             from .remote import ClusterChecks
 
-            checks = ClusterChecks(cluster, tier=tier, limits=limits, canon_digest=_tree_digest(canon),
+            checks = ClusterChecks(cluster, tier=tier, limits=limits, canon_digest=tree_digest(canon),
                                    allow_unisolated=allow_unisolated)
             isolation = checks.isolation
         key_base = _digest(json.dumps([tier, rubric, __version__, isolation.level], sort_keys=True).encode()
-                           + _tree_digest(canon).encode())
+                           + tree_digest(canon).encode())
         batch = Batch(tier=tier, rubric=rubric, graded=graded, key_base=key_base, isolation=isolation,
                       reference=reference, earlier=earlier)
         try:
@@ -156,7 +158,7 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _local_isolation(allow_unisolated: bool) -> sandbox.Isolation:
+def local_isolation(allow_unisolated: bool) -> sandbox.Isolation:
     try:
         return sandbox.probe()
     except sandbox.SandboxUnavailable:
@@ -212,14 +214,8 @@ def _grade_all(batch: Batch, checks, names: dict, out: Path, *, regrade: bool, o
                 done(_finish(job, {"status": "error", "reason": job.problem}, batch))
             else:
                 pending[checks.submit(job)] = job
-        while pending:
-            finished = [future for future in pending if future.done()]
-            if not finished:
-                checks.health()
-                time.sleep(0.2)
-            for future in finished:
-                job = pending.pop(future)
-                done(_finish(job, checks.outcome(future), batch))
+        for future in as_they_finish(pending, idle=checks.health):
+            done(_finish(pending.pop(future), checks.outcome(future), batch))
     except KeyboardInterrupt:
         checks.stop()
         rows = _write_rows(results, names, out, batch.earlier, why="interrupted (Ctrl-C) before this fork was graded")
@@ -303,7 +299,7 @@ def _read_contract(path: Path) -> tuple[bytes | None, str]:
     return source, ""
 
 
-def _copy_canonical(reference: Path, canon: Path) -> Path:
+def copy_canonical(reference: Path, canon: Path) -> Path:
     for entry in CANONICAL:
         source = reference / entry
         if source.is_dir():
@@ -347,7 +343,7 @@ class Checker:
 
     def _run_checker(self, contract: Path, workdir: Path) -> dict:
         limits = self.limits
-        before = _tree_digest(self.canon)
+        before = tree_digest(self.canon)
         log = workdir / "grade-log.jsonl"
         command = pytest_command(self.canon, self.tier, "--contract", str(contract), "--grade-log", str(log),
                                  f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
@@ -366,10 +362,10 @@ class Checker:
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue
         checked = {"status": "graded", "reason": "", "outcomes": outcomes, "output": output, "trainings": trained}
-        if _tree_digest(self.canon) != before:  # no fork process can reach it: a grader bug if it happens
+        if tree_digest(self.canon) != before:  # no fork process can reach it: a grader bug if it happens
             checked.update(status="tampered", reason="the canonical tests changed while this fork was graded")
             shutil.rmtree(self.canon)
-            _copy_canonical(self.reference, self.canon)
+            copy_canonical(self.reference, self.canon)
         elif timed_out:
             checked.update(status="timeout", reason=f"stopped at the {limits.fork_seconds:g} s wall-clock limit per "
                                                     f"fork after {len(outcomes)} tests")
@@ -552,7 +548,7 @@ def _file_digest(path: Path) -> str:
     return f"{size} bytes" if size > 16 * 1024**2 else _digest(path.read_bytes())
 
 
-def _tree_digest(root: Path) -> str:
+def tree_digest(root: Path) -> str:
     digest = hashlib.sha256()
     for entry in CANONICAL:
         for relative, content in sorted(_files(root / entry).items()):
