@@ -115,6 +115,23 @@ def set_seed(seed: int, *contracts) -> None:
             remote(contract, seed)
 
 
+def built(model, input_shape: tuple):
+    """``model``, built on inputs of ``input_shape`` (batch left out) if it is not built yet, as
+    its first ``fit()`` would build it: the exercise's own models have no ``Input`` (Q2, Q5)."""
+    try:
+        if model.inputs:
+            return model
+    except (AttributeError, ValueError):  # Keras 3: "has no defined inputs yet"
+        pass
+    build = getattr(model, "build", None)
+    if callable(build):
+        try:
+            build((None, *input_shape))
+        except Exception:  # a model that cannot be built on that shape: the claims say what is wrong
+            pass
+    return model
+
+
 #: Layers that only apply an activation: read as part of the layer before them.
 ACTIVATION_LAYERS = {"Activation": None, "ReLU": "relu", "Softmax": "softmax"}
 #: The settings ``architecture`` reads of each layer class (the others have none that matter here).
@@ -130,18 +147,26 @@ ARCHITECTURE_KEYS = {
 def architecture(model) -> list[tuple[str, dict]]:
     """The model layer by layer as ``(class, settings)``, the same for every equivalent construction.
 
-    Input layers are left out; an activation given as its own layer (``Activation``, ``ReLU``,
-    ``Softmax``) becomes the activation of the layer before it when that one has none; sizes given
-    as ints become pairs, pooling strides left to their default become the pool size.
+    Input layers and layers that change nothing (no weights, output shape = input shape, the same
+    in training: a ``Flatten`` of flat rows) are left out; an activation given as its own layer
+    (``Activation``, ``ReLU``, ``Softmax``) becomes the activation of the layer before it when that
+    one has none; activations are named however they were given (``tf.nn.relu`` is ``relu``);
+    sizes given as ints become pairs, pooling strides left to their default become the pool size.
     """
+    from .activations import activation_name
+
     layers: list[tuple[str, dict]] = []
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind == "InputLayer":
+        if kind == "InputLayer" or (kind not in ACTIVATION_LAYERS and kind not in ARCHITECTURE_KEYS
+                                    and _changes_nothing(layer)):
             continue
         config = layer.get_config()
         if kind in ACTIVATION_LAYERS:
-            name = ACTIVATION_LAYERS[kind] or _activation_of(config["activation"])
+            name = ACTIVATION_LAYERS[kind] if kind != "Activation" else activation_name(layer.activation)
+            if kind == "ReLU" and (config.get("max_value") is not None or config.get("negative_slope")
+                                   or config.get("threshold")):
+                name = "relu with max_value, negative_slope or threshold"
             if layers and layers[-1][1].get("activation") == "linear":
                 layers[-1][1]["activation"] = name
             else:
@@ -151,7 +176,7 @@ def architecture(model) -> list[tuple[str, dict]]:
         for key in ARCHITECTURE_KEYS.get(kind, ()):
             value = config.get(key)
             if key == "activation":
-                value = _activation_of(value)
+                value = activation_name(getattr(layer, "activation", value)) or _activation_of(value)
             elif key in ("kernel_size", "pool_size", "strides", "dilation_rate"):
                 value = (value, value) if isinstance(value, int) else tuple(value) if value is not None else None
             settings[key] = value
@@ -159,6 +184,29 @@ def architecture(model) -> list[tuple[str, dict]]:
             settings["strides"] = settings["pool_size"]
         layers.append((kind, settings))
     return layers
+
+
+#: Layers that compute something else while training than at inference: never "no-ops".
+TRAINING_ONLY_LAYERS = frozenset({
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise",
+    "AlphaDropout", "ActivityRegularization", "BatchNormalization",
+})
+
+
+def _changes_nothing(layer) -> bool:
+    """Whether ``layer`` passes its input on unchanged in shape, has no weights and trains as it
+    predicts (a ``Flatten`` of rows that are already flat)."""
+    if layer.weights or type(layer).__name__ in TRAINING_ONLY_LAYERS:
+        return False
+    try:
+        return _shape(layer.input) == _shape(layer.output)
+    except (AttributeError, ValueError):
+        return False
+
+
+def _shape(tensor) -> tuple:
+    shape = tensor.shape
+    return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
 
 
 def _activation_of(value) -> str:
@@ -169,18 +217,19 @@ def _activation_of(value) -> str:
 
 
 def output_shapes(model) -> list[tuple]:
-    """Each layer's output shape without the batch dimension, activation-only layers left out.
+    """Each layer's output shape without the batch dimension, activation-only layers and layers
+    that change nothing left out.
 
     Keras 2 has ``layer.output_shape``; Keras 3 removed it, but both have ``layer.output.shape``
     (a ``TensorShape`` in Keras 2, a tuple in Keras 3).
     """
     shapes = []
     for layer in model.layers:
-        if type(layer).__name__ in ACTIVATION_LAYERS or type(layer).__name__ == "InputLayer":
+        kind = type(layer).__name__
+        if kind in ACTIVATION_LAYERS or kind == "InputLayer" or (kind not in ARCHITECTURE_KEYS
+                                                                  and _changes_nothing(layer)):
             continue
-        shape = layer.output.shape
-        shape = tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
-        shapes.append(shape[1:])
+        shapes.append(_shape(layer.output)[1:])
     return shapes
 
 
@@ -215,20 +264,37 @@ def loss_settings(model) -> tuple[str, bool]:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), logits
 
 
-def accuracy_of(results: dict) -> float:
-    """The accuracy in ``evaluate(return_dict=True)``'s results, under the name the model was
-    compiled with: ``accuracy``, or the exercise's own ``acc`` (Keras 3 keeps that name)."""
-    for name in ("accuracy", "acc"):
-        if name in results:
-            return results[name]
-    raise KeyError(f"no accuracy among the compiled metrics {sorted(results)}: compile with metrics=['accuracy']")
+#: Names of compiled metrics that are the accuracy of integer labels against probabilities.
+ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy")
+
+
+def accuracy_of(results: dict, expected: float | None = None) -> float:
+    """The accuracy in ``evaluate(return_dict=True)``'s results, under whatever name it was
+    compiled with (``accuracy``, the exercise's ``acc``, ``sparse_categorical_accuracy``, or a
+    metric object's own ``name``): with ``expected`` (the share of digits whose most probable
+    class is their label), the first metric whose value it is."""
+    metrics = {name: value for name, value in results.items() if name != "loss" and not name.endswith("loss")}
+    if expected is not None:
+        for value in metrics.values():
+            if abs(float(value) - expected) <= 1e-6:
+                return float(value)
+    for name in ACCURACY_NAMES:
+        if name in metrics:
+            return float(metrics[name])
+    raise KeyError(f"no accuracy among the compiled metrics {sorted(metrics)}: compile with metrics=['accuracy']")
 
 
 def normalise_history(history: dict) -> dict:
-    """``fit()``'s history with Keras 2's ``acc``/``val_acc`` names (``metrics='acc'``) renamed to
-    ``accuracy``/``val_accuracy``, as Keras 3 and ``metrics=['accuracy']`` name them."""
-    names = {"acc": "accuracy", "val_acc": "val_accuracy"}
-    return {names.get(key, key): [float(v) for v in values] for key, values in history.items()}
+    """``fit()``'s history with its accuracy under the names Keras 3 and ``metrics=['accuracy']``
+    give it, ``accuracy``/``val_accuracy``, however it was compiled (Keras 2's ``acc``, or
+    ``sparse_categorical_accuracy``)."""
+    renamed = {}
+    for key, values in history.items():
+        stem = key.removeprefix("val_")
+        if stem in ACCURACY_NAMES and "accuracy" not in history:
+            key = key.replace(stem, "accuracy")
+        renamed.setdefault(key, [float(v) for v in values])
+    return renamed
 
 
 def gpu_name() -> str | None:

@@ -6,6 +6,16 @@ model on every call: no layer objects are shared between models (the exercise's 
 the first model's layers and so warm-starts the second model; see ``mnist_checks.run``).
 Solution bodies sit between ``# BEGIN SOLUTION`` and ``# END SOLUTION``: ``mnist-checks starter``
 replaces each with ``raise NotImplementedError`` to make the students' starter.
+
+Rules the grader applies (the starter's README says more):
+
+- Any spelling Keras accepts: ``keras``, ``tensorflow.keras`` or ``tf.keras``; a Sequential list,
+  ``add`` or the functional API; an ``Input``, ``input_shape=`` or none (the model is built on
+  (784,) or (28, 28, 1) as ``fit()`` would); activations, losses, optimizers and metrics as
+  strings, functions or objects.  Models are judged by what they compute with the same weights.
+- Fresh weights: every build makes new layer objects, so no two models share a weight.
+- Refused, because it carries code the grader never runs: a ``Lambda`` layer, a custom layer or
+  activation, a subclassed ``keras.Model``.  Build from Keras's standard layers.
 """
 
 from __future__ import annotations
@@ -60,8 +70,8 @@ def predicted_digits(probabilities) -> np.ndarray:
 
 
 def scale(X) -> np.ndarray:
-    """Q4: grey levels 0..255 divided by 255 into [0, 1]: a new float32 array of the same shape
-    (``X`` itself is left unchanged)."""
+    """Q4: grey levels 0..255 divided by 255 into [0, 1]: a new float array of the same shape
+    (``X`` itself is left unchanged; float32 or float64, as the exercise's ``X/255`` gives)."""
     # BEGIN SOLUTION
     return np.asarray(X, dtype=np.float32) / np.float32(255)
     # END SOLUTION

@@ -17,7 +17,7 @@ from types import ModuleType
 import numpy as np
 
 from . import facts, trainings
-from .compat import environment, keras, normalise_history, set_seed
+from .compat import built, environment, keras, normalise_history, set_seed
 from .plan import Model, Settings, planned
 from .speed import STEPS_PER_EXECUTION, as_tensors, compile_for_speed, fit_arrays
 
@@ -116,6 +116,7 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
         epochs = model.epochs(settings)
         if on_model:
             on_model(model, epochs)
+        built(network, tuple(int(d) for d in x_train.shape[1:]))  # its initial weights exist before it is keyed
         if not settings.plain_fit:
             compile_for_speed(network)  # before the key: the model keyed is the model trained
         data = {"x_train": train_digest, "x_test": test_digest, "y_train": labels[0], "y_test": labels[1]}

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import zipfile
 from dataclasses import dataclass
@@ -145,6 +146,8 @@ def compile_fingerprint(model) -> dict:
         loss_settings = loss
     elif hasattr(loss, "get_config") and type(loss).__module__.startswith(_KERAS_MODULES):
         loss_settings = [type(loss).__name__, {k: v for k, v in loss.get_config().items() if k != "name"}]
+        if loss_settings[1] == _default_config(type(loss)):  # Keras compiles a loss's name into this very object
+            loss_settings = re.sub(r"(?<!^)(?=[A-Z])", "_", type(loss).__name__).lower()
     elif callable(loss) and getattr(loss, "__module__", "").startswith(_KERAS_MODULES):
         loss_settings = loss.__name__
     else:
@@ -155,6 +158,13 @@ def compile_fingerprint(model) -> dict:
         metrics = None
     return {"optimizer": [type(optimizer).__name__, settings], "loss": loss_settings,
             "metrics": json.loads(json.dumps(metrics, default=_unkeyable))}
+
+
+def _default_config(kind) -> dict | None:
+    try:
+        return {k: v for k, v in kind().get_config().items() if k != "name"}
+    except Exception:  # a loss class that needs arguments has no default
+        return None
 
 
 def _check_keras_own(config, where: str) -> None:

@@ -120,6 +120,68 @@ def test_results_json_has_gradescopes_fields_and_feedback():
     assert "warning: edited tests/test_q1_split.py" in data["output"]
 
 
+def _starter_run(raised: dict[str, str]) -> list[dict]:
+    """Graded tests as the checker logs them: each test's question and what it raised
+    (``"passed"``, an exception's type, or ``NotImplementedError`` raised by a contract function)."""
+    tests = []
+    for question, what in raised.items():
+        for i in range(3):
+            test = {"id": f"t::{question}{i}", "question": question, "tier": "fast", "claim": "a claim.",
+                    "outcome": "passed" if what == "passed" else "failed", "phase": "call" if i else "setup"}
+            if what.endswith("()"):
+                test.update(error="NotImplementedError", raised_by=what[:-2],
+                            message=f"not implemented yet: {question.upper()}: {what[:-2]} is not implemented yet")
+            elif what != "passed":
+                test.update(error=what, message=f"{what}: something else")
+            tests.append(test)
+    return tests
+
+
+@pytest.mark.parametrize(("raised", "reason"), [
+    ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "scale()", "q5": "build_cnn()"},
+     runner.NOT_STARTED),
+    ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "passed", "q5": "build_cnn()"}, ""),
+    ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "AssertionError", "q5": "build_cnn()"},
+     ""),
+])
+def test_a_fork_whose_every_graded_test_raised_not_implemented_reads_as_not_started(raised, reason):
+    """The gradebook's reason for a fork whose every graded test raised NotImplementedError is "not started";
+    a fork that passes or fails any test otherwise keeps its normal (empty) reason."""
+    result = runner.ForkResult(fork="f", path="/forks/f", status="graded",
+                               tests=score_tests(_starter_run(raised), DEFAULT_RUBRIC))
+    runner._classify(result)
+    assert (result.status, result.reason) == ("graded", reason)
+    assert runner.gradebook_rows([result])[0]["reason"] == reason
+
+
+def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of_thirds(tmp_path):
+    """With shares in thirds, results.json and the gradebook show scores rounded to 2 decimals, and a fork
+    that passes everything has exactly the rubric's points (10, not 9.999999999999998)."""
+    rubric = {q: {"fast": 2, "slow": 0} for q in DEFAULT_RUBRIC}
+    everything = _starter_run({q: "passed" for q in DEFAULT_RUBRIC})
+    full = runner.ForkResult(fork="full", path="/forks/full", status="graded", tests=score_tests(everything, rubric))
+    assert full.totals["total"] == (10.0, 10.0) and full.totals["fast"] == (10.0, 10.0)
+    data = runner.results_json(full)
+    assert (data["score"], data["max_score"]) == (10.0, 10.0)
+    assert data["extra_data"]["by_question"]["q1"] == [2.0, 2.0]
+    assert {(t["score"], t["max_score"]) for t in data["tests"]} == {(0.67, 0.67)}
+    raised = {q: "passed" for q in DEFAULT_RUBRIC}
+    raised["q1"] = "AssertionError"
+    some = _starter_run(raised)
+    some[0]["outcome"] = some[1]["outcome"] = "passed"  # q1: 2 of 3
+    part = runner.ForkResult(fork="part", path="/forks/part", status="graded", tests=score_tests(some, rubric))
+    data = runner.results_json(part)
+    assert (data["score"], data["extra_data"]["by_question"]["q1"]) == (9.33, [1.33, 2.0])
+    assert data["output"].startswith("part: 9.33 / 10.0 (graded)")
+    runner.write_gradebook([full, part], tmp_path / "gradebook.csv")
+    import csv
+
+    with open(tmp_path / "gradebook.csv") as handle:
+        rows = {row["fork"]: row for row in csv.DictReader(handle)}
+    assert [rows["full"][k] for k in ("total", "max", "q1", "fast")] == ["10.0", "10.0", "2.0", "10.0"]
+    assert [rows["part"][k] for k in ("total", "max", "q1", "q2", "fast")] == ["9.33", "10.0", "1.33", "2.0", "9.33"]
+
+
 def test_junit_xml_lists_each_test_and_its_failure():
     from xml.etree import ElementTree
 
@@ -231,7 +293,8 @@ def test_starter_project_holds_what_students_need_and_none_of_the_instructors_ma
     reference = tmp_path / "reference"
     students = ["mnist_checks/exercise.py", "mnist_checks/data.py", "tests/test_q1_split.py", "tests/test_full_data.py",
                 "tests/data/mnist_sample.npz", "conftest.py", "pyproject.toml"]
-    instructors = ["mnist_checks/grading/mutants.py", "tests/test_grading.py", "tests/test_run.py", "tests/test_new.py",
+    instructors = ["mnist_checks/grading/mutants.py", "mnist_checks/grading/variants.py", "tests/test_grading.py",
+                   "tests/test_run.py", "tests/test_new.py", "tests/data/contracts/independent_01_style.py",
                    "benchmarks/test_epoch_time.py", "tox.ini", ".ci/run", "docs/mutants.md", "README.md"]
     for relative in [*students, *instructors, STARTER_README]:
         (reference / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +310,96 @@ def test_starter_project_holds_what_students_need_and_none_of_the_instructors_ma
     with pytest.raises(FileExistsError):
         write_starter(reference, tmp_path / "starter")
     assert runner.edited_canonical_files(starter, reference) == [], "the instructor's tests count as removed"
+
+
+def _git(repo, *args) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_starter_is_a_git_repository_with_one_commit_of_all_its_files_whatever_the_users_git_config(
+        tmp_path, monkeypatch):
+    """The starter is a git repository on main with exactly one commit, by mnist-checks, of every file it holds,
+    even where the user has no git identity and a git configuration that signs and names branches otherwise."""
+    from pathlib import Path
+
+    from mnist_checks import exercise
+    from mnist_checks.grading.starter import STARTER_MESSAGE, write_starter
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[commit]\n\tgpgsign = true\n[user]\n\tsigningkey = NONE\n"
+                                     "[init]\n\tdefaultBranch = master\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL",
+                 "GIT_CONFIG_GLOBAL"):
+        monkeypatch.delenv(name, raising=False)
+    reference = Path(exercise.__file__).resolve().parent.parent
+    write_starter(reference, tmp_path / "starter")
+    starter = tmp_path / "starter"
+    log = _git(starter, "log", "--format=%an <%ae>|%cn <%ce>|%s|%G?")
+    assert log == f"mnist-checks <mnist-checks@localhost>|mnist-checks <mnist-checks@localhost>|{STARTER_MESSAGE}|N"
+    assert _git(starter, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    on_disk = sorted(p.relative_to(starter).as_posix() for p in starter.rglob("*")
+                     if p.is_file() and ".git" not in p.relative_to(starter).parts)
+    assert sorted(_git(starter, "ls-files").splitlines()) == on_disk and len(on_disk) > 20
+    assert _git(starter, "status", "--porcelain", "--ignored") == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "starter"], "nothing left beside it"
+    assert runner._commit(starter) == _git(starter, "rev-parse", "HEAD")[:7]
+
+
+def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebook(tmp_path):
+    """A fork whose contract is unchanged since it was graded keeps its grade, and its row names the commit it
+    is at now, not the one it was graded at."""
+    import dataclasses
+
+    from mnist_checks.grading import sandbox
+    from mnist_checks.grading.starter import commit_starter
+
+    fork, out = tmp_path / "fork", tmp_path / "grades" / "fork"
+    (fork / "mnist_checks").mkdir(parents=True)
+    (fork / "mnist_checks" / "exercise.py").write_text(REFERENCE)
+    first = commit_starter(fork)
+    batch = runner.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base="a batch",
+                         isolation=sandbox.UNISOLATED, reference=tmp_path)
+    job = runner._prepare(fork, "fork", out, batch)
+    assert isinstance(job, runner.Job) and job.commit == first[:7]
+    earlier = dataclasses.replace(a_result(), fork="fork", path=str(fork), commit=job.commit, key=job.key)
+    runner.write_fork_outputs(earlier, out, "")
+    _git(fork, "-c", "user.name=A Student", "-c", "user.email=s@example.com", "commit", "--quiet", "--allow-empty",
+         "--message", "README only")
+    cached = runner._prepare(fork, "fork", out, batch)
+    assert isinstance(cached, runner.ForkResult) and cached.status == "cached"
+    assert cached.commit == _git(fork, "rev-parse", "HEAD")[:7] != first[:7]
+    assert runner.gradebook_rows([cached])[0]["commit"] == cached.commit
+
+
+@pytest.mark.parametrize("git", ["missing", "failing"])
+def test_without_a_working_git_the_starter_command_writes_nothing_and_says_how_to_get_git(tmp_path, capsys,
+                                                                                           monkeypatch, git):
+    """Where git is not installed (or fails), `mnist-checks starter` writes nothing, not even a half starter
+    beside its target, and says why and how to install git."""
+    from mnist_checks import cli
+
+    reference = tmp_path / "reference"
+    for relative in ["mnist_checks/exercise.py", "tests/test_q1_split.py", "conftest.py"]:
+        (reference / relative).parent.mkdir(parents=True, exist_ok=True)
+        (reference / relative).write_text(REFERENCE if relative.endswith("exercise.py") else "")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if git == "failing":
+        (bin_dir / "git").write_text("#!/bin/sh\necho 'fatal: broken here' >&2\nexit 128\n")
+        (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli.main(["starter", str(out / "starter"), "--reference", str(reference)]) == 2
+    err = capsys.readouterr().err
+    assert ("git is not installed" if git == "missing" else "fatal: broken here") in err
+    assert "apt-get install git" in err and "nothing was written" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
 
 
 def test_the_classroom_workflow_gives_each_question_its_fast_points():
@@ -290,6 +443,33 @@ def test_every_pytest_run_ends_with_the_points_per_question_of_the_tests_that_ra
     right, divided = points(), points("--contract", str(wrong))
     assert right and float(right[1]) == 10 and right[2] == right[3]
     assert divided and float(divided[1]) < 10 and int(divided[2]) < int(divided[3])
+
+
+def test_the_end_of_run_summary_names_the_function_of_each_question_not_started(tmp_path):
+    """A student's run of the starter ends with one line per untouched question, naming the function that still
+    raises NotImplementedError (`Q2   0.0/15  not started: build_mlp raises NotImplementedError`); a question
+    they started keeps its counts, and pytest's own report of each failure stays."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mnist_checks import exercise
+
+    root = Path(__file__).resolve().parent.parent
+    starter = starter_source(Path(exercise.__file__).read_text())
+    q4 = 'raise NotImplementedError("Q4: scale is not implemented yet")'
+    assert q4 in starter
+    contract = tmp_path / "exercise.py"  # the starter with Q4 done
+    contract.write_text(starter.replace(q4, "return np.asarray(X, dtype=np.float32) / np.float32(255)"))
+    done = subprocess.run([sys.executable, "-m", "pytest", "-m", "fast and (q2 or q4 or q5)", "-p", "no:cacheprovider",
+                           "tests/test_q2_mlp.py", "tests/test_q4_scale.py", "tests/test_q5_cnn.py",
+                           "--contract", str(contract)], cwd=root, capture_output=True, text=True)
+    summary = done.stdout.split("points per question")[-1]
+    assert re.search(r"^Q2   0\.0/15  not started: build_mlp raises NotImplementedError$", summary, re.MULTILINE)
+    assert re.search(r"^Q5   0\.0/15  not started: to_images, build_cnn raise NotImplementedError$", summary,
+                     re.MULTILINE)
+    assert re.search(r"^Q4  10\.0/10  fast (\d+)/\1 tests$", summary, re.MULTILINE)
+    assert "NotImplementedError: Q2: build_mlp is not implemented yet" in done.stdout, "pytest's own report stays"
 
 
 def _figures() -> set[float]:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from mnist_checks import cli, exercise
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading import runner
+from mnist_checks.grading.starter import starter_source, write_starter
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +31,20 @@ def replaced(old, new):
     return SOURCE.replace(old, new, 1)
 
 
+def git(repo: Path, *args: str) -> str:
+    """git in ``repo`` as a student would run it (an identity of their own)."""
+    import subprocess
+
+    identity = ["-c", "user.name=A Student", "-c", "user.email=student@example.com", "-c", "commit.gpgsign=false"]
+    done = subprocess.run(["git", "-C", str(repo), *identity, *args], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+#: The starter with Q4 alone done: a fork partly started.
+Q4_ONLY = starter_source(SOURCE).replace('raise NotImplementedError("Q4: scale is not implemented yet")',
+                                         "return np.asarray(X, dtype=np.float32) / np.float32(255)")
+
+
 def write_fork(root: Path, name: str, source: str, edit_tests: bool = False) -> Path:
     fork = root / name
     (fork / "mnist_checks").mkdir(parents=True)
@@ -46,9 +61,12 @@ def graded(tmp_path_factory):
     write_starter(REFERENCE_ROOT, root / "starter")
     write_starter(REFERENCE_ROOT, root / "reference")  # the round trip: starter + the solutions
     (root / "reference" / "mnist_checks" / "exercise.py").write_text(SOURCE)
+    git(root / "reference", "commit", "--quiet", "--all", "--message", "My solutions")
+    heads = {name: git(root / name, "rev-parse", "HEAD") for name in ("reference", "starter")}
     forks = [
         root / "reference",
         root / "starter",
+        write_fork(root, "partly-started", Q4_ONLY),
         *[write_fork(root, name, replaced(*change)) for name, change in MISTAKES.items()],
         write_fork(root, "edits-tests", SOURCE, edit_tests=True),
         write_fork(root, "hangs", replaced("    # BEGIN SOLUTION\n    # stratify",
@@ -72,7 +90,7 @@ def graded(tmp_path_factory):
     with open(out / "gradebook.csv") as handle:
         book = {row["fork"]: row for row in csv.DictReader(handle)}
     results = {name: json.loads((out / name / "results.json").read_text()) for name in book}
-    return {"book": book, "results": results, "out": out, "forks": forks}
+    return {"book": book, "results": results, "out": out, "forks": forks, "heads": heads}
 
 
 def points(graded, fork, column="total"):
@@ -89,6 +107,30 @@ def test_starter_gets_zero_with_not_implemented_feedback(graded):
     assert points(graded, "starter") == 0.0
     outputs = [t["output"].splitlines() for t in graded["results"]["starter"]["tests"]]
     assert all(claim.startswith("claim: ") and found.startswith("not implemented yet: Q") for claim, found in outputs)
+
+
+def test_the_gradebook_names_the_head_commit_of_each_fork_graded(graded):
+    """Each fork that is a git repository (a starter made by `mnist-checks starter`, the reference's solutions
+    committed by a student) is listed with its HEAD commit, in results.json too; a fork that is none has none."""
+    assert graded["book"]["reference"]["commit"] == graded["heads"]["reference"][:7]
+    assert graded["results"]["reference"]["extra_data"]["commit"] == graded["heads"]["reference"][:7]
+    assert graded["book"]["starter"]["commit"] == graded["heads"]["starter"][:7]
+    assert graded["heads"]["reference"] != graded["heads"]["starter"]
+    assert graded["book"]["q4-divides-by-256"]["commit"] == ""
+
+
+def test_an_untouched_starter_reads_as_not_started_and_a_partly_started_fork_keeps_its_grade(graded):
+    """The untouched starter's row says it was not started; a fork with Q4 alone done has Q4's points, no such
+    reason and its usual feedback."""
+    assert graded["book"]["starter"]["reason"] == runner.NOT_STARTED
+    assert graded["book"]["starter"]["status"] == "graded"
+    assert runner.NOT_STARTED in graded["results"]["starter"]["output"]
+    partly = graded["book"]["partly-started"]
+    assert (partly["status"], partly["reason"]) == ("graded", "")
+    q4 = points(graded, "reference", "q4")
+    assert points(graded, "partly-started") == points(graded, "partly-started", "q4") == q4
+    failed = [t["output"] for t in graded["results"]["partly-started"]["tests"] if t["status"] == "failed"]
+    assert failed and all("not implemented yet: Q" in output for output in failed)
 
 
 @pytest.mark.parametrize(("fork", "question"),

@@ -86,7 +86,7 @@ def branching():
 
 @pytest.mark.parametrize(("build", "named"), [
     (lambda: keras.Sequential([keras.Input(shape=(784,)), keras.layers.Lambda(lambda x: x)]), "Lambda"),
-    (lambda: keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation=lambda x: x)]),
+    (lambda: keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation=lambda x: 2 * x)]),
      "activation"),
     (Subclassed, "subclassed"),
     (branching, "chain"),
@@ -94,6 +94,55 @@ def branching():
 def test_models_that_carry_code_or_branch_are_refused_naming_what(build, named):
     with pytest.raises(Refused, match=named):
         round_trip(build())
+
+
+def _activation_spellings():
+    import tensorflow as tf
+
+    spellings = {"a string": "relu", "keras.activations": keras.activations.relu, "tf.nn": tf.nn.relu,
+                 "a function of the same values": lambda x: tf.maximum(x, 0.0)}
+    if hasattr(keras, "ops"):
+        spellings["keras.ops"] = keras.ops.relu
+    return spellings
+
+
+@pytest.mark.parametrize("spelling", sorted(_activation_spellings()))
+def test_an_activation_however_spelled_is_described_by_its_name(spelling):
+    """relu as a string, Keras's or TensorFlow's function, or any function of relu's values is
+    described as 'relu' (and tf.nn.softmax, TensorFlow's softmax_v2, as 'softmax'): no code crosses."""
+    import tensorflow as tf
+
+    hidden = keras.layers.Dense(32, activation=_activation_spellings()[spelling])
+    model = keras.Sequential([keras.Input(shape=(784,)), hidden, keras.layers.Dense(10, activation=tf.nn.softmax)])
+    spec, _ = describe(model, {}, 0)
+    assert [layer["config"]["activation"] for layer in spec["layers"]] == ["relu", "softmax"]
+    validate(json.loads(json.dumps(spec)))
+
+
+def test_an_unbuilt_model_is_described_built_on_the_contracts_input_shape():
+    """A model without an Input (the exercise's own style) is built on the builder's input shape,
+    as its first fit() would build it, so its initial weights cross with it."""
+    model = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    spec, weights = describe(model, {}, 0, (784,))
+    assert spec["input_shape"] == [784]
+    assert [w.shape for w in weights] == [(784, 32), (32,), (32, 10), (10,)]
+    (copy,) = [rebuild(json.loads(json.dumps(spec)), weights, {})]
+    assert copy.count_params() == 25_450
+
+
+def test_losses_and_metrics_given_as_functions_or_objects_are_described_and_rebuilt():
+    """A loss function, a metric object and a metric function (the TensorFlow tutorials' idioms)
+    are described by name or class and rebuilt with the checker's own."""
+    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.sparse_categorical_crossentropy,
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(), keras.metrics.sparse_categorical_accuracy])
+    spec, weights = describe(model, {}, 0)
+    assert len(spec["compile"]["metrics"]) == 2
+    copy = rebuild(json.loads(json.dumps(spec)), weights, {})
+    X, y = np.eye(784, dtype=np.float32)[:20], np.arange(20) % 10
+    results = copy.evaluate(X, y, verbose=0, return_dict=True)
+    expected = np.mean(copy.predict(X, verbose=0).argmax(axis=1) == y)
+    assert [name for name, value in results.items() if name != "loss" and value == pytest.approx(expected)]
 
 
 def described_mlp():

@@ -64,6 +64,9 @@ def test_the_warm_started_model_reused_still_shares_the_raw_mlps_weights(sample,
      'keras.layers.Dense(32, activation="relu", name="hidden")'),
     ("astype-then-divide", "return np.asarray(X, dtype=np.float32) / np.float32(255)",
      "return np.asarray(X).astype(np.float32) / 255"),
+    ("float64-as-the-exercise", "return np.asarray(X, dtype=np.float32) / np.float32(255)", "return X / 255"),
+    ("loss-object", "loss=LOSS", "loss=keras.losses.SparseCategoricalCrossentropy()"),
+    ("no-input", "            keras.Input(shape=(N_PIXELS,)),\n", ""),
 ])
 def test_behaviourally_identical_code_shares_every_training(sample, first, tmp_path, name, old, new):
     """Other source text, the same arrays and the same initial weights: nothing is trained again."""

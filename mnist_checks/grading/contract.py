@@ -6,12 +6,16 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from ..facts import IMAGE_SHAPE, N_PIXELS
+
 #: Where a checkout keeps the contract: the one file a student writes.
 CONTRACT = Path("mnist_checks") / "exercise.py"
 #: The contract's functions and their questions (``mnist_checks/exercise.py``); builders return models.
 FUNCTIONS = {"split": "Q1", "build_mlp": "Q2", "predicted_digits": "Q3", "scale": "Q4", "to_images": "Q5",
              "build_cnn": "Q5"}
 BUILDERS = frozenset({"build_mlp", "build_cnn"})
+#: The inputs each builder's model takes (batch left out): an unbuilt model is built on them.
+INPUT_SHAPES = {"build_mlp": (N_PIXELS,), "build_cnn": IMAGE_SHAPE}
 #: The module name a fork's contract is loaded under: inside the installed package, so that its
 #: relative imports (``from .compat import keras``) use the instructor's compat and facts.
 MODULE = "mnist_checks._implementation_under_test"

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compat import keras
+from ..activations import NAMES as ACTIVATION_NAMES
+from ..activations import activation_name
+from ..compat import built, keras
 
 
 class Refused(ValueError):
     """A model the checker will not rebuild; the message names what was refused and why."""
 
 
-ACTIVATIONS = frozenset({
-    "relu", "softmax", "linear", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "swish", "silu",
-    "gelu", "exponential", "leaky_relu", "relu6", "hard_sigmoid", "log_softmax", "mish",
-})
+ACTIVATIONS = frozenset(ACTIVATION_NAMES)
 PADDINGS = frozenset({"valid", "same"})
 
 
@@ -70,7 +69,8 @@ LAYERS = {
     "Dropout": {"rate": _number(0, 1), "seed": _optional(lambda v: isinstance(v, int) and not isinstance(v, bool))},
     "Reshape": {"target_shape": _ints()},
     "Activation": {"activation": _one_of(ACTIVATIONS)},
-    "ReLU": {},
+    "ReLU": {"max_value": _optional(_number(0, 1e6)), "negative_slope": _number(0, 1e6),
+             "threshold": _number(-1e6, 1e6)},
     "Softmax": {"axis": lambda v: isinstance(v, int) and not isinstance(v, bool)},
     "BatchNormalization": {"momentum": _number(0, 1), "epsilon": _number(0, 1), "center": _bool, "scale": _bool},
     "Rescaling": {"scale": _number(-1e6, 1e6), "offset": _number(-1e6, 1e6)},
@@ -114,13 +114,19 @@ MAX_LAYERS = 64
 # --- in the student server ------------------------------------------------------------------
 
 
-def describe(model, earlier: dict, model_id: int) -> tuple[dict, list]:
+def describe(model, earlier: dict, model_id: int, input_shape: tuple | None = None) -> tuple[dict, list]:
     """The description of ``model`` and its initial weights, in the fork's process.
 
-    ``earlier`` maps ``id(layer)`` of every layer of earlier builds to ``[model_id, index]``; a
-    layer found there is described as ``{"same_as": [model_id, index]}``.  Raises ``Refused``
-    for what the checker would refuse anyway (a subclassed model, a branching graph).
+    An unbuilt model (no ``Input``, as the exercise writes its models) is built on
+    ``input_shape`` first, as its first ``fit()`` would build it.  Every spelling Keras accepts
+    is described by its meaning: an activation given as a function (``tf.nn.relu``) by its name,
+    a metric given as a function or an object by its name or class.  ``earlier`` maps
+    ``id(layer)`` of every layer of earlier builds to ``[model_id, index]``; a layer found there
+    is described as ``{"same_as": [model_id, index]}``.  Raises ``Refused`` for what the checker
+    would refuse anyway (a subclassed model, a branching graph).
     """
+    if input_shape is not None:
+        built(model, input_shape)
     layers = layer_chain(model)
     described = []
     for layer in layers:
@@ -130,7 +136,11 @@ def describe(model, earlier: dict, model_id: int) -> tuple[dict, list]:
         kind = type(layer).__name__
         config = layer.get_config()
         carried = LAYERS.get(kind, {})
-        described.append({"class": kind, "config": {key: _plain(config[key]) for key in carried if key in config}})
+        values = {key: _plain(config[key]) for key in carried if key in config}
+        if "activation" in carried:
+            function = getattr(layer, "activation", None)
+            values["activation"] = activation_name(function) or {"unsupported": _name_of(function)}
+        described.append({"class": kind, "config": values})
     for index, layer in enumerate(layers):
         earlier.setdefault(id(layer), [model_id, index])
     description = {
@@ -200,6 +210,10 @@ def _compile_settings(model) -> dict | None:
     return settings
 
 
+def _name_of(function) -> str:
+    return str(getattr(function, "__name__", type(function).__name__))
+
+
 def _loss(loss):
     if loss is None or isinstance(loss, str):
         return loss
@@ -217,10 +231,14 @@ def _metrics(metrics):
         metrics = [metrics]
     out = []
     for metric in metrics:
-        if isinstance(metric, dict):  # a serialised metric object
+        if isinstance(metric, dict) and metric.get("class_name") == "function":  # a metric function
+            out.append(str(metric.get("config")))
+        elif isinstance(metric, dict):  # a serialised metric object
             out.append({"class": str(metric.get("class_name"))})
         elif isinstance(metric, str):
             out.append(metric)
+        elif callable(metric) and not isinstance(metric, keras.metrics.Metric):
+            out.append(_name_of(metric))
         else:
             out.append({"class": type(metric).__name__})
     return out
@@ -264,7 +282,8 @@ def validate(description) -> None:
         kind = layer.get("class")
         if kind not in LAYERS:
             raise Refused(f"{where}: layer class {kind!r} is not among the layers the grader rebuilds "
-                          f"({', '.join(sorted(LAYERS))})")
+                          f"({', '.join(sorted(LAYERS))}); a Lambda or custom layer carries code, which the "
+                          "grader never runs: build the model from Keras's standard layers")
         _check_config(f"{where} ({kind})", layer.get("config"), LAYERS[kind])
     settings = description.get("compile")
     if settings is None:
@@ -300,6 +319,9 @@ def _check_config(where: str, config, allowed: dict) -> None:
         if key not in allowed:
             raise Refused(f"{where}: configuration key {key!r} is not carried")
         if not allowed[key](value):
+            if key == "activation" and isinstance(value, dict) and "unsupported" in value:
+                raise Refused(f"{where}: activation {value['unsupported']} is none of Keras's activations: "
+                              f"write one of {', '.join(sorted(ACTIVATIONS))}, e.g. activation='relu'")
             raise Refused(f"{where}: {key}={value!r} is refused")
 
 

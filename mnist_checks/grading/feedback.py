@@ -35,6 +35,9 @@ def plain_words(kind: str, lines: list[str]) -> str:
     """Expected, found and a counterexample from an exception's type and its ``E`` lines."""
     lines = [without_paths(line.rstrip()) for line in lines]
     lines, example = _counterexample(lines)
+    explained = next((i for i, line in enumerate(lines) if line.startswith("assert ")), 0)
+    if kind == "AssertionError" and any(line.strip() for line in lines[:explained]):
+        lines = lines[:explained]  # ``assert found is None, why``: the why says it, the assert repeats it
     out: list[str] = []
     rest = []
     values: dict[str, str] = {}

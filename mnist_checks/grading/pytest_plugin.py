@@ -1,7 +1,8 @@
 """pytest plugin of the grader: points per question at the end of every run, and the grader's log.
 
 The spec suite's conftest loads it, so every ``pytest`` run ends with the points per question
-the default rubric gives the tests that ran (``rubric.points_per_question``). With
+the default rubric gives the tests that ran (``rubric.points_per_question``), and names, for a
+question whose every test raised NotImplementedError, the function that raised it. With
 ``--grade-log FILE`` it writes one JSON line per test as soon as it finishes: a process that
 crashes or is killed mid-run keeps the results of every test before it.  ``--grade-collect
 FILE`` writes the graded tests (id, question, tier, claim) and stops after collection.
@@ -14,8 +15,9 @@ import re
 
 import pytest
 
+from .contract import FUNCTIONS
 from .feedback import plain_words, without_paths
-from .rubric import DEFAULT_RUBRIC, QUESTIONS, TIERS, points_per_question
+from .rubric import DEFAULT_RUBRIC, NOT_IMPLEMENTED, QUESTIONS, TIERS, points_per_question
 
 _OUTCOMES = pytest.StashKey[dict]()  # node id -> the test's question, tier and outcome
 #: The session's run of the exercise (``exercise_run``'s record): its trainings are said at the
@@ -62,6 +64,8 @@ def pytest_runtest_makereport(item, call):
     if not finished:
         return
     entry = {**describe(item), "outcome": report.outcome, "phase": report.when, "seconds": round(call.duration, 3)}
+    if not report.passed and not report.skipped and call.excinfo is not None:
+        entry.update(_raised(call.excinfo))
     if entry["question"] and entry["tier"]:
         item.config.stash.setdefault(_OUTCOMES, {})[item.nodeid] = entry
     path = item.config.getoption("--grade-log")
@@ -71,6 +75,20 @@ def pytest_runtest_makereport(item, call):
         entry["message"] = _message(call, report)
     with open(path, "a") as handle:
         handle.write(json.dumps(entry) + "\n")
+
+
+def _raised(excinfo) -> dict:
+    """What a failed test raised: the exception's type (``error``) and, for NotImplementedError
+    raised in a contract function (its innermost frame), that function (``raised_by``)."""
+    raised = {"error": excinfo.typename}
+    if excinfo.typename == NOT_IMPLEMENTED:
+        try:
+            name = excinfo.traceback[-1].name
+        except (IndexError, AttributeError):
+            name = ""
+        if name in FUNCTIONS:
+            raised["raised_by"] = name
+    return raised
 
 
 def _message(call, report) -> str:

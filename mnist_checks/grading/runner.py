@@ -35,7 +35,7 @@ from ..cluster import ClusterError, as_they_finish
 from ..errors import MnistChecksError
 from . import sandbox
 from .contract import CONTRACT
-from .rubric import QUESTIONS, TIERS, score_tests, totals
+from .rubric import QUESTIONS, TIERS, not_started, score_tests, shown, totals
 from .starter import for_students
 
 #: What the checker copies of the reference: the canonical package, tests and pytest settings.
@@ -253,7 +253,9 @@ def _prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = 
     if not regrade and source is not None and previous.is_file():
         try:
             if json.loads(previous.read_text())["extra_data"]["key"] == key:
-                return _from_results(previous, name)
+                cached = _from_results(previous, name)
+                cached.commit = _commit(fork)  # the same contract may be in a later commit
+                return cached
         except (ValueError, KeyError, TypeError):
             pass
     return Job(name=name, path=str(fork), out=out, commit=_commit(fork), source=source, problem=problem, key=key,
@@ -491,14 +493,24 @@ def _merge(graded: list[dict], outcomes: dict, result: ForkResult) -> list[dict]
             merged.append({**test, "outcome": "not run", "message": f"not run: {why}"})
         else:
             merged.append({**test, "outcome": found["outcome"], "message": found.get("message", ""),
-                           "phase": found["phase"], "seconds": found.get("seconds", 0.0)})
+                           "phase": found["phase"], "seconds": found.get("seconds", 0.0),
+                           **{k: found[k] for k in ("error", "raised_by") if isinstance(found.get(k), str)}})
     return merged
+
+
+#: The reason of a fork whose every graded test raised NotImplementedError: an untouched starter.
+NOT_STARTED = "not started: every function still raises NotImplementedError"
 
 
 def _classify(result: ForkResult) -> None:
     """Name the one problem to fix first where every test failed the same way before it ran:
-    a contract that does not load (syntax error, missing import, exception at import)."""
+    a contract that does not load (syntax error, missing import, exception at import); or a
+    fork not started, where every graded test raised NotImplementedError (decided by what the
+    tests raised, never by comparing the code with the starter's)."""
     if result.status != "graded" or not result.tests:
+        return
+    if not result.reason and not_started(result.tests) is not None:
+        result.reason = NOT_STARTED
         return
     failures = {(t.get("phase"), t.get("message", "")) for t in result.tests if t["outcome"] != "passed"}
     if len(failures) == 1 and not any(t["outcome"] == "passed" for t in result.tests):
@@ -561,8 +573,10 @@ def _digest(data: bytes) -> str:
 
 
 def _commit(fork: Path) -> str:
-    """The fork's HEAD commit, read from its ``.git`` without running git: a fork's own git
-    configuration (``core.fsmonitor``, hooks) would run its code in the grader."""
+    """The fork's HEAD commit (7 hex digits, as ``git log --oneline`` shows it), read from its
+    ``.git`` without running git: a fork's own git configuration (``core.fsmonitor``, hooks)
+    would run its code in the grader. HEAD on a branch (a loose or packed ref, as a starter made
+    by ``mnist-checks starter`` and cloned has) or detached; empty where there is none."""
     git = fork / ".git"
     try:
         head = (git / "HEAD").read_text(errors="replace").strip() if git.is_dir() and not git.is_symlink() else ""
@@ -579,7 +593,8 @@ def _commit(fork: Path) -> str:
                 head = next((line.split()[0] for line in lines if line.endswith(" " + ref)), "")
     except OSError:
         return ""
-    return head[:7] if len(head) == 40 and all(c in "0123456789abcdef" for c in head) else ""
+    # 40 hex digits (SHA-1), or 64 in a SHA-256 repository; the gradebook shows git's short form
+    return head[:7] if len(head) in (40, 64) and all(c in "0123456789abcdef" for c in head) else ""
 
 
 def _unique_names(forks: list[Path], taken: dict[str, str] | None = None) -> dict[str, Path]:
@@ -616,19 +631,19 @@ def results_json(result: ForkResult) -> dict:
         tests.append({
             "name": f"{test['question'].upper()} ({test['tier']}): {test['claim']}",
             "number": f"{test['question'][1:]}.{number}",
-            "score": round(test["score"], 4),
-            "max_score": round(test["max_score"], 4),
+            "score": shown(test["score"]),
+            "max_score": shown(test["max_score"]),
             "status": "passed" if test["outcome"] == "passed" else "failed",
             "output": output,
             "visibility": "visible",
         })
-    lines = [f"{result.fork}: {score:.1f} / {maximum:.1f} ({result.status})"]
+    lines = [f"{result.fork}: {shown(score)} / {shown(maximum)} ({result.status})"]
     if result.reason:
         lines.append(result.reason)
     lines += [f"warning: {w}" for w in result.warnings]
     return {
-        "score": round(score, 2),
-        "max_score": round(maximum, 2),
+        "score": shown(score),
+        "max_score": shown(maximum),
         "execution_time": result.seconds,
         "output": "\n".join(lines),
         "tests": tests,
@@ -636,8 +651,8 @@ def results_json(result: ForkResult) -> dict:
             "fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
             "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
             "trainings": result.trainings, "worker": result.worker,
-            "by_question": {q: sums.get(q, (0.0, 0.0)) for q in QUESTIONS},
-            "by_tier": {t: sums[t] for t in TIERS if t in sums},
+            "by_question": {q: [shown(points) for points in sums.get(q, (0.0, 0.0))] for q in QUESTIONS},
+            "by_tier": {t: [shown(points) for points in sums[t]] for t in TIERS if t in sums},
             "raw_tests": result.tests,
         },
     }
@@ -701,11 +716,11 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
     for result in results:
         sums = result.totals
         row = {"fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
-               "total": round(sums.get("total", (0, 0))[0], 2), "max": round(sums.get("total", (0, 0))[1], 2),
+               "total": shown(sums.get("total", (0, 0))[0]), "max": shown(sums.get("total", (0, 0))[1]),
                "isolation": result.isolation, "reason": result.reason, "warnings": "; ".join(result.warnings)}
         row["trainings"], row["reused"] = trainings_cell(result)
         for key in (*QUESTIONS, *TIERS):
-            row[key] = round(sums[key][0], 2) if key in sums else ""
+            row[key] = shown(sums[key][0]) if key in sums else ""
         rows.append(row)
     return rows
 

@@ -16,7 +16,7 @@ import resource
 import sys
 import traceback
 
-from .contract import FUNCTIONS  # the contract's functions: a client may call these, nothing else by name
+from .contract import FUNCTIONS, INPUT_SHAPES  # the contract's functions: a client may call these, nothing else
 
 #: The uid the sandbox runs forks as when the grader is root, and its cap on processes and
 #: threads (all forks graded at once together; TensorFlow starts a few dozen threads each).
@@ -113,7 +113,7 @@ class Server:
             before = {i: a.copy() for i, a in enumerate(args) if hasattr(a, "copy") and hasattr(a, "dtype")}
             kwargs = {k: wire.unpack(v, arrays) for k, v in request.get("kwargs", {}).items()}
             value = function(*args, **kwargs)
-            reply = {"value": self._pack(value, out)}
+            reply = {"value": self._pack(value, out, call)}
             changed = {str(i): wire.pack(args[i], out) for i, old in before.items()
                        if args[i].shape != old.shape or not _same(args[i], old)}
             if changed:
@@ -122,14 +122,14 @@ class Server:
         except BaseException as error:  # the fork's exception, whatever it is (SystemExit too), is data
             return _error(error, self.contract_file), {}
 
-    def _pack(self, value, out: dict):
+    def _pack(self, value, out: dict, call: str):
         from ..compat import keras
         from . import wire
         from .description import describe
 
         if isinstance(value, keras.Model):
             self.built.append(value)
-            description, weights = describe(value, self.layers, len(self.built) - 1)
+            description, weights = describe(value, self.layers, len(self.built) - 1, INPUT_SHAPES.get(call))
             description["weights"] = [wire.pack(w, out) for w in weights]
             return {"model": description}
         if hasattr(value, "numpy") and callable(value.numpy) and not isinstance(value, type):

@@ -4,23 +4,30 @@ Each function body between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes
 ``raise NotImplementedError("Qn: name is not implemented yet")``; signatures and docstrings stay.
 The starter holds only what students need (``for_students``): the package, the questions' tests
 and the data checks, their README (``docs/starter-README.md``) and a GitHub Classroom workflow.
+It is a git repository with one commit of all of it (``STARTER_AUTHOR``, ``STARTER_MESSAGE``),
+ready to push as a GitHub Classroom template; without git nothing is written (``GitUnavailable``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
 import subprocess
 from pathlib import Path
 
+from ..errors import MnistChecksError
 from .contract import CONTRACT
 from .rubric import DEFAULT_RUBRIC, QUESTIONS
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 #: Package modules that quote the reference's solutions (the mutation catalogue edits them): no
 #: student's starter and no fork's sandbox ever holds them.
-SOLUTION_BEARING = frozenset({"mnist_checks/grading/mutants.py", "mnist_checks/grading/mutation_report.py"})
+SOLUTION_BEARING = frozenset({"mnist_checks/grading/mutants.py", "mnist_checks/grading/mutation_report.py",
+                              "mnist_checks/grading/variants.py"})
+#: Whole solutions written as students write them (the grader's correct variants): never a student's.
+SOLUTION_DIRS = ("tests/data/contracts/",)
 #: The tests students get: the questions' (fast and slow) and the checks of the full data set.
 STUDENT_TESTS = frozenset({
     "tests/test_q1_split.py", "tests/test_q2_mlp.py", "tests/test_q3_predictions.py", "tests/test_q4_scale.py",
@@ -32,6 +39,18 @@ STUDENT_DIRS = ("mnist_checks/", "tests/data/")
 #: The students' README in the reference checkout; ``{RUBRIC}`` becomes the points per question.
 STARTER_README = "docs/starter-README.md"
 CLASSROOM_WORKFLOW = ".github/workflows/classroom.yml"
+#: The starter's one commit: a fixed author, so that it needs no git identity of the instructor's.
+STARTER_AUTHOR = ("mnist-checks", "mnist-checks@localhost")
+STARTER_MESSAGE = "The MNIST exercise: starter"
+STARTER_BRANCH = "main"  # GitHub's default branch
+
+
+class GitUnavailable(MnistChecksError, RuntimeError):
+    """git is not installed here, or could not make the starter's repository: nothing is written
+    (a starter that is not a repository is no Classroom template, and would be found out late)."""
+
+    remedy = ("install git (Debian/Ubuntu: `apt-get install git`; Fedora: `dnf install git`; macOS: "
+              "`xcode-select --install`) and run `mnist-checks starter` again")
 
 
 def for_students(relative: str) -> bool:
@@ -39,7 +58,7 @@ def for_students(relative: str) -> bool:
 
     An allow-list: the instructor's material (the grader's and the library's own tests,
     benchmarks, tox, CI, docs, README) stays out, and so does whatever is added to it later."""
-    if relative in SOLUTION_BEARING or "__pycache__" in relative:
+    if relative in SOLUTION_BEARING or relative.startswith(SOLUTION_DIRS) or "__pycache__" in relative:
         return False
     return relative in STUDENT_FILES or relative.startswith(STUDENT_DIRS)
 _DEF = re.compile(r"^def (\w+)\(")
@@ -91,11 +110,16 @@ def solution_lines(reference: str) -> set[str]:
 
 def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUBRIC) -> Path:
     """Write the students' repository into ``target``: the reference's files ``for_students``
-    (those git tracks), the starter contract, the students' README and the Classroom workflow.
-    Written beside ``target`` and renamed into place when complete: interrupted, it leaves nothing."""
+    (those git tracks), the starter contract, the students' README and the Classroom workflow,
+    all in one commit of a new git repository (branch ``main``). Written beside ``target`` and
+    renamed into place when complete: interrupted, or without git (``GitUnavailable``), it leaves
+    nothing."""
     reference_root, target = Path(reference_root), Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(f"{target} exists and is not empty")
+    if shutil.which("git") is None:
+        raise GitUnavailable("git is not installed (not on PATH): the starter is a git repository with one commit, "
+                             "ready to be a GitHub Classroom template; nothing was written")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
     partial.mkdir()  # the umask's permissions, as for any new directory
@@ -113,6 +137,10 @@ def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUB
         workflow = partial / CLASSROOM_WORKFLOW
         workflow.parent.mkdir(parents=True, exist_ok=True)
         workflow.write_text(classroom_workflow(rubric))
+        try:
+            commit_starter(partial)
+        except GitUnavailable as error:
+            raise GitUnavailable(f"{error}; nothing was written") from None
         if target.exists():
             target.rmdir()  # empty, checked above
         partial.rename(target)
@@ -120,6 +148,32 @@ def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUB
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return target / CONTRACT
+
+
+def commit_starter(root: Path) -> str:
+    """Make ``root`` a git repository whose one commit holds every file in it; its commit id.
+
+    The instructor's git configuration is left out (no system or global config: no signing, hooks,
+    templates or default branch of theirs), and so is any ``GIT_*`` variable: the same starter on
+    every machine, with ``STARTER_AUTHOR`` as author and committer."""
+    name, email = STARTER_AUTHOR
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
+               GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email)
+    git = ["git", "-C", str(root), "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false",
+           "-c", f"core.hooksPath={root / '.git' / 'no-hooks'}"]
+    steps = [["init", "--quiet", "--template="], ["symbolic-ref", "HEAD", f"refs/heads/{STARTER_BRANCH}"],
+             ["add", "--all", "--force"], ["commit", "--quiet", "--no-verify", "--message", STARTER_MESSAGE],
+             ["rev-parse", "HEAD"]]
+    for step in steps:
+        try:
+            done = subprocess.run([*git, *step], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        except OSError as error:
+            raise GitUnavailable(f"git could not run ({error})") from None
+        if done.returncode != 0:
+            raise GitUnavailable(f"git {step[0]} failed making the starter's repository (exit {done.returncode}): "
+                                 f"{(done.stderr or done.stdout).strip()[-500:]}")
+    return done.stdout.strip()
 
 
 def rubric_table(rubric: dict) -> str:
