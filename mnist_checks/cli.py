@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     from .plan import Settings
 
     grading = _defaults(grade_forks)
+    try:
+        from .grading.mutation_report import run as grade_catalogue
+    except ImportError:  # the students' starter holds no catalogue: `mutants` says so when it runs
+        catalogue = {}
+    else:
+        catalogue = _defaults(grade_catalogue)
     parser = argparse.ArgumentParser(
         prog="mnist-checks",
         description="The MNIST teaching exercise (Q1-Q5) as executable specifications.",
@@ -165,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                          help="output directory (default: %(default)s)")
     mutants.add_argument("--min-kill-rate", type=_fraction, default=0.0, metavar="R",
                          help="exit 1 if fewer than this fraction of mutants lose points (default: %(default)s)")
+    mutants.add_argument("--variants", choices=("sample", "all"), default=catalogue.get("variants"),
+                         help="the generated correct variants (whole contracts in other spellings, "
+                              "mnist_checks/grading/variants.py) to grade besides the hand-written ones: a fixed "
+                              "sample with the exercise's own code, or all of them (default: %(default)s)")
     mutants.set_defaults(handler=_mutants)
 
     starter = commands.add_parser(
@@ -481,9 +491,11 @@ def _mutants(args) -> int:
         from .data import ENV_DATA, locate
 
         os.environ[ENV_DATA] = str(locate(None))
-    count = len(mutation_report.MUTANTS) + len(mutation_report.VARIANTS)
-    print(f"grading {len(mutation_report.MUTANTS)} mutants and {len(mutation_report.VARIANTS)} correct variants, "
-          f"{args.tier} tier, {args.jobs} at a time", flush=True)
+    variants = (len(mutation_report.VARIANTS) + len(mutation_report.generated(args.variants))
+                + len(mutation_report.independent(reference)))
+    count = len(mutation_report.MUTANTS) + variants
+    print(f"grading {len(mutation_report.MUTANTS)} mutants and {variants} correct variants ({args.variants} of the "
+          f"generated ones, and those written independently), {args.tier} tier, {args.jobs} at a time", flush=True)
     done = [0]
 
     def progress(result):
@@ -493,7 +505,8 @@ def _mutants(args) -> int:
 
     try:
         report = mutation_report.run(reference, out, tier=args.tier, rubric=rubric, limits=Limits(), jobs=args.jobs,
-                                     on_result=progress, allow_unisolated=args.allow_unisolated)
+                                     on_result=progress, allow_unisolated=args.allow_unisolated,
+                                     variants=args.variants)
     except GradingInterrupted:
         print("\nmnist-checks: interrupted; no report written", file=sys.stderr)
         return 130

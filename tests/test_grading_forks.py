@@ -257,32 +257,38 @@ def _cmdline(pid: str) -> bytes:
 
 
 def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, digits, capsys):
-    """`grade --tier all` on the reference, the reference written otherwise (named layers) and a
-    Q1 mistake: the forks' split, scale and to_images answer with the full data set's arrays, their
-    models come back as descriptions, and the checker trains them, once for the three forks: each
-    trained model takes the reference's split, so the Q1 mistake trains nothing of its own and
-    keeps its Q2, Q4 and Q5 points (about 5 minutes)."""
+    """`grade --tier all` on the reference, the reference written otherwise (named layers), the
+    exercise's own code cells (no Input, metrics=['acc'], X/255 in float64), a TensorFlow-tutorial
+    style (tf.nn activations, loss and metric objects) and a Q1 mistake: the forks' split, scale
+    and to_images answer with the full data set's arrays, their models come back as descriptions,
+    and the checker trains them, once for the five forks: their arrays and initial weights are the
+    reference's, and each trained model takes the reference's split, so the Q1 mistake trains
+    nothing of its own and keeps its Q2, Q4 and Q5 points (about 6 minutes)."""
     from mnist_checks.grading.mutants import MUTANTS, VARIANTS, apply
+    from mnist_checks.grading.variants import published
 
     write_starter(REFERENCE_ROOT, tmp_path / "reference")
     (tmp_path / "reference" / "mnist_checks" / "exercise.py").write_text(SOURCE)
     named, swapped = (next(m for m in catalogue if m.name == name) for catalogue, name in
                       [(VARIANTS, "named-layers"), (MUTANTS, "q1-train-and-test-swapped")])
+    contracts = REFERENCE_ROOT / "tests" / "data" / "contracts"
     forks = [tmp_path / "reference", write_fork(tmp_path, named.name, apply(SOURCE, named.edits)),
+             write_fork(tmp_path, "as-published", published().source),
+             write_fork(tmp_path, "tf-objects", (contracts / "independent_08_tf_objects_tf_nn.py").read_text()),
              write_fork(tmp_path, swapped.name, apply(SOURCE, swapped.edits))]
     out = tmp_path / "grades"
     assert cli.main(["grade", *map(str, forks), "--tier", "all", "--out", str(out), "--jobs", "2", "--retrain"]) == 0
     with open(out / "gradebook.csv") as handle:
         book = {row["fork"]: row for row in csv.DictReader(handle)}
-    for name in ("reference", "named-layers"):
+    for name in ("reference", "named-layers", "as-published", "tf-objects"):
         found = (book[name]["total"], book[name]["slow"], book[name]["isolation"])
         assert found == ("100.0", "40.0", "bubblewrap"), book[name]
     full = {"q2": "25.0", "q3": "15.0", "q4": "20.0", "q5": "25.0"}
     assert {q: book[swapped.name][q] for q in full} == full and float(book[swapped.name]["q1"]) < 15
     keys = {row["trainings"] for row in book.values()}
-    assert len(keys) == 1 and keys.pop().count("=") == 4, "the three forks share the same four trainings"
-    assert sum(int(row["reused"].split("/")[0]) for row in book.values()) == 3 * 4 - 4
-    assert ("trainings: 12 trained models of 3 fork(s), 4 distinct: 4 trained in this call, 8 reused"
+    assert len(keys) == 1 and keys.pop().count("=") == 4, "the five forks share the same four trainings"
+    assert sum(int(row["reused"].split("/")[0]) for row in book.values()) == 5 * 4 - 4
+    assert ("trainings: 20 trained models of 5 fork(s), 4 distinct: 4 trained in this call, 16 reused"
             in capsys.readouterr().out)
 
 

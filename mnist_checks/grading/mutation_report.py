@@ -1,9 +1,11 @@
 """``mnist-checks mutants``: grade the catalogue (``mutants.py``) and say how much a green run proves.
 
 Every mutant and correct variant becomes a fork (the starter with the edited contract), graded
-by the normal grader, sandbox included.  The report gives per mutant the points it lost per
-question and the tests that caught it, per variant its score, and the kill rate (mutants that
-lose a point) and false-fail rate (variants that lose a point), per question and in total.
+by the normal grader, sandbox included; the generated correct variants (``variants.py``: whole
+contracts in other spellings) join the hand-written ones, a fixed sample of them or all.  The
+report gives per mutant the points it lost per question and the tests that caught it, per
+variant its score, and the kill rate (mutants that lose a point) and false-fail rate (variants
+that lose a point, generated or not), per question and in total.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from .contract import CONTRACT
 from .mutants import MUTANTS, VARIANTS, apply
 from .rubric import QUESTIONS
 from .runner import grade_forks
+from .variants import GeneratedVariant, generate_variants, sample_variants
 
 REPORT_MD, REPORT_JSON = "mutants.md", "mutants.json"
+#: ``--variants sample``: the exercise's own code and this many generated variants drawn with SAMPLE_SEED.
+SAMPLE_SIZE, SAMPLE_SEED = 12, 0
+#: Correct contracts written by someone who had not read the checks, in tutorials' styles (their README).
+INDEPENDENT = Path("tests") / "data" / "contracts"
 
 
 @dataclass
@@ -41,30 +48,55 @@ class Outcome:
         return {q: p for q, p in self.lost.items() if q != self.question and p > 1e-9}
 
 
-def build_forks(reference: Path, root: Path) -> dict[str, Path]:
-    """A fork per mutant and variant under ``root``, holding its edited contract alone."""
+def generated(variants: str = "sample") -> tuple[GeneratedVariant, ...]:
+    """The generated correct variants to grade: ``"all"``, or ``"sample"`` (the exercise's own code
+    and ``SAMPLE_SIZE`` others, the same every call)."""
+    if variants == "all":
+        return generate_variants()
+    if variants == "sample":
+        return sample_variants(SAMPLE_SIZE + 1, SAMPLE_SEED)
+    raise ValueError(f"variants: 'sample' or 'all', not {variants!r}")
+
+
+def independent(reference: Path) -> tuple[GeneratedVariant, ...]:
+    """The reference checkout's contracts written independently of the checks (``INDEPENDENT``):
+    correct variants too, every one of which must keep every point."""
+    return tuple(GeneratedVariant(path.stem.replace("_", "-"), "written independently of the checks", path.read_text())
+                 for path in sorted((Path(reference) / INDEPENDENT).glob("independent_*.py")))
+
+
+def build_forks(reference: Path, root: Path, extra: tuple[GeneratedVariant, ...] = ()) -> dict[str, Path]:
+    """A fork per mutant and variant under ``root``, holding its contract alone: the reference
+    edited, or for a generated variant (``extra``) its own whole source."""
     source = (reference / CONTRACT).read_text()
+    contracts = {item.name: apply(source, item.edits) for item in (*MUTANTS, *VARIANTS)}
+    for item in extra:
+        if item.name in contracts:
+            raise ValueError(f"two variants named {item.name}")
+        contracts[item.name] = item.source
     forks = {}
-    for item in (*MUTANTS, *VARIANTS):
-        fork = root / item.name
+    for name, text in contracts.items():
+        fork = root / name
         fork.mkdir(parents=True)
         (fork / "mnist_checks").mkdir()
-        (fork / CONTRACT).write_text(apply(source, item.edits))
-        forks[item.name] = fork
+        (fork / CONTRACT).write_text(text)
+        forks[name] = fork
     return forks
 
 
 def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: int, on_result=None,
-        allow_unisolated: bool = False) -> dict:
-    """Build, grade and report the catalogue; returns the report as data (also written to ``out``)."""
+        allow_unisolated: bool = False, variants: str = "sample") -> dict:
+    """Build, grade and report the catalogue, with the generated variants that ``variants`` names
+    (``generated``); returns the report as data (also written to ``out``)."""
     out = Path(out)
-    forks = build_forks(reference, out / "forks")
+    extra = (*generated(variants), *independent(reference))
+    forks = build_forks(reference, out / "forks", extra)
     results = grade_forks(list(forks.values()), reference, out / "grades", tier=tier, rubric=rubric,
                           limits=limits, jobs=jobs, regrade=True, allow_unisolated=allow_unisolated,
                           on_result=on_result)
     by_name = {result.fork: result for result in results}
     outcomes = []
-    for kind, items in (("mutant", MUTANTS), ("variant", VARIANTS)):
+    for kind, items in (("mutant", MUTANTS), ("variant", (*VARIANTS, *extra))):
         for item in items:
             result = by_name[item.name]
             sums = result.totals

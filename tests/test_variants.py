@@ -1,0 +1,133 @@
+"""The generated correct variants (``mnist_checks/grading/variants.py``): at least 200 distinct whole
+contracts, every pair of spellings in one of them, the same every call, and each one runs on Keras."""
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_checks import exercise
+from mnist_checks.grading.contract import CONTRACT, MODULE, load_contract
+from mnist_checks.grading.mutants import MUTANTS, VARIANTS
+from mnist_checks.grading.variants import AXES, PUBLISHED, generate_variants, sample_variants
+
+pytestmark = pytest.mark.fast
+
+#: The one combination of spellings that cannot exist: the functional API starts from an Input.
+IMPOSSIBLE = {(("build", "func"), ("input", "shape")), (("build", "func"), ("input", "noinput"))}
+
+
+def body(variant) -> str:
+    """A variant's source without its first line, the header that names it."""
+    return variant.source.split("\n", 1)[1]
+
+
+def test_the_catalogue_holds_at_least_200_distinct_contracts():
+    """At least 200 variants, no two with the same source once the header naming them is set aside."""
+    variants = generate_variants()
+    assert len(variants) >= 200
+    assert len({body(v) for v in variants}) == len(variants)
+
+
+def test_variant_names_are_unique_and_clash_with_no_hand_written_mutant_or_variant():
+    """Every name is unique, among the generated variants and with MUTANTS and VARIANTS: each is a fork's name."""
+    names = [v.name for v in (*MUTANTS, *VARIANTS, *generate_variants())]
+    assert len(names) == len(set(names))
+    assert all(v.what and "\n" not in v.what for v in generate_variants())
+
+
+def test_a_variants_name_is_its_axis_values_in_the_axes_order():
+    """A generated name joins one value of each axis, in ``AXES`` order; only the exercise's own code has none."""
+    first, *others = generate_variants()
+    assert first.name == PUBLISHED and first.spelling == ()
+    for variant in others:
+        assert [axis for axis, _ in variant.spelling] == list(AXES)
+        assert all(value in AXES[axis] for axis, value in variant.spelling)
+        assert variant.name == "-".join(value for _, value in variant.spelling)
+
+
+def test_every_possible_pair_of_axis_values_is_in_some_variant():
+    """Pairwise coverage: any two values of two axes meet in a variant, but for the functional API without an Input."""
+    values = [[(axis, value) for value in AXES[axis]] for axis in AXES]
+    wanted = {pair for left, right in itertools.combinations(values, 2) for pair in itertools.product(left, right)}
+    held = {pair for v in generate_variants() for pair in itertools.combinations(v.spelling, 2)}
+    assert wanted - IMPOSSIBLE - held == set()
+    assert held & IMPOSSIBLE == set()
+
+
+def test_generating_again_gives_the_same_variants_in_the_same_order():
+    """Deterministic: a fresh generation (cache bypassed) equals the first, names, texts and order."""
+    assert generate_variants.__wrapped__() == generate_variants()
+
+
+def test_the_sample_holds_the_exercises_own_code_and_is_the_same_for_a_seed():
+    """``sample_variants(n, seed)``: n distinct variants, the exercise's own first, the same for the same seed."""
+    sample = sample_variants(13)
+    assert len(sample) == len({v.name for v in sample}) == 13
+    assert sample[0].name == PUBLISHED and sample == sample_variants(13, seed=0)
+    assert sample_variants(13, seed=1)[0].name == PUBLISHED and sample_variants(13, seed=1) != sample
+    with pytest.raises(ValueError):
+        sample_variants(0)
+
+
+def test_the_exercise_as_published_is_its_code_cells_in_the_contracts_functions():
+    """``exercise-as-published`` keeps the exercise's spellings: models and layers, no Input, ['acc'], X/255."""
+    source = generate_variants()[0].source
+    for cell in ("from tensorflow.keras import models, layers", "clf1 = models.Sequential(net1)", "metrics=['acc']",
+                 "return X/255", "model_selection.train_test_split(*arrays, test_size=1/7, random_state=random_state)",
+                 "def split(*arrays, random_state=0):"):
+        assert cell in source
+    assert "Input" not in source
+
+
+def test_the_report_grades_a_sample_by_default_and_writes_each_generated_source_as_its_forks_contract(tmp_path):
+    """``mutation_report``: 'sample' is the exercise's own code and 12 more, 'all' is every variant, and
+    ``build_forks`` gives each generated variant a fork whose contract is its whole source."""
+    from mnist_checks.grading.mutation_report import build_forks, generated
+
+    sample = generated()
+    assert len(sample) == 13 and sample[0].name == PUBLISHED and generated("all") == generate_variants()
+    forks = build_forks(Path(exercise.__file__).resolve().parent.parent, tmp_path, sample)
+    assert len(forks) == len(MUTANTS) + len(VARIANTS) + len(sample)
+    assert all((forks[v.name] / CONTRACT).read_text() == v.source for v in sample)
+
+
+PIXELS = np.random.default_rng(0).integers(0, 256, size=(14, 784))
+DIGITS = np.arange(14) % 10
+
+
+@pytest.fixture
+def load(tmp_path, monkeypatch):
+    """Import a source as a fork's contract; the module it replaces comes back after the test."""
+    monkeypatch.delitem(sys.modules, MODULE, raising=False)
+
+    def loaded(variant):
+        path = tmp_path / "exercise.py"
+        path.write_text(variant.source)
+        return load_contract(path)
+
+    return loaded
+
+
+@pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")  # some students do
+@pytest.mark.parametrize("variant", sample_variants(20, seed=7), ids=lambda v: v.name)
+def test_a_sampled_variant_imports_builds_both_models_and_answers_on_tiny_arrays(variant, load):
+    """Each of 20 sampled variants runs on this Keras: Q1, Q3, Q4 and Q5's answers, both models built and compiled."""
+    import keras
+
+    contract = load(variant)
+    assert [len(part) for part in contract.split(PIXELS, DIGITS)] == [12, 2, 12, 2]
+    scaled = contract.scale(PIXELS)
+    assert scaled.shape == PIXELS.shape and np.allclose(scaled, PIXELS / 255)
+    images = contract.to_images(scaled)
+    assert images.shape == (14, 28, 28, 1) and np.array_equal(images[3, 2, :, 0], scaled[3, 56:84])
+    assert list(contract.predicted_digits(np.eye(10)[[3, 1, 9]])) == [3, 1, 9]
+    mlp = contract.build_mlp()
+    scores = mlp.evaluate(scaled[:2], DIGITS[:2], verbose=0, return_dict=True)
+    assert "loss" in scores and any("acc" in name for name in scores), scores
+    assert mlp.count_params() == 25_450 and mlp.predict(scaled[:2], verbose=0).shape == (2, 10)
+    cnn = contract.build_cnn()
+    assert cnn.predict(images[:1], verbose=0).shape == (1, 10) and cnn.count_params() == 93_322
+    keras.backend.clear_session()
