@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from .compat import keras
+from .compat import keras, ops
 
 #: The activations the grader rebuilds, in the order a probe tries them (synonyms: the first wins).
 NAMES = (
@@ -63,7 +63,7 @@ _PROBE = np.linspace(-9.0, 9.0, 40, dtype=np.float32).reshape(4, 10)
 
 
 def _values(function, x):
-    out = function(keras.ops.convert_to_tensor(x) if hasattr(keras, "ops") else x)
+    out = function(ops.convert_to_tensor(x))
     return np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float64)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import facts
-from .compat import KERAS_MAJOR, architecture, built, keras, loss_settings
+from .compat import KERAS_MAJOR, architecture, built, keras, loss_settings, ops
 
 #: The exercise's models: their layers (``facts``) and the inputs they take (batch left out).
 EXERCISE = {
@@ -154,8 +154,7 @@ def _steps(optimizer) -> np.ndarray:
 
         variable = tf.Variable(_START.copy())
     for gradient in _GRADIENTS:
-        optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient) if KERAS_MAJOR >= 3 else gradient,
-                                    variable)])
+        optimizer.apply_gradients([(ops.convert_to_tensor(gradient), variable)])
     return np.asarray(variable.numpy() if hasattr(variable, "numpy") else variable, dtype=np.float64) - _START
 
 

@@ -196,7 +196,13 @@ TRAINING_ONLY_LAYERS = frozenset({
 def _changes_nothing(layer) -> bool:
     """Whether ``layer`` passes its input on unchanged in shape, has no weights and trains as it
     predicts (a ``Flatten`` of rows that are already flat)."""
-    if layer.weights or type(layer).__name__ in TRAINING_ONLY_LAYERS:
+    return type(layer).__name__ not in TRAINING_ONLY_LAYERS and _keeps_its_shape(layer)
+
+
+def _keeps_its_shape(layer) -> bool:
+    """Whether ``layer`` has no weights and outputs the shape it takes (a ``Flatten`` of flat rows,
+    a ``Dropout``: what it computes is the architecture's claim, not the shapes')."""
+    if layer.weights:
         return False
     try:
         return _shape(layer.input) == _shape(layer.output)
@@ -218,7 +224,7 @@ def _activation_of(value) -> str:
 
 def output_shapes(model) -> list[tuple]:
     """Each layer's output shape without the batch dimension, activation-only layers and layers
-    that change nothing left out.
+    without weights that keep their input's shape (``Flatten`` of flat rows, ``Dropout``) left out.
 
     Keras 2 has ``layer.output_shape``; Keras 3 removed it, but both have ``layer.output.shape``
     (a ``TensorShape`` in Keras 2, a tuple in Keras 3).
@@ -226,8 +232,7 @@ def output_shapes(model) -> list[tuple]:
     shapes = []
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind in ACTIVATION_LAYERS or kind == "InputLayer" or (kind not in ARCHITECTURE_KEYS
-                                                                  and _changes_nothing(layer)):
+        if kind in ACTIVATION_LAYERS or kind == "InputLayer" or _keeps_its_shape(layer):
             continue
         shapes.append(_shape(layer.output)[1:])
     return shapes

@@ -12,7 +12,7 @@ from mnist_checks.behaviour import (
     optimizer_difference,
     probability_difference,
 )
-from mnist_checks.compat import keras, set_seed
+from mnist_checks.compat import keras, output_shapes, set_seed
 
 pytestmark = pytest.mark.fast
 L = keras.layers
@@ -141,3 +141,11 @@ def test_outputs_that_are_not_probabilities_say_to_add_a_softmax():
     assert probability_difference(np.full((3, 10), 0.1)) is None
     difference = probability_difference(np.full((3, 10), 0.5))
     assert difference is not None and "activation='softmax'" in difference
+
+
+@pytest.mark.parametrize("name", sorted(SAME_MLPS))
+def test_the_layers_of_every_spelling_output_32_then_10(name):
+    """Layers without weights that keep their input's shape (a Flatten of flat rows, a Dropout)
+    output no shape of the exercise's own: every spelling's layers output 32, then 10."""
+    assert output_shapes(SAME_MLPS[name]() if name != "without an Input" else mlp(
+        L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"))) == [(32,), (10,)]
