@@ -250,8 +250,8 @@ def _plain(value):
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.size == 1):
+        return value.item()  # Keras 2 keeps a ReLU's negative_slope as a 0-d array
     return {"unsupported": f"{type(value).__name__}"}
 
 
