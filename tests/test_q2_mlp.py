@@ -71,7 +71,7 @@ def test_mlp_computes_what_dense_32_relu_then_dense_10_softmax_computes(mlp):
 def test_mlp_optimizer_steps_as_adam_with_its_defaults(mlp):
     """build_mlp's model is compiled with adam at its defaults (learning rate 0.001).
 
-    Judged by what it does: from a fresh copy, three steps on probe gradients move the weights
+    Judged by what it does: from a fresh copy, five steps on probe gradients move the weights
     exactly as adam's do."""
     difference = optimizer_difference(mlp)
     assert difference is None, difference
