@@ -1,4 +1,5 @@
-"""Fixtures of the data tests (``test_data_*.py``): files in either layout, a loopback server."""
+"""Fixtures of the data tests (``test_data_*.py``): files in either layout, a loopback server;
+and of the variants tests: a contract's source loaded as a fork's."""
 
 from pathlib import Path
 
@@ -74,3 +75,21 @@ def http_server(tmp_path):
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def load_source(tmp_path, monkeypatch):
+    """A function importing a contract's source as a fork's contract; the module it replaces comes
+    back after the test."""
+    import sys
+
+    from mnist_checks.grading.contract import MODULE, load_contract
+
+    monkeypatch.delitem(sys.modules, MODULE, raising=False)
+
+    def loaded(source: str):
+        path = tmp_path / "exercise.py"
+        path.write_text(source)
+        return load_contract(path)
+
+    return loaded

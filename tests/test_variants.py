@@ -2,14 +2,13 @@
 contracts, every pair of spellings in one of them, the same every call, and each one runs on Keras."""
 
 import itertools
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mnist_checks import exercise
-from mnist_checks.grading.contract import CONTRACT, MODULE, load_contract
+from mnist_checks.grading.contract import CONTRACT
 from mnist_checks.grading.mutants import MUTANTS, VARIANTS
 from mnist_checks.grading.variants import AXES, PUBLISHED, generate_variants, sample_variants
 
@@ -103,22 +102,10 @@ PIXELS = np.random.default_rng(0).integers(0, 256, size=(14, 784))
 DIGITS = np.arange(14) % 10
 
 
-@pytest.fixture
-def load(tmp_path, monkeypatch):
-    """Import a source as a fork's contract; the module it replaces comes back after the test."""
-    monkeypatch.delitem(sys.modules, MODULE, raising=False)
-
-    def loaded(variant):
-        path = tmp_path / "exercise.py"
-        path.write_text(variant.source)
-        return load_contract(path)
-
-    return loaded
-
 
 @pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")  # some students do
 @pytest.mark.parametrize("variant", sample_variants(20, seed=7), ids=lambda v: v.name)
-def test_a_sampled_variant_imports_builds_both_models_and_answers_on_tiny_arrays(variant, load):
+def test_a_sampled_variant_imports_builds_both_models_and_answers_on_tiny_arrays(variant, load_source):
     """Each of 20 sampled variants runs on this Keras: Q1, Q3, Q4 and Q5's answers, both models built and compiled."""
     import keras
 
@@ -127,7 +114,7 @@ def test_a_sampled_variant_imports_builds_both_models_and_answers_on_tiny_arrays
     if KERAS_MAJOR < 3 and keras_3_only(variant):
         pytest.skip("keras.ops is Keras 3's: the generated variants are written for the newest Keras")
 
-    contract = load(variant)
+    contract = load_source(variant.source)
     assert [len(part) for part in contract.split(PIXELS, DIGITS)] == [12, 2, 12, 2]
     scaled = contract.scale(PIXELS)
     assert scaled.shape == PIXELS.shape and np.allclose(scaled, PIXELS / 255)

@@ -1,13 +1,10 @@
 """Every generated correct variant (``mnist_checks/grading/variants.py``) as the grader rebuilds
 it is the exercise's answer: the whole set, which ``mnist-checks mutants`` samples (slow tier)."""
 
-import sys
-
 import numpy as np
 import pytest
 
 from mnist_checks import exercise
-from mnist_checks.grading.contract import MODULE, load_contract
 from mnist_checks.grading.variants import generate_variants
 
 pytestmark = pytest.mark.slow
@@ -16,21 +13,8 @@ PIXELS = np.random.default_rng(0).integers(0, 256, size=(14, 784))
 DIGITS = np.arange(14) % 10
 
 
-@pytest.fixture
-def load(tmp_path, monkeypatch):
-    """Import a source as a fork's contract; the module it replaces comes back after the test."""
-    monkeypatch.delitem(sys.modules, MODULE, raising=False)
-
-    def loaded(variant):
-        path = tmp_path / "exercise.py"
-        path.write_text(variant.source)
-        return load_contract(path)
-
-    return loaded
-
-
 @pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")
-def test_every_generated_variant_as_the_grader_rebuilds_it_is_the_exercises_answer(load):
+def test_every_generated_variant_as_the_grader_rebuilds_it_is_the_exercises_answer(load_source):
     """All generated variants, both models described in the fork's process and rebuilt by the
     checker (the grader's path, without its sandbox): each computes, steps, scores and predicts as
     the exercise's model does, and Q1, Q3, Q4 and Q5's answers are the reference's."""
@@ -51,7 +35,7 @@ def test_every_generated_variant_as_the_grader_rebuilds_it_is_the_exercises_answ
     for variant in generate_variants():
         if KERAS_MAJOR < 3 and ("activation", "ops") in variant.spelling:  # keras.ops is Keras 3's
             continue
-        contract = load(variant)
+        contract = load_source(variant.source)
         for ours, theirs in zip(exercise.split(PIXELS, DIGITS), contract.split(PIXELS, DIGITS)):
             if not np.array_equal(ours, theirs):
                 problems.append(f"{variant.name}: split")
