@@ -247,18 +247,11 @@ def optimizer_name(model) -> str:
     return type(model.optimizer).__name__.lower()
 
 
-def learning_rate(model) -> float:
-    """The compiled optimizer's learning rate (both Keras versions keep it in the config)."""
-    return float(model.optimizer.get_config()["learning_rate"])
-
-
 def loss_settings(model) -> tuple[str, bool]:
     """The compiled loss as ``(snake_case name, from_logits)``, however it was given: a string, a
     ``Loss`` object or a function.  Keras 3 quietly undoes ``from_logits=True`` on a softmax
     output (it takes the softmax's logits), Keras 2 applies a second softmax: only the setting
     itself says the same thing on both."""
-    import re
-
     loss = model.loss
     if isinstance(loss, str):
         name, logits = loss, False
@@ -266,27 +259,19 @@ def loss_settings(model) -> tuple[str, bool]:
         name, logits = type(loss).__name__, bool(loss.get_config().get("from_logits", False))
     else:
         name, logits = getattr(loss, "__name__", type(loss).__name__), False
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), logits
+    return snake_case(name), logits
 
 
-#: Names of compiled metrics that are the accuracy of integer labels against probabilities.
+def snake_case(name: str) -> str:
+    """``SparseCategoricalCrossentropy`` as its function's name, ``sparse_categorical_crossentropy``."""
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+#: Names of compiled metrics that are the accuracy of integer labels against probabilities
+#: (``normalise_history`` names them all ``accuracy``).
 ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy")
-
-
-def accuracy_of(results: dict, expected: float | None = None) -> float:
-    """The accuracy in ``evaluate(return_dict=True)``'s results, under whatever name it was
-    compiled with (``accuracy``, the exercise's ``acc``, ``sparse_categorical_accuracy``, or a
-    metric object's own ``name``): with ``expected`` (the share of digits whose most probable
-    class is their label), the first metric whose value it is."""
-    metrics = {name: value for name, value in results.items() if name != "loss" and not name.endswith("loss")}
-    if expected is not None:
-        for value in metrics.values():
-            if abs(float(value) - expected) <= 1e-6:
-                return float(value)
-    for name in ACCURACY_NAMES:
-        if name in metrics:
-            return float(metrics[name])
-    raise KeyError(f"no accuracy among the compiled metrics {sorted(metrics)}: compile with metrics=['accuracy']")
 
 
 def normalise_history(history: dict) -> dict:

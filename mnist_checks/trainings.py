@@ -23,7 +23,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import secrets
 import zipfile
 from dataclasses import dataclass
@@ -147,7 +146,9 @@ def compile_fingerprint(model) -> dict:
     elif hasattr(loss, "get_config") and type(loss).__module__.startswith(_KERAS_MODULES):
         loss_settings = [type(loss).__name__, {k: v for k, v in loss.get_config().items() if k != "name"}]
         if loss_settings[1] == _default_config(type(loss)):  # Keras compiles a loss's name into this very object
-            loss_settings = re.sub(r"(?<!^)(?=[A-Z])", "_", type(loss).__name__).lower()
+            from .compat import snake_case
+
+            loss_settings = snake_case(type(loss).__name__)
     elif callable(loss) and getattr(loss, "__module__", "").startswith(_KERAS_MODULES):
         loss_settings = loss.__name__
     else:
