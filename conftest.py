@@ -25,16 +25,17 @@ pytest_plugins = ("mnist_checks.grading.pytest_plugin",)
 hypothesis_settings.register_profile("mnist-checks", deadline=None, suppress_health_check=[HealthCheck.too_slow],
                                      derandomize=True, database=None)
 hypothesis_settings.load_profile("mnist-checks")
-#: Every test belongs to exactly one tier: `-m fast` and `-m slow` together run every test under
-#: tests/; benchmarks/ (marker `benchmark`) runs only when asked for.
-TIERS = ("fast", "slow", "benchmark")
+#: Every test belongs to exactly one tier: `-m fast`, `-m e2e` and `-m slow` together run every
+#: test under tests/; benchmarks/ (marker `benchmark`) runs only when asked for.
+TIERS = ("fast", "e2e", "slow", "benchmark")
 
 
 def pytest_collection_modifyitems(config, items):
     untiered = [item.nodeid for item in items if not any(item.get_closest_marker(t) for t in TIERS)]
     if untiered:
         raise pytest.UsageError(
-            "tests without a tier marker (fast, slow or benchmark) would escape `-m fast` and `-m slow`:\n  "
+            "tests without a tier marker (fast, e2e, slow or benchmark) would escape `-m fast`, `-m e2e` and "
+            "`-m slow`:\n  "
             + "\n  ".join(untiered)
         )
 

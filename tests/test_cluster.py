@@ -23,7 +23,7 @@ from mnist_checks.grading.rubric import DEFAULT_RUBRIC
 from mnist_checks.grading.runner import Limits, grade_forks
 from mnist_checks.grading.starter import write_starter
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
 SOURCE = Path(exercise.__file__).read_text()

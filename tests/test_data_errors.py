@@ -198,21 +198,3 @@ def test_arbitrary_or_truncated_bytes_never_escape_as_a_library_error(
         assert name in str(error)
     else:  # a cut that happens to leave a valid file: what came back is still well-formed
         assert X.shape[1] == 784 and X.dtype == np.uint8 and set(np.unique(y)) <= set(range(10))
-
-
-def test_the_slow_tier_without_data_stops_once_at_once_with_the_remedy(tmp_path):
-    """No data: one message naming the remedy, before any test runs, not an error per test."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "MNIST_CHECKS_DATA": str(tmp_path / "nowhere"), "MNIST_CHECKS_CACHE": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-m", "slow", "-p", "no:cacheprovider",
-                           "tests/test_claims.py", "tests/test_q3_predictions.py"],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    output = done.stdout + done.stderr
-    assert done.returncode == 4, output[-2000:]
-    assert output.count("need the full MNIST data set") == 1 and "MNIST_CHECKS_DATA" in output
-    assert "nowhere" in output and "Traceback" not in output and " passed" not in output and " error" not in output

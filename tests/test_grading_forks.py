@@ -13,7 +13,7 @@ from mnist_checks import cli, exercise
 from mnist_checks.grading import runner
 from mnist_checks.grading.starter import starter_source, write_starter
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
 SOURCE = Path(exercise.__file__).read_text()

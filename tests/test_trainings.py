@@ -14,7 +14,7 @@ from mnist_checks.grading.contract import load_contract
 from mnist_checks.plan import Settings
 from mnist_checks.run import run_exercise
 
-pytestmark = pytest.mark.fast
+pytestmark = pytest.mark.e2e
 
 SHORT = Settings(mlp_epochs=1, cnn_epochs=1, warm=True)
 SOURCE = Path(exercise.__file__).read_text()

@@ -1,16 +1,49 @@
-"""Every generated correct variant (``mnist_checks/grading/variants.py``) as the grader rebuilds
-it is the exercise's answer: the whole set, which ``mnist-checks mutants`` samples (slow tier)."""
+"""The generated correct variants (``mnist_checks/grading/variants.py``) run on Keras: a sample as
+students' own code builds them, and the whole set, which ``mnist-checks mutants`` samples, as the
+grader rebuilds them, is the exercise's answer (e2e tier: minutes)."""
 
 import numpy as np
 import pytest
 
 from mnist_checks import exercise
-from mnist_checks.grading.variants import generate_variants
+from mnist_checks.grading.variants import generate_variants, sample_variants
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 PIXELS = np.random.default_rng(0).integers(0, 256, size=(14, 784))
 DIGITS = np.arange(14) % 10
+
+
+def keras_3_only(variant) -> bool:
+    """Whether ``variant`` spells something only Keras 3 has (``keras.ops``)."""
+    return ("activation", "ops") in variant.spelling
+
+
+@pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")  # some students do
+@pytest.mark.parametrize("variant", sample_variants(20, seed=7), ids=lambda v: v.name)
+def test_a_sampled_variant_imports_builds_both_models_and_answers_on_tiny_arrays(variant, load_source):
+    """Each of 20 sampled variants runs on this Keras: Q1, Q3, Q4 and Q5's answers, both models built and compiled."""
+    import keras
+
+    from mnist_checks.compat import KERAS_MAJOR
+
+    if KERAS_MAJOR < 3 and keras_3_only(variant):
+        pytest.skip("keras.ops is Keras 3's: the generated variants are written for the newest Keras")
+
+    contract = load_source(variant.source)
+    assert [len(part) for part in contract.split(PIXELS, DIGITS)] == [12, 2, 12, 2]
+    scaled = contract.scale(PIXELS)
+    assert scaled.shape == PIXELS.shape and np.allclose(scaled, PIXELS / 255)
+    images = contract.to_images(scaled)
+    assert images.shape == (14, 28, 28, 1) and np.array_equal(images[3, 2, :, 0], scaled[3, 56:84])
+    assert list(contract.predicted_digits(np.eye(10)[[3, 1, 9]])) == [3, 1, 9]
+    mlp = contract.build_mlp()
+    scores = mlp.evaluate(scaled[:2], DIGITS[:2], verbose=0, return_dict=True)
+    assert "loss" in scores and any("acc" in name for name in scores), scores
+    assert mlp.count_params() == 25_450 and mlp.predict(scaled[:2], verbose=0).shape == (2, 10)
+    cnn = contract.build_cnn()
+    assert cnn.predict(images[:1], verbose=0).shape == (1, 10) and cnn.count_params() == 93_322
+    keras.backend.clear_session()
 
 
 @pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")
@@ -33,7 +66,7 @@ def test_every_generated_variant_as_the_grader_rebuilds_it_is_the_exercises_answ
 
     problems = []
     for variant in generate_variants():
-        if KERAS_MAJOR < 3 and ("activation", "ops") in variant.spelling:  # keras.ops is Keras 3's
+        if KERAS_MAJOR < 3 and keras_3_only(variant):
             continue
         contract = load_source(variant.source)
         for ours, theirs in zip(exercise.split(PIXELS, DIGITS), contract.split(PIXELS, DIGITS)):
