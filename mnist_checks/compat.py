@@ -306,6 +306,19 @@ def gpu_name() -> str | None:
     return None
 
 
+def array_batches(x, y, batch_size: int, *, shuffle: bool):
+    """The ``tf.data`` pipeline Keras 3's ``fit(x, y, batch_size, shuffle)`` builds from arrays
+    (its ``ArrayDataAdapter``): the very batches in the very order ``fit`` would draw. None where
+    Keras has no such adapter: Keras 2, or a backend other than TensorFlow."""
+    if KERAS_MAJOR < 3 or BACKEND != "tensorflow":
+        return None
+    try:
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    except ImportError:  # a Keras that moved it: fit() makes the same batches itself
+        return None
+    return ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle).get_tf_dataset()
+
+
 def on_device(kind: str):
     """A context in which models are built and trained on ``"cpu"`` or ``"gpu"``.
 

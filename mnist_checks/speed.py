@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 
-from .compat import keras, on_device, ops
+from .compat import array_batches, keras, on_device, ops
 
 #: Keras runs this many training steps per call into the backend on the fast path. It changes
 #: no arithmetic (still one adam update per batch of 32); it removes per-step Python and
@@ -47,6 +47,24 @@ def as_tensors(*arrays) -> list:
     the tensor in place instead of copying the numpy array into the backend at every call. The
     same values, so the same batches and the same updates."""
     return [ops.convert_to_tensor(array) for array in fit_arrays(*arrays)]
+
+
+def batches(x, y, batch_size: int, *, shuffle: bool):
+    """``fit()``'s own batches of ``(x, y)`` (``compat.array_batches``), with tf.data's autotuning
+    off; None where Keras builds its batches otherwise (then ``fit`` takes the arrays).
+
+    Autotuning changes no batch; it costs whole epochs: its optimisation thread sleeps for periods
+    that double while an epoch runs, and some epochs' end waits for that sleep to finish, idle (no
+    CPU time spent) for about as long as the epoch itself (docs/benchmarks.md, "Stalls")."""
+    dataset = array_batches(x, y, batch_size, shuffle=shuffle)
+    if dataset is None:
+        return None
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    steps = -(-int(x.shape[0]) // batch_size)  # said, so that fit() knows the epoch's length (progress, ETA)
+    return dataset.with_options(options).apply(tf.data.experimental.assert_cardinality(steps))
 
 
 def forward_flops(model) -> int:
@@ -86,3 +104,37 @@ def matmul_peak_flops(device: str = "cpu", n: int = 2048, repeats: int = 5) -> f
             ops.convert_to_numpy(ops.matmul(a, b))  # to numpy: waits for the device
             best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best
+
+
+def kernel_ms_per_step(model, steps: int = 300, repeats: int = 3, batch_size: int = 32) -> float:
+    """The floor of one training step of ``model`` on this machine, in milliseconds: forward,
+    backward and adam's update of ``steps`` batches of random data inside one compiled TensorFlow
+    loop, no Keras training loop and no input pipeline around them; the best of ``repeats``.
+
+    Only TensorFlow's kernels remain, so no change of dispatch can train faster than this without
+    changing the arithmetic (docs/benchmarks.md)."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+    x = tf.constant(rng.random((steps, batch_size, *shape), dtype=np.float32))
+    y = tf.constant(rng.integers(0, 10, (steps, batch_size)))
+    optimizer = keras.optimizers.Adam()
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    weights = model.trainable_variables
+
+    @tf.function
+    def train(n):
+        for i in tf.range(n):
+            with tf.GradientTape() as tape:
+                value = loss(y[i], model(x[i], training=True))
+            optimizer.apply_gradients(zip(tape.gradient(value, weights), weights))
+
+    train(tf.constant(min(steps, 8)))  # traced and warmed outside the timing
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        train(tf.constant(steps))
+        best = min(best, time.perf_counter() - start)
+    return 1000 * best / steps

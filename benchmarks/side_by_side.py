@@ -1,0 +1,162 @@
+"""Every wall time a user waits for, side by side in one run on a quiet machine: the exercise's
+own script, ``mnist-checks run``, the slow tier cold and warm, the fast tier here and in the
+starter; and each model's milliseconds per step in ``run`` against its kernel floor, measured in
+the same run. Writes the tables into docs/benchmarks.md (between its side-by-side markers).
+
+    MNIST_CHECKS_DATA=../shared/data python benchmarks/side_by_side.py            # about 15 minutes
+    MNIST_CHECKS_DATA=../shared/data python benchmarks/side_by_side.py --no-write # print only
+
+The data directory must hold digits.csv.zip (the script reads it, as the exercise does) and
+mnist.npz. Each command runs in its own process, one after the other, so that each pays its own
+imports and reads, as a user's does; the slow tier's first run starts from an empty training store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- side-by-side: begin -->", "<!-- side-by-side: end -->"
+#: Wall-time targets as a ratio to the exercise's script, measured in the same run.
+RATIO_TARGETS = {"run": 0.5, "slow, cold": 0.6, "slow, warm": 0.05}
+#: Wall-time targets in seconds on the 2-core machine.
+SECONDS_TARGETS = {"fast": 30, "fast, starter": 8}
+#: The record's model names, and which kernel floor each one's steps are held against.
+MODELS = {"mlp_raw": "mlp", "mlp_scaled": "mlp", "cnn": "cnn"}
+FLOOR = """
+import json
+from mnist_checks import exercise
+from mnist_checks.speed import kernel_ms_per_step
+print(json.dumps({"mlp": kernel_ms_per_step(exercise.build_mlp(), steps=1875),
+                  "cnn": kernel_ms_per_step(exercise.build_cnn(), steps=300)}))
+"""
+SLOW = ["-m", "pytest", "-m", "slow", "-p", "no:cacheprovider", "-q", "tests/test_claims.py", "tests/test_full_data.py"]
+
+
+def timed(name: str, command: list[str], env: dict, cwd: Path = ROOT) -> tuple[float, str]:
+    """Wall seconds of ``command`` and its output; stops the benchmark if it fails."""
+    print(f"[{name}] {' '.join(command)}", flush=True)
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"side_by_side: {name} failed (exit {done.returncode}):\n{done.stdout[-3000:]}")
+    print(f"[{name}] {seconds:.1f} s", flush=True)
+    return seconds, done.stdout
+
+
+def measure(data: Path, scratch: Path) -> dict:
+    """Run every command once, in order; their wall times, the run's record and the kernel floors."""
+    python = sys.executable
+    env = {**os.environ, "MNIST_CHECKS_DATA": str(data), "MNIST_CHECKS_TRAININGS": str(scratch / "store"),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("MNIST_CHECKS_RETRAIN", None)
+    walls = {}
+    walls["script"], _ = timed("script", [python, "benchmarks/exercise_script.py", str(data / "digits.csv.zip")], env)
+    walls["run"], _ = timed("run", [python, "-m", "mnist_checks.cli", "run", "--quiet", "--data", str(data),
+                                    "--out", str(scratch / "run")], env)
+    walls["slow, cold"], _ = timed("slow, cold", [python, *SLOW], env)
+    walls["slow, warm"], _ = timed("slow, warm", [python, *SLOW], env)
+    walls["fast"], _ = timed("fast", [python, "-m", "pytest", "-m", "fast", "-p", "no:cacheprovider", "-q"], env)
+    starter = scratch / "starter"
+    timed("starter", [python, "-m", "mnist_checks.cli", "starter", str(starter)], env)
+    (starter / "mnist_checks" / "exercise.py").write_text((ROOT / "mnist_checks" / "exercise.py").read_text())
+    walls["fast, starter"], _ = timed("fast, starter", [python, "-m", "pytest", "-m", "fast", "-p", "no:cacheprovider",
+                                                        "-q"], {**env, "PYTHONPATH": str(starter)}, cwd=starter)
+    _, floors = timed("kernel floor", [python, "-c", FLOOR], env)
+    record = json.loads((scratch / "run" / "latest" / "record.json").read_text())
+    return {"walls": walls, "floors": json.loads(floors.strip().splitlines()[-1]), "record": record}
+
+
+def tables(measured: dict) -> str:
+    """The two markdown tables and the line that says where and with what they were measured."""
+    walls, floors, record = measured["walls"], measured["floors"], measured["record"]
+    environment = record["environment"]
+    script = walls["script"]
+    commands = {
+        "script": "`python benchmarks/exercise_script.py DATA/digits.csv.zip` (the exercise's code cells, 3 models)",
+        "run": "`mnist-checks run --quiet` (3 models)",
+        "slow, cold": "`pytest -m slow tests/test_claims.py tests/test_full_data.py`, empty training store (4 models)",
+        "slow, warm": "the same again: every training reused",
+        "fast": "`pytest -m fast` (this repository)",
+        "fast, starter": "`pytest -m fast` in the starter, with the reference's solutions",
+    }
+    lines = [
+        f"Measured {date.today().isoformat()} with `python benchmarks/side_by_side.py` on {environment.get('cpu')}, "
+        f"{os.cpu_count()} CPUs, TensorFlow {environment.get('tensorflow')}, Keras {environment.get('keras')}; "
+        "one command after another, nothing else running.",
+        "",
+        "| what | wall time (s) | ratio to the script | target | met |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, seconds in walls.items():
+        ratio = seconds / script
+        if name in RATIO_TARGETS:
+            target, met = f"<= {RATIO_TARGETS[name]}x", ratio <= RATIO_TARGETS[name]
+        elif name in SECONDS_TARGETS:
+            target, met = f"<= {SECONDS_TARGETS[name]} s", seconds <= SECONDS_TARGETS[name]
+        else:
+            target, met = "", None
+        shown = "" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {commands[name]} | {seconds:.1f} | {ratio:.3f}x | {target} | {shown} |")
+    lines += [
+        "",
+        "Each model's epochs in that `mnist-checks run`, against its kernel floor (forward, backward and",
+        "adam's update in one compiled TensorFlow loop, no Keras loop, no input pipeline:",
+        "`mnist_checks.speed.kernel_ms_per_step`), measured in the same benchmark run. An epoch here is 1,875",
+        "training steps plus the validation pass over 10,000 digits.",
+        "",
+        "| model | epochs | median epoch (s) | slowest epoch (s) | ms per training step, validation included "
+        "| kernel floor (ms/step) | ratio to the floor |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, kind in MODELS.items():
+        seconds = record["models"][name]["history"]["seconds"]
+        steps = 1875
+        per_step = 1000 * statistics.median(seconds) / steps
+        lines.append(f"| {name} | {len(seconds)} | {statistics.median(seconds):.2f} | {max(seconds):.2f} "
+                     f"| {per_step:.2f} | {floors[kind]:.2f} | {per_step / floors[kind]:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def write(doc: Path, text: str) -> None:
+    """Replace what stands between the markers in ``doc`` with ``text``."""
+    content = doc.read_text()
+    if BEGIN not in content or END not in content:
+        sys.exit(f"side_by_side: {doc} has no {BEGIN} ... {END} markers to write between")
+    head, rest = content.split(BEGIN, 1)
+    doc.write_text(f"{head}{BEGIN}\n{text}{END}{rest.split(END, 1)[1]}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=os.environ.get("MNIST_CHECKS_DATA"),
+                        help="directory holding digits.csv.zip and mnist.npz (default: $MNIST_CHECKS_DATA)")
+    parser.add_argument("--no-write", action="store_true", help=f"print the tables; leave {DOC.name} alone")
+    args = parser.parse_args(argv)
+    if args.data is None or not (Path(args.data) / "digits.csv.zip").is_file():
+        parser.error("--data (or MNIST_CHECKS_DATA) must be a directory holding digits.csv.zip and mnist.npz")
+    with tempfile.TemporaryDirectory(prefix="mnist-checks-side-by-side-") as scratch:
+        measured = measure(Path(args.data).resolve(), Path(scratch))
+    text = tables(measured)
+    print(text)
+    print(json.dumps({"walls": measured["walls"], "floors": measured["floors"]}))
+    if not args.no_write:
+        write(DOC, text)
+        print(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
