@@ -16,8 +16,8 @@ from types import ModuleType
 
 import numpy as np
 
-from . import facts, jax_training, trainings
-from .compat import BACKEND, built, environment, keras, normalise_history, ops, set_seed
+from . import facts, trainings
+from .compat import built, environment, keras, normalise_history, set_seed
 from .plan import Model, Settings, planned
 from .speed import STEPS_PER_EXECUTION, as_tensors, batches, compile_for_speed, fit_arrays
 
@@ -110,7 +110,6 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
     models = planned(settings)
     last_use = {model.inputs: index for index, model in enumerate(models)}
     current = None  # the model in training, named in the record if the run is interrupted
-    jax = None  # the process training on JAX (jax_training.JaxTrainer), started at its first training
 
     def train(model: Model, network, fed) -> None:
         (x_train, x_test), (train_digest, test_digest) = fed
@@ -120,25 +119,15 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
         built(network, tuple(int(d) for d in x_train.shape[1:]))  # its initial weights exist before it is keyed
         if not settings.plain_fit:
             compile_for_speed(network)  # before the key: the model keyed is the model trained
-        path, on_jax = training_path(model, network, settings)
         data = {"x_train": train_digest, "x_test": test_digest, "y_train": labels[0], "y_test": labels[1]}
         run_settings = {"epochs": epochs, "batch_size": settings.batch_size, "seed": settings.seed,
-                        "steps_per_execution": 1 if settings.plain_fit else STEPS_PER_EXECUTION,
-                        "backend": path["backend"]}
+                        "steps_per_execution": 1 if settings.plain_fit else STEPS_PER_EXECUTION}
         try:
             key, why = trainings.training_key(network, data, run_settings, environment), None
         except trainings.NoKey as error:
             key, why = None, str(error)
 
         def fit() -> trainings.Training:
-            nonlocal jax
-            if on_jax is not None:
-                arrays = dict(zip(("x_train", "x_test", "y_train", "y_test"),
-                                  (ops.convert_to_numpy(a) for a in (x_train, x_test, y_train_in, y_test_in))))
-                if jax is None:
-                    jax = jax_training.JaxTrainer()  # once per run, at its first training on JAX
-                return jax.train(on_jax, network.get_weights(), arrays, epochs=epochs,
-                                 batch_size=settings.batch_size, seed=settings.seed, verbose=verbose)
             set_seed(settings.seed)  # the batches' order depends on the seed alone, not on how the model was built
             timer = _EpochTimer()
             train_batches = None if settings.plain_fit else batches(x_train, y_train_in, settings.batch_size,
@@ -158,7 +147,7 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
                                                               "seconds": timer.seconds}, np.asarray(probabilities))
 
         training, reused = trainings.fetch_or_train(store, key, fit)
-        if reused or on_jax is not None:
+        if reused:
             network.set_weights(training.weights)
         run.models[model.name] = network
         run.predictions[model.name] = contract.predicted_digits(training.probabilities)
@@ -168,7 +157,6 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
             "epochs": epochs,
             "parameters": int(network.count_params()),
             "history": training.history,
-            "path": path,
             "published_val_accuracy": facts.PUBLISHED[model.name].val_accuracy,
             "training": {"key": key, "reused": reused} if key else {"key": None, "why": why},
         }
@@ -190,23 +178,8 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
         run.record["interrupted_during"] = current
         raise RunInterrupted(run) from None
     finally:
-        if jax is not None:
-            jax.close()
         record["wall_seconds"] = round(time.perf_counter() - started, 1)
     return run
-
-
-def training_path(model: Model, network, settings: Settings) -> tuple[dict, dict | None]:
-    """How ``network`` (``model`` of the plan) trains: its record entry (``backend``, and ``why``
-    where it stays on TensorFlow though JAX is installed), and Keras's own JSON of it where it trains
-    on JAX (``jax_training``): the MLPs on the fast path, wherever JAX is installed."""
-    if settings.plain_fit or model.kind not in jax_training.KINDS or not jax_training.available():
-        return {"backend": BACKEND}, None
-    try:
-        spec = jax_training.portable(network)
-    except jax_training.Unportable as error:
-        return {"backend": BACKEND, "why": f"not on JAX: {error}"}, None
-    return {"backend": f"jax {jax_training.jax_version()}", "process": "its own"}, spec
 
 
 def run_record(data: bytes, filename: str, settings: Settings, source: str | None = None) -> dict:

@@ -3,12 +3,11 @@ its record, its determinism, the warm start it makes visible, its outputs and it
 
 import dataclasses
 import json
-import os
 
 import numpy as np
 import pytest
 
-from mnist_checks import cli, facts, jax_training, report
+from mnist_checks import cli, facts, report
 from mnist_checks.plan import MODELS, Settings
 from mnist_checks.run import RunInterrupted, run_exercise
 
@@ -46,62 +45,14 @@ def test_run_predictions_are_the_test_digits_predicted_right_after_training(shor
     np.testing.assert_array_equal(short_run.predictions["cnn"], again)
 
 
-@pytest.fixture(scope="module")
-def tensorflow_run(sample, contract):
-    """The short run with every model on TensorFlow, JAX installed or not (``MNIST_CHECKS_JAX=0``)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(jax_training.ENV_JAX, "0")
-        return run_exercise(*sample, SHORT, contract=contract)
-
-
-def require_jax():
-    """Skip where JAX is not installed; fail instead where CI requires it (MNIST_CHECKS_REQUIRE_JAX)."""
-    if not jax_training.available():
-        if os.environ.get("MNIST_CHECKS_REQUIRE_JAX"):
-            pytest.fail("JAX is required here (MNIST_CHECKS_REQUIRE_JAX) and not installed: pip install -e '.[jax]'")
-        pytest.skip("JAX is not installed: the MLPs train on TensorFlow (pip install -e '.[jax]')")
-
-
-def test_same_seed_gives_the_same_run_with_plain_fit_or_the_fast_path(sample, contract, tensorflow_run, monkeypatch):
+def test_same_seed_gives_the_same_run_with_plain_fit_or_the_fast_path(sample, contract, short_run):
     """A second run, with plain fit() instead of steps_per_execution, reproduces every loss and
     accuracy exactly: the seed fixes the run, and the fast path changes dispatch, not arithmetic."""
     assert not SHORT.plain_fit
-    monkeypatch.setenv(jax_training.ENV_JAX, "0")
     plain = run_exercise(*sample, dataclasses.replace(SHORT, plain_fit=True), contract=contract).record["models"]
-    for name, fast in tensorflow_run.record["models"].items():
+    for name, fast in short_run.record["models"].items():
         for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
             np.testing.assert_array_equal(fast["history"][key], plain[name]["history"][key], err_msg=f"{name} {key}")
-
-
-def test_the_mlps_train_on_jax_in_their_own_process_and_the_cnn_on_tensorflow(short_run, sample, contract):
-    """Where JAX is installed the MLPs train on it; the record says so, and the weights come back:
-    TensorFlow's model predicts the very digits JAX's predicted."""
-    require_jax()
-    models = short_run.record["models"]
-    for name in ("mlp_raw", "mlp_scaled", "mlp_scaled_warm"):
-        assert models[name]["path"]["backend"].startswith("jax "), (name, models[name]["path"])
-    assert models["cnn"]["path"] == {"backend": "tensorflow"}
-    X_test = contract.split(contract.scale(sample[0]))[1]
-    again = contract.predicted_digits(short_run.models["mlp_scaled"].predict(X_test, verbose=0))
-    np.testing.assert_array_equal(again, short_run.predictions["mlp_scaled"])
-
-
-def test_a_run_on_jax_is_the_same_run_for_the_same_seed(sample, contract, short_run):
-    require_jax()
-    again = run_exercise(*sample, SHORT, contract=contract).record["models"]
-    for name in ("mlp_raw", "mlp_scaled", "mlp_scaled_warm"):
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            assert again[name]["history"][key] == short_run.record["models"][name]["history"][key], (name, key)
-
-
-def test_the_backend_is_part_of_the_training_key(short_run, tensorflow_run):
-    """A training on JAX is never reused for one on TensorFlow: the MLPs' keys differ, the CNN's do not."""
-    require_jax()
-    on_jax, on_tf = short_run.record["models"], tensorflow_run.record["models"]
-    assert all(model["path"] == {"backend": "tensorflow"} for model in on_tf.values())
-    for name in ("mlp_raw", "mlp_scaled", "mlp_scaled_warm"):
-        assert on_jax[name]["training"]["key"] != on_tf[name]["training"]["key"], name
-    assert on_jax["cnn"]["training"]["key"] == on_tf["cnn"]["training"]["key"]
 
 
 def test_warm_started_q4_model_shares_the_raw_mlps_weights_and_fresh_ones_do_not(short_run):
