@@ -128,6 +128,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if reused:
         terminalreporter.write_line(f"reused earlier trainings of the very same model, data and settings: "
                                     f"{', '.join(reused)} (pytest --retrain trains them again)")
+    trained = [f"{name} {sum(model['history']['seconds']):.0f} s" for name, model in models.items()
+               if not model["training"].get("reused")]
+    if trained:
+        terminalreporter.write_line(f"trained, validation included: {', '.join(trained)}")
     tests = list(config.stash.get(_OUTCOMES, {}).values())
     if not tests or config.getoption("--grade-log"):
         return  # nothing graded ran; or the grader, which scores with its own rubric
