@@ -143,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--memory-mb", type=_megabytes, default=Limits.memory_mb, metavar="MB",
                        help="address-space limit of a fork's process; 0 for none (default: %(default)s; TensorFlow "
                             "needs 4096 or more)")
+    grade.add_argument("--grading-memory-mb", type=_megabytes, default=Limits.grading_mb, metavar="MB",
+                       help="memory one fork's grading may hold, the checker and the fork's process together, in a "
+                            "cgroup of its own where the host allows; 0 for none (default: %(default)s); --jobs is "
+                            "lowered to what fits the machine")
     grade.add_argument("--data", metavar="PATH",
                        help="the full data set for the slow tier (default: as 'run' finds it)")
     grade.add_argument("--regrade", action="store_true", help="grade again forks already graded")
@@ -426,7 +430,8 @@ def _grade(args) -> int:
         from .data import ENV_DATA, locate
 
         os.environ[ENV_DATA] = str(locate(args.data))  # resolved (downloaded) once, read by every fork
-    limits = Limits(fork_seconds=args.fork_timeout, call_seconds=args.call_timeout, memory_mb=args.memory_mb or None)
+    limits = Limits(fork_seconds=args.fork_timeout, call_seconds=args.call_timeout, memory_mb=args.memory_mb or None,
+                    grading_mb=args.grading_memory_mb)
 
     def progress(result):
         total = result.totals.get("total", (0.0, 0.0))
@@ -443,7 +448,8 @@ def _grade(args) -> int:
     try:
         results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
                               jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
-                              retrain=args.retrain, cluster=client, on_result=progress)
+                              retrain=args.retrain, cluster=client, on_result=progress,
+                              say=lambda line: print(f"mnist-checks: {line}", file=sys.stderr, flush=True))
     except GradingInterrupted as stop:
         left = sum(r.status == "not graded" for r in stop.results)
         print(f"\nmnist-checks: interrupted; {args.out}/gradebook.csv lists all {len(stop.results)} forks, "

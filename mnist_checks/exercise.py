@@ -16,6 +16,10 @@ Rules the grader applies (the starter's README says more):
 - Fresh weights: every build makes new layer objects, so no two models share a weight.
 - Refused, because it carries code the grader never runs: a ``Lambda`` layer, a custom layer or
   activation, a subclassed ``keras.Model``.  Build from Keras's standard layers.
+- Refused, because the grader would have to build it: a model over ``facts.MODEL_BUDGET`` (100
+  times the exercise's CNN in parameters and activations, 10 times in compute).  Replies are
+  bounded by their arguments: ``split``, ``scale`` and ``to_images`` return at most the arrays
+  they were given (in float64), ``predicted_digits`` one integer per row.
 """
 
 from __future__ import annotations

@@ -160,3 +160,46 @@ ONE_DIGIT = 1 / N_TEST
 #: Q5: the CNN's test error is at most this fraction of the scaled MLP's (measured 0.24-0.28 and
 #: 0.27-0.36 across seeds; published 0.8% / 5.0% = 0.16 against the warm-started MLP).
 CNN_ERROR_RATIO_MAX = 0.5
+
+#: Q5's CNN per digit: every layer's outputs (the sum of ``CNN_OUTPUT_SHAPES``' sizes) and its
+#: forward multiply-adds (three convolutions, two dense layers); the grader's model budget counts
+#: any model the same way (``mnist_checks.grading.budget``).
+CNN_ACTIVATIONS_PER_DIGIT = 37_610
+CNN_MULTIPLY_ADDS_PER_DIGIT = 2_794_240
+
+
+@dataclass(frozen=True)
+class ModelBudget:
+    """The largest model a fork's builder may describe, as multiples of the exercise's CNN (the
+    larger of its two models): the grader refuses a description above it before it allocates
+    anything (issue 19)."""
+
+    times_cnn: int
+    compute_times_cnn: int
+    reason: str
+
+    @property
+    def parameters(self) -> int:
+        return self.times_cnn * CNN_PARAMS
+
+    @property
+    def activations(self) -> int:
+        """Every layer's outputs for one training batch of ``BATCH_SIZE`` digits."""
+        return self.times_cnn * CNN_ACTIVATIONS_PER_DIGIT * BATCH_SIZE
+
+    @property
+    def multiply_adds(self) -> int:
+        """Forward multiply-adds per digit."""
+        return self.compute_times_cnn * CNN_MULTIPLY_ADDS_PER_DIGIT
+
+
+MODEL_BUDGET = ModelBudget(
+    100,
+    10,
+    "a correct model is the exercise's (the architecture checks compare outputs), so any budget at "
+    "or above 1x refuses no correct solution; 100x the CNN's parameters (9.3 million, 37 MB in "
+    "float32) and activations (120 million floats at batch 32, 481 MB) keeps a model's training "
+    "memory to a few GB; compute at 10x (28 million multiply-adds per digit) keeps a step of the "
+    "worst model at 4-21x the CNN's (measured on 2 cores: 65 ms for the widest MLP, 354 ms for the "
+    "widest convolution, against 17 ms), and --fork-timeout bounds the slow tier's hours",
+)

@@ -193,7 +193,8 @@ def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path):
     runner.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
     assert header.split(",") == ["fork", "path", "commit", "status", "total", "max", "q1", "q2", "q3", "q4", "q5",
-                                 "fast", "slow", "isolation", "reason", "warnings", "trainings", "reused"]
+                                 "fast", "slow", "isolation", "memory", "reason", "warnings", "trainings",
+                                 "reused"]
     assert row.startswith("alice,/forks/alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
 
 

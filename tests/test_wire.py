@@ -43,3 +43,46 @@ def test_a_truncated_message_reads_as_the_end_of_the_stream():
     data = wire.encode({"value": 1}, {"a0": np.zeros(100)})
     with pytest.raises(EOFError):
         wire.read(io.BytesIO(data[:-10]))
+
+
+class _Guarded(io.BytesIO):
+    """A stream that fails the test if more than its first ``allowed`` bytes are read."""
+
+    def __init__(self, data: bytes, allowed: int):
+        super().__init__(data)
+        self.allowed = allowed
+
+    def read(self, size=-1):
+        if self.tell() + (size if size >= 0 else len(self.getbuffer())) > self.allowed:
+            raise AssertionError("read past the sizes: the arrays were read before the bound was checked")
+        return super().read(size)
+
+
+def test_arrays_over_the_readers_bound_are_refused_before_a_byte_of_them_is_read():
+    data = wire.encode({"value": {"array": "a0"}}, {"a0": np.zeros(1_000_000)})  # 8 MB of arrays
+    json_part = len(wire.encode({"value": {"array": "a0"}}))  # the JSON and the arrays' length
+    with pytest.raises(wire.TooLarge, match="8,000,"):
+        wire.read(_Guarded(data, json_part), max_array_bytes=1_000_000)
+    message, arrays = wire.read(io.BytesIO(data), max_array_bytes=9_000_000)
+    assert arrays["a0"].shape == (1_000_000,)
+
+
+def test_an_array_whose_header_promises_more_than_its_data_is_refused():
+    """numpy would allocate the promised 10 GB before finding the data missing."""
+    import zipfile
+
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "|u1", "fortran_order": False, "shape": (10**10,)})
+    npy.write(bytes(10))
+    forged = io.BytesIO()
+    with zipfile.ZipFile(forged, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("a0.npy", npy.getvalue())
+    with pytest.raises(wire.WireError, match="promises more data"):
+        wire.decode_arrays(forged.getvalue())
+
+
+def test_thousands_of_tiny_arrays_in_one_message_are_refused():
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"a{i}": np.zeros(1) for i in range(wire.MAX_ARRAYS + 1)})
+    with pytest.raises(wire.WireError, match="arrays in one message"):
+        wire.decode_arrays(buffer.getvalue())

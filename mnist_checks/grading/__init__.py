@@ -10,6 +10,8 @@
 - ``sandbox``: bubblewrap namespaces, an unprivileged uid, limits, and the isolation level reached;
 - ``wire`` and ``description``: the data that crosses between them (arrays, JSON, models as
   validated descriptions the checker rebuilds);
+- ``budget`` and ``memory``: what a fork may cost the grader's side (replies bounded by their
+  arguments, models by ``facts.MODEL_BUDGET``), and each grading in a memory cgroup of its own;
 - ``contract``: the contract's functions, and loading a contract file into a process (the
   server's, or pytest's for ``--contract``);
 - ``starter``: the students' starter, the reference with its solutions cut out;

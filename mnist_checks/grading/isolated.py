@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import description, sandbox, wire
-from .contract import BUILDERS, FUNCTIONS
+from . import budget, description, sandbox, wire
+from .contract import BUILDERS, FUNCTIONS, INPUT_SHAPES
 from .starter import SOLUTION_BEARING, starter_source
 
 #: Exceptions a fork's call re-raises in the checker as themselves; any other is a ``ForkError``.
@@ -52,6 +52,7 @@ class IsolatedContract:
         self.cpu_seconds = int(max(call_seconds, start_seconds) * 8)
         self._process = None
         self._built: dict = {}  # model id -> rebuilt layers, for layers shared between builds
+        self._described: dict = {}  # model id -> its layers' descriptions, for the budget of later builds
         self._strikes: dict[str, list[str]] = {}  # function -> why it died or hung
         self._seed = 0
         self._load_error = None
@@ -73,7 +74,8 @@ class IsolatedContract:
         """Seed the fork's process (initial weights) as ``compat.set_seed`` seeds the checker's."""
         self._seed = int(seed)
         if self._process is not None and self._process.poll() is None:
-            self._exchange({"call": "seed", "seed": self._seed}, {}, "seed", self.call_seconds)
+            self._exchange({"call": "seed", "seed": self._seed}, {}, "seed", self.call_seconds, budget.HEADERS_BYTES,
+                           "no arrays")
 
     def close(self) -> None:
         """Stop the server and every process it started; remove its files."""
@@ -104,7 +106,8 @@ class IsolatedContract:
             "kwargs": {k: wire.pack(v, arrays) for k, v in kwargs.items()},
             "read_only": [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and not a.flags.writeable],
         }
-        reply, out = self._exchange(request, arrays, name, self.call_seconds)
+        bound, why = budget.reply_bound(name, args, kwargs)
+        reply, out = self._exchange(request, arrays, name, self.call_seconds, bound, why)
         if "error" in reply:
             raise self._exception(reply, f"{name}()")
         for index, packed in (reply.get("changed_arguments") or {}).items():
@@ -119,13 +122,19 @@ class IsolatedContract:
             spec = value["model"]
             try:
                 weights = [wire.unpack(w, arrays) for w in spec.pop("weights", [])] if isinstance(spec, dict) else []
-                return description.rebuild(spec, weights, self._built)
+                description.validate(spec)
+                layers = budget.check_model(spec, INPUT_SHAPES[name], self._described)
+                model = description.rebuild(spec, weights, self._built)
+                self._described[spec["id"]] = layers
+                return model
             except description.Refused as error:
                 raise description.Refused(f"the grader refused the model {name} returned: {error}") from None
         return wire.unpack(value, arrays)
 
-    def _exchange(self, request: dict, arrays: dict, name: str, seconds: float):
-        """Send one request and wait for its reply; a hang or a death becomes a ``ForkError``."""
+    def _exchange(self, request: dict, arrays: dict, name: str, seconds: float,
+                  bound: int = wire.MAX_ARRAY_BYTES, why: str = ""):
+        """Send one request and wait for its reply, of at most ``bound`` bytes of arrays (``why``
+        says what the call may return); a hang, a death or a reply too large is a ``ForkError``."""
         process = self._process
         answer: queue.Queue = queue.Queue()
 
@@ -133,7 +142,7 @@ class IsolatedContract:
             try:
                 process.stdin.write(wire.encode(request, arrays))
                 process.stdin.flush()
-                answer.put(wire.read(process.stdout))
+                answer.put(wire.read(process.stdout, bound))
             except BaseException as error:  # a broken pipe, a closed stream, a protocol error
                 answer.put(error)
 
@@ -143,6 +152,9 @@ class IsolatedContract:
         except queue.Empty:
             self._strike(name, f"{name}() hung: no answer within {seconds:g} s")
             raise ForkError(self._strikes[name][-1]) from None
+        if isinstance(got, wire.TooLarge):
+            self._strike(name, f"{name}() replied with more than it can return: {got}; it may return {why}")
+            raise ForkError(self._strikes[name][-1])
         if isinstance(got, wire.WireError):
             self._strike(name, f"{name}() broke the protocol: {got}")
             raise ForkError(self._strikes[name][-1])
@@ -225,7 +237,8 @@ class IsolatedContract:
         hello, _ = self._exchange_hello()
         self._load_error = hello.get("load_error")
         if self._seed:
-            self._exchange({"call": "seed", "seed": self._seed}, {}, "seed", self.call_seconds)
+            self._exchange({"call": "seed", "seed": self._seed}, {}, "seed", self.call_seconds, budget.HEADERS_BYTES,
+                           "no arrays")
 
     def _exchange_hello(self):
         answer: queue.Queue = queue.Queue()
@@ -233,7 +246,7 @@ class IsolatedContract:
 
         def listen():
             try:
-                answer.put(wire.read(process.stdout))
+                answer.put(wire.read(process.stdout, budget.HEADERS_BYTES))
             except BaseException as error:
                 answer.put(error)
 

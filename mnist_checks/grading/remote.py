@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..cluster import ClusterError
-from . import runner, sandbox
+from . import memory, runner, sandbox
 
 _CHECKERS: dict = {}  # (tier, limits, allow_unisolated) -> this worker process's Checker
 _LOCK = threading.Lock()
@@ -37,8 +37,10 @@ def installed_reference() -> Path:
     return Path(mnist_checks.__file__).resolve().parent.parent
 
 
-def worker_identity(allow_unisolated: bool = False) -> dict:
-    """On a worker: its package version, its canonical tests' digest, and its isolation."""
+def worker_identity(allow_unisolated: bool = False, limits: runner.Limits = runner.Limits(),
+                    dask_worker=None) -> dict:
+    """On a worker: its package version, its canonical tests' digest, its isolation, and whether
+    its threads' gradings fit its memory (each held as ``memory.probe`` holds it there)."""
     reference = installed_reference()
     has_tests = (reference / "tests").is_dir()
     try:
@@ -46,8 +48,18 @@ def worker_identity(allow_unisolated: bool = False) -> dict:
         why = ""
     except sandbox.SandboxUnavailable as error:
         isolation, why = ("unisolated" if allow_unisolated else ""), str(error)
+    threads = dask_worker.state.nthreads if dask_worker is not None else 1  # client.run passes the worker
+    per_fork = memory.probe(limits.grading_mb * memory.MB).per_fork(limits.memory_mb) if limits.grading_mb else 0
+    try:
+        fitting = memory.jobs_that_fit(threads, per_fork) if per_fork else threads
+    except memory.MemoryTooSmall:
+        fitting = 0
+    memory_why = "" if fitting == threads else (
+        f"{threads} thread(s) grading at once may hold {threads * per_fork // memory.MB:,} MB, more than its "
+        f"{memory.machine_bytes() // memory.MB:,} MB: start it with --nthreads {fitting}" if fitting else
+        f"one grading may hold {per_fork // memory.MB:,} MB, more than its {memory.machine_bytes() // memory.MB:,} MB")
     return {"version": __version__, "canon": runner.tree_digest(reference) if has_tests else "",
-            "isolation": isolation, "why": why}
+            "isolation": isolation, "why": why, "memory_why": memory_why}
 
 
 def _checker(tier: str, limits: runner.Limits, allow_unisolated: bool, canon_digest: str) -> runner.Checker:
@@ -66,7 +78,9 @@ def _checker(tier: str, limits: runner.Limits, allow_unisolated: bool, canon_dig
                 raise RuntimeError(f"worker {get_worker().address} has other canonical tests than the grader")
             isolation = runner.local_isolation(allow_unisolated)
             _CHECKERS[key] = runner.Checker(canon, private, tier, limits, isolation, reference,
-                                            trainings=get_worker().scheduler.address)
+                                            trainings=get_worker().scheduler.address,
+                                            memory=memory.probe(limits.grading_mb * memory.MB)
+                                            if limits.grading_mb else None)
         return _CHECKERS[key]
 
 
@@ -86,7 +100,7 @@ class ClusterChecks:
     def __init__(self, client, *, tier: str, limits: runner.Limits, canon_digest: str, allow_unisolated: bool):
         self.client, self.tier, self.limits = client, tier, limits
         self.canon_digest, self.allow_unisolated = canon_digest, allow_unisolated
-        identities = client.run(worker_identity, allow_unisolated)
+        identities = client.run(worker_identity, allow_unisolated, limits)
         if not identities:
             raise ClusterError(f"the cluster at {client.scheduler.address} has no workers: start some with "
                                f"`dask worker {client.scheduler.address}`")
@@ -99,6 +113,8 @@ class ClusterChecks:
                                          "checkout there)")
             elif not found["isolation"]:
                 self.refused[address] = f"cannot sandbox forks: {found['why']}"
+            elif found.get("memory_why"):
+                self.refused[address] = found["memory_why"]
             else:
                 self.usable.append(address)
         if not self.usable:

@@ -33,7 +33,7 @@ from xml.etree import ElementTree
 from .. import __version__, trainings
 from ..cluster import ClusterError, as_they_finish
 from ..errors import MnistChecksError
-from . import sandbox
+from . import memory, sandbox
 from .contract import CONTRACT
 from .rubric import QUESTIONS, TIERS, not_started, score_tests, shown, totals
 from .starter import for_students
@@ -46,18 +46,29 @@ RESULTS, JUNIT, OUTPUT, GRADEBOOK = "results.json", "junit.xml", "output.txt", "
 MAX_CONTRACT_BYTES = 1024**2
 
 
+#: The memory one fork's grading may hold, the checker and the fork's process together.  The
+#: reference's whole grading, slow tier included and every model trained, peaked at 2.6 GB here
+#: (grader, checker and fork's process; ``grade --tier all --retrain``); a model at the budget
+#: trains in about 2 GB more, a reply at its bound is decoded with one copy, and the fork's own
+#: process may fill its address space: 8 GB holds them all, and two fit a 24 GB machine.
+GRADING_MB = 8192
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-fork limits.  A call of a fork's function gets ``call_seconds``; training happens in
     the checker and counts only against ``fork_seconds`` (the slow tier trains every model in its
     first test: 4-7 minutes on 2 cores under load).  8 GiB of address space for the fork's
     process: TensorFlow 2.21's import aborts under 2 GiB and passes at 4 GiB (measured here), and
-    the slow tier sends it the full data set."""
+    the slow tier sends it the full data set.  ``grading_mb`` holds the whole grading of a fork,
+    the checker and the fork's process together (``mnist_checks.grading.memory``; see
+    ``GRADING_MB``)."""
 
     fork_seconds: float = 1800
     call_seconds: float = 300
     memory_mb: int | None = 8192
     output_bytes: int = 64_000
+    grading_mb: int = GRADING_MB
 
 
 @dataclass
@@ -74,6 +85,7 @@ class ForkResult:
     isolation: str = ""
     trainings: dict = field(default_factory=dict)  # model -> its training's key, and whether it was reused
     worker: str = ""  # the Dask worker that checked it, on a cluster
+    memory: str = ""  # the grading's memory limit, how it was held, and its peak
 
     @property
     def totals(self) -> dict:
@@ -116,9 +128,12 @@ def collect_graded_tests(canon: Path, tier: str) -> list[dict]:
 
 def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
                 jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False, retrain: bool = False,
-                cluster=None, on_result=None) -> list[ForkResult]:
+                cluster=None, on_result=None, say=None) -> list[ForkResult]:
     """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask
     ``distributed.Client``); write each one's results and the gradebook as it finishes.
+
+    Each fork's grading runs under ``limits.grading_mb`` (``memory.probe``); ``jobs`` is lowered
+    to what fits the machine's memory, and ``say`` (a callable taking a line) is told so.
 
     Refuses (``sandbox.SandboxUnavailable``) where forks cannot be isolated, unless
     ``allow_unisolated``; every row records the isolation it was graded under.  The slow tier's
@@ -128,6 +143,7 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     """
     reference, out = Path(reference).resolve(), Path(out)
     isolation = None if cluster is not None else local_isolation(allow_unisolated)
+    held, jobs = (None, jobs) if cluster is not None else local_memory(limits, jobs, say)
     out.mkdir(parents=True, exist_ok=True)
     earlier = read_gradebook(out / GRADEBOOK)
     names = _unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
@@ -139,7 +155,7 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
             # A fork that is not sandboxed could write into a store kept across calls: it gets this call's alone.
             own = retrain or trainings.retraining() or not isolation.isolated
             store = str(private / "trainings") if own else trainings.default_store_spec()
-            checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store), jobs)
+            checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store, held), jobs)
         else:
             from .remote import ClusterChecks
 
@@ -165,6 +181,20 @@ def local_isolation(allow_unisolated: bool) -> sandbox.Isolation:
         if not allow_unisolated:
             raise
         return sandbox.UNISOLATED
+
+
+def local_memory(limits: Limits, jobs: int, say=None) -> tuple[memory.MemoryLimit | None, int]:
+    """How each grading's memory is held here (``None``: ``grading_mb`` 0, no limit), and how
+    many of ``jobs`` fit the machine at once; ``say`` is told when fewer do."""
+    if not limits.grading_mb:
+        return None, jobs
+    held = memory.probe(limits.grading_mb * memory.MB)
+    per_fork = held.per_fork(limits.memory_mb)
+    fitting = memory.jobs_that_fit(jobs, per_fork)
+    if fitting < jobs and say:
+        say(f"grading {fitting} fork(s) at a time, not {jobs}: each grading may hold {per_fork // memory.MB:,} MB "
+            f"and this machine has {memory.machine_bytes() // memory.MB:,} MB")
+    return held, fitting
 
 
 @dataclass
@@ -268,7 +298,8 @@ def _finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
                         reason=checked.get("reason", ""), commit=job.commit, warnings=list(job.warnings),
                         seconds=checked.get("seconds", 0.0), key=job.key,
                         isolation=checked.get("isolation", batch.isolation.level),
-                        trainings=checked.get("trainings", {}), worker=checked.get("worker", ""))
+                        trainings=checked.get("trainings", {}), worker=checked.get("worker", ""),
+                        memory=checked.get("memory", ""))
     result.tests = score_tests(_merge(batch.graded, checked.get("outcomes", {}), result), batch.rubric)
     if result.status == "tampered":
         result.tests = [{**test, "score": 0.0} for test in result.tests]
@@ -325,6 +356,7 @@ class Checker:
     isolation: sandbox.Isolation
     reference: Path
     trainings: str = "off"
+    memory: memory.MemoryLimit | None = None  # each grading's memory limit (memory.probe); None: none
     stopping: threading.Event = field(default_factory=threading.Event)
     running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -351,7 +383,7 @@ class Checker:
                                  f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
                                  "--fork-memory-mb", str(limits.memory_mb or 0))
         (workdir / "work").mkdir()
-        output, returncode, timed_out = self._run(command, workdir)
+        output, returncode, timed_out, held = self._run(command, workdir)
         outcomes, trained = {}, {}
         if log.exists():
             for line in log.read_text().splitlines():
@@ -363,7 +395,8 @@ class Checker:
                         outcomes[entry["id"]] = entry
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue
-        checked = {"status": "graded", "reason": "", "outcomes": outcomes, "output": output, "trainings": trained}
+        checked = {"status": "graded", "reason": "", "outcomes": outcomes, "output": output, "trainings": trained,
+                   "memory": held["memory"]}
         if tree_digest(self.canon) != before:  # no fork process can reach it: a grader bug if it happens
             checked.update(status="tampered", reason="the canonical tests changed while this fork was graded")
             shutil.rmtree(self.canon)
@@ -371,6 +404,10 @@ class Checker:
         elif timed_out:
             checked.update(status="timeout", reason=f"stopped at the {limits.fork_seconds:g} s wall-clock limit per "
                                                     f"fork after {len(outcomes)} tests")
+        elif returncode < 0 and held["oom_kills"] and returncode == -signal.SIGKILL:
+            checked.update(status="crashed", reason=f"the grading exceeded its memory limit "
+                                                    f"({self.limits.grading_mb:,} MB) after {len(outcomes)} tests: "
+                                                    "the kernel stopped it inside its own cgroup")
         elif returncode < 0:
             checked.update(status="crashed", reason=f"the checker died of {signal.Signals(-returncode).name} after "
                                                     f"{len(outcomes)} tests")
@@ -379,14 +416,29 @@ class Checker:
         return checked
 
     def _run(self, command: list[str], workdir: Path):
-        """Run the checker under the wall-clock limit; return (bounded output, returncode, timed out)."""
+        """Run the checker under the wall-clock limit and in its memory cell; return (bounded
+        output, returncode, timed out, the memory it held)."""
+        with self.memory.cell() if self.memory else _NoCell() as cell:
+            output, returncode, timed_out = self._run_in(command, workdir, cell)
+            peak = cell.peak_bytes()
+            held = {"oom_kills": cell.oom_kills(),
+                    "memory": (self.memory.describe() if self.memory else "no limit")
+                    + (f"; peak {peak / memory.MB:,.0f} MB" if peak else "")}
+        return output, returncode, timed_out, held
+
+    def _run_in(self, command: list[str], workdir: Path, cell):
         limits = self.limits
         env = _checker_env(self.canon, workdir)
         env[trainings.ENV_TRAININGS] = self.trainings  # the batch's store: it alone decides what is reused
         env.pop(trainings.ENV_RETRAIN, None)
+
+        def before_it_runs():
+            _die_with_parent()
+            cell.join()
+
         process = subprocess.Popen(command, cwd=workdir / "work", env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                   preexec_fn=_die_with_parent)
+                                   preexec_fn=before_it_runs)
         with self.lock:
             self.running.add(process)
         kept, total = bytearray(), [0]
@@ -420,6 +472,25 @@ class Checker:
         with self.lock:
             for process in list(self.running):
                 _kill_group(process)
+
+
+class _NoCell:
+    """No memory limit (a checker made without one)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def join(self) -> None:
+        pass
+
+    def peak_bytes(self) -> None:
+        return None
+
+    def oom_kills(self) -> int:
+        return 0
 
 
 class LocalChecks:
@@ -650,7 +721,7 @@ def results_json(result: ForkResult) -> dict:
         "extra_data": {
             "fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
             "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
-            "trainings": result.trainings, "worker": result.worker,
+            "memory": result.memory, "trainings": result.trainings, "worker": result.worker,
             "by_question": {q: [shown(points) for points in sums.get(q, (0.0, 0.0))] for q in QUESTIONS},
             "by_tier": {t: [shown(points) for points in sums[t]] for t in TIERS if t in sums},
             "raw_tests": result.tests,
@@ -692,11 +763,11 @@ def _from_results(path: Path, name: str) -> ForkResult:
     return ForkResult(fork=name, path=extra["path"], status="cached", reason=extra["reason"], commit=extra["commit"],
                       tests=extra["raw_tests"], warnings=extra["warnings"], seconds=data["execution_time"],
                       key=extra["key"], isolation=extra.get("isolation", ""), trainings=extra.get("trainings", {}),
-                      worker=extra.get("worker", ""))
+                      worker=extra.get("worker", ""), memory=extra.get("memory", ""))
 
 
-GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "reason",
-                     "warnings", "trainings", "reused"]
+GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "memory",
+                     "reason", "warnings", "trainings", "reused"]
 #: How many hex digits of a training's key the gradebook shows: forks with the same one shared it.
 SHORT_KEY = 12
 
@@ -717,7 +788,8 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
         sums = result.totals
         row = {"fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
                "total": shown(sums.get("total", (0, 0))[0]), "max": shown(sums.get("total", (0, 0))[1]),
-               "isolation": result.isolation, "reason": result.reason, "warnings": "; ".join(result.warnings)}
+               "isolation": result.isolation, "memory": result.memory, "reason": result.reason,
+               "warnings": "; ".join(result.warnings)}
         row["trainings"], row["reused"] = trainings_cell(result)
         for key in (*QUESTIONS, *TIERS):
             row[key] = shown(sums[key][0]) if key in sums else ""

@@ -19,14 +19,21 @@ import numpy as np
 
 #: A single JSON part above this size is refused: descriptions and errors are far smaller.
 MAX_JSON_BYTES = 8 * 1024**2
-#: Arrays above this size in one message are refused (the full data set scaled is 220 MB).
+#: Arrays above this size in one message are refused (the full data set scaled is 220 MB); a
+#: reader that knows what a message may legitimately carry passes a smaller bound to ``read``.
 MAX_ARRAY_BYTES = 2 * 1024**3
+#: Arrays in one message: a model within the budget has a few hundred weights at most.
+MAX_ARRAYS = 4096
 ARRAY_KINDS = frozenset("biuf")
 _LENGTH = struct.Struct("!Q")
 
 
 class WireError(ValueError):
     """A message that is not well-formed data: the other side broke the protocol."""
+
+
+class TooLarge(WireError):
+    """A message carrying more bytes of arrays than its reader allows: refused before it is read."""
 
 
 def encode(message, arrays: dict | None = None) -> bytes:
@@ -45,8 +52,12 @@ def write(stream, message, arrays: dict | None = None) -> None:
     stream.flush()
 
 
-def read(stream) -> tuple[object, dict]:
-    """One message from ``stream``: ``(message, arrays)``; ``EOFError`` when the other side is gone."""
+def read(stream, max_array_bytes: int = MAX_ARRAY_BYTES) -> tuple[object, dict]:
+    """One message from ``stream``: ``(message, arrays)``; ``EOFError`` when the other side is gone.
+
+    Sizes are read before contents: a message whose arrays exceed ``max_array_bytes`` raises
+    ``TooLarge`` before a byte of them is read.
+    """
     size = _length(stream)
     if size > MAX_JSON_BYTES:
         raise WireError(f"a message of {size:,} bytes of JSON (at most {MAX_JSON_BYTES:,})")
@@ -55,8 +66,9 @@ def read(stream) -> tuple[object, dict]:
     except ValueError as error:
         raise WireError(f"not JSON: {error}") from None
     size = _length(stream)
-    if size > MAX_ARRAY_BYTES:
-        raise WireError(f"{size:,} bytes of arrays in one message (at most {MAX_ARRAY_BYTES:,})")
+    bound = min(max_array_bytes, MAX_ARRAY_BYTES)
+    if size > bound:
+        raise TooLarge(f"{size:,} bytes of arrays in one message (at most {bound:,})")
     arrays = decode_arrays(_exactly(stream, size)) if size else {}
     return message, arrays
 
@@ -71,8 +83,11 @@ def decode_arrays(payload: bytes) -> dict:
         raise WireError(f"not a numeric npz archive: {error}") from None
     if any(entry.compress_type != zipfile.ZIP_STORED for entry in entries):
         raise WireError("not a numeric npz archive: compressed entries are refused")
-    if sum(entry.file_size for entry in entries) > MAX_ARRAY_BYTES:
-        raise WireError(f"arrays of more than {MAX_ARRAY_BYTES:,} bytes in one message")
+    if len(entries) > MAX_ARRAYS:
+        raise WireError(f"{len(entries):,} arrays in one message (at most {MAX_ARRAYS:,})")
+    if sum(entry.file_size for entry in entries) > len(payload):
+        raise WireError("not a numeric npz archive: its entries claim more bytes than it holds")
+    _check_headers(payload, entries)
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -82,6 +97,25 @@ def decode_arrays(payload: bytes) -> dict:
         if array.dtype.kind not in ARRAY_KINDS or array.dtype.fields is not None:
             raise WireError(f"array {name} has dtype {array.dtype}: only booleans, integers and floats cross")
     return arrays
+
+
+def _check_headers(payload: bytes, entries) -> None:
+    """Refuse an array whose header promises more data than its entry holds: numpy would
+    allocate the promised size before finding the data missing."""
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        for entry in entries:
+            with archive.open(entry) as member:
+                try:
+                    version = np.lib.format.read_magic(member)
+                    read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                                   (2, 0): np.lib.format.read_array_header_2_0}[version]
+                    shape, _, dtype = read_header(member)
+                except Exception as error:  # numpy's header parser raises several kinds
+                    raise WireError(f"not a numeric npz archive: {entry.filename}: {error}") from None
+            if dtype.kind not in ARRAY_KINDS or dtype.fields is not None:
+                raise WireError(f"not a numeric npz archive: {entry.filename} has dtype {dtype}")
+            if int(np.prod(shape, dtype=object)) * dtype.itemsize > entry.file_size:
+                raise WireError(f"array {entry.filename} promises more data than the message holds")
 
 
 def pack(value, arrays: dict):

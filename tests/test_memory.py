@@ -1,0 +1,93 @@
+"""The grading's memory limit (``mnist_checks.grading.memory``): real cgroups made under this
+process's own, real processes allocating past them, and the kernel's log read back (issue 19)."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from mnist_checks.grading import memory
+
+pytestmark = pytest.mark.fast
+
+MB = memory.MB
+#: How the kernel logs a kill by the machine-wide OOM killer ("Memory cgroup out of memory" is a cgroup's).
+GLOBAL_OOM = "] Out of memory: Killed process"
+#: Allocate and touch N megabytes, then exit 0.
+ALLOCATE = "import sys; block = bytearray(int(sys.argv[1]) * 1024**2); block[::4096] = b'x' * len(block[::4096])"
+
+
+def allocate(cell, megabytes: int) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", ALLOCATE, str(megabytes)], preexec_fn=cell.join,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def cgroup():
+    """A cgroup way of holding a grading, where this host gives one (CI's does: it runs as root)."""
+    held = memory.probe(256 * MB)
+    if not held.is_cgroup:
+        if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX") == "1":
+            pytest.fail(f"no memory cgroup can be made here ({memory.own_cgroups()}), and CI requires one")
+        pytest.skip("no memory cgroup can be made here: the grader falls back to rlimits")
+    return held
+
+
+def kernel_log() -> list[str] | None:
+    done = subprocess.run(["dmesg"], capture_output=True, text=True)
+    return done.stdout.splitlines() if done.returncode == 0 else None
+
+
+def test_a_grading_past_its_limit_is_killed_inside_its_own_cgroup_never_by_the_global_oom_killer(cgroup):
+    before = kernel_log()
+    with cgroup.cell() as cell:
+        done = allocate(cell, 600)
+        assert done.returncode == -signal.SIGKILL
+        assert cell.oom_kills() == 1
+        assert cell.peak_bytes() <= 256 * MB
+        name = cell.path.name
+    after = kernel_log()
+    if before is not None:
+        new = after[len(before):]
+        assert any("constraint=CONSTRAINT_MEMCG" in line and name in line for line in new), new[-5:]
+        assert any("Memory cgroup out of memory: Killed process" in line for line in new)
+        assert not any(GLOBAL_OOM in line for line in new)
+    assert not cell.path.exists(), "the cgroup is removed after the grading"
+
+
+def test_a_grading_within_its_limit_runs_and_reports_its_peak(cgroup):
+    with cgroup.cell() as cell:
+        done = allocate(cell, 100)
+        assert done.returncode == 0, done.stderr
+        assert 100 * MB <= cell.peak_bytes() <= 256 * MB and cell.oom_kills() == 0
+
+
+def test_children_of_a_grading_share_its_limit(cgroup):
+    """The checker's student server is its child: the two are held together."""
+    spawn = ("import subprocess, sys; "
+             f"sys.exit(0 if subprocess.run([sys.executable, '-c', {ALLOCATE!r}, '600']).returncode == -9 else 1)")
+    with cgroup.cell() as cell:
+        done = subprocess.run([sys.executable, "-c", spawn], preexec_fn=cell.join, timeout=120)
+        assert done.returncode == 0, "the child was killed, its parent was not"
+        assert cell.oom_kills() == 1
+
+
+def test_without_a_cgroup_the_checker_gets_an_rlimit_on_its_data():
+    held = memory.MemoryLimit("rlimit", 256 * MB)
+    with held.cell() as cell:
+        done = allocate(cell, 600)
+    assert done.returncode == 1 and "MemoryError" in done.stderr
+    assert held.per_fork(8192) == 256 * MB + 8192 * MB, "the fork's process has its own rlimit beside it"
+
+
+@pytest.mark.parametrize("jobs, available_gb, fit", [(2, 24, 2), (4, 24, 2), (2, 12, 1), (1, 10, 1)])
+def test_jobs_are_lowered_to_what_fits_the_machine(jobs, available_gb, fit):
+    assert memory.jobs_that_fit(jobs, 8 * 1024 * MB, available=available_gb * 1024 * MB) == fit
+
+
+def test_a_machine_too_small_for_one_grading_is_refused_with_the_remedy():
+    with pytest.raises(memory.MemoryTooSmall) as refused:
+        memory.jobs_that_fit(1, 8 * 1024 * MB, available=4 * 1024 * MB)
+    assert "8,192 MB" in str(refused.value) and "--grading-memory-mb" in refused.value.remedy
