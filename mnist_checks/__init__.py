@@ -12,6 +12,7 @@ Running it:
 - ``plan``: a run's settings and its models in order (Q2, Q4, Q5), without TensorFlow;
 - ``run``: trains the models of the plan and records everything;
 - ``trainings``: each training keyed by what determines it, done once and reused;
+- ``significance``: Q4's and Q5's "real improvement", McNemar's exact test on the same digits;
 - ``speed``: the training fast path and what an epoch costs;
 - ``compat``: the one place where Keras 2 and 3 (and the environment's facts) are read;
 - ``report``: the table, the plot, the Markdown report and the spread across runs;

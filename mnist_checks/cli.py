@@ -276,6 +276,8 @@ def _run(args) -> int:
             discard()
     print()
     print(report.table(result.record))
+    for line in report.improvements(result.record):
+        print(line)
     paths = report.write_outputs(result.record, run_dir)
     print(f"\nwrote {', '.join(p.name for p in paths.values())} into {run_dir}")
     if "interrupted_during" in result.record:

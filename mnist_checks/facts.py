@@ -157,9 +157,15 @@ CNN_FLOOR = 0.98
 #: of the 10,000: predict() and fit()'s validation pass run the same weights on the same batches,
 #: but not necessarily through the same fused kernels, so one borderline digit may flip.
 ONE_DIGIT = 1 / N_TEST
-#: Q5: the CNN's test error is at most this fraction of the scaled MLP's (measured 0.24-0.28 and
-#: 0.27-0.36 across seeds; published 0.8% / 5.0% = 0.16 against the warm-started MLP).
-CNN_ERROR_RATIO_MAX = 0.5
+#: Q4's and Q5's "a real improvement": on the same 10,000 test digits the better model is right
+#: where the worse one is wrong significantly more often than the reverse (McNemar's exact test,
+#: one-sided; ``mnist_checks.significance``).  0.01 rather than 0.05: the claim is tested twice
+#: per run, and once per seed where several are trained, and a real improvement gives p-values far below it
+#: (seed 0, TF 2.21: scaled vs raw 562 against 146 disagreements, p = 1e-58; CNN vs scaled MLP
+#: 333 against 49, p = 3e-53), so only a model that does not improve comes near it.
+IMPROVEMENT_ALPHA = 0.01
+#: The interval reported for each improvement's accuracy difference.
+IMPROVEMENT_CONFIDENCE = 0.95
 
 #: Q5's CNN per digit: every layer's outputs (the sum of ``CNN_OUTPUT_SHAPES``' sizes) and its
 #: forward multiply-adds (three convolutions, two dense layers); the grader's model budget counts

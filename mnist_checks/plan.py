@@ -63,3 +63,20 @@ MODELS = {model.name: model for model in PLAN}
 def planned(settings: Settings) -> list[Model]:
     """The models a run with ``settings`` trains, in order."""
     return [model for model in PLAN if settings.warm or not model.warm]
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """A claim that one model of the plan is a real improvement over another (Q4, Q5)."""
+
+    better: str
+    worse: str
+    question: str
+    what: str
+
+
+#: The exercise's improvement claims, tested on the same test digits (``mnist_checks.significance``).
+IMPROVEMENTS = (
+    Improvement("mlp_scaled", "mlp_raw", "Q4", "scaling the pixels improves the same MLP"),
+    Improvement("cnn", "mlp_scaled", "Q5", "the CNN improves on the scaled MLP"),
+)

@@ -16,6 +16,7 @@ import statistics
 from datetime import datetime
 from pathlib import Path
 
+from . import facts
 from .errors import MnistChecksError
 from .facts import Published
 
@@ -115,6 +116,18 @@ def table(record: dict) -> str:
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])
 
 
+def improvements(record: dict) -> list[str]:
+    """Q4's and Q5's improvement claims of the run, each as a sentence with its McNemar test."""
+    from .significance import Comparison
+
+    lines = []
+    for found in record.get("improvements", []):
+        comparison = Comparison.from_record(found)
+        verdict = "a real improvement" if comparison.is_improvement() else "NOT a real improvement"
+        lines.append(f"{verdict} at p < {facts.IMPROVEMENT_ALPHA}: {comparison.sentence()}")
+    return lines
+
+
 def _verdict(row: dict, no: str) -> str:
     if row["within"] is None:
         return "not judged (other epochs)"
@@ -193,6 +206,8 @@ def markdown(record: dict) -> str:
             f"{r['published']:.3f} | {r['difference']:+.4f} | {_verdict(r, 'no')} | "
             f"{r['median_epoch_s']:.2f} |"
         )
+    if record.get("improvements"):
+        lines += ["", *[f"- {line}" for line in improvements(record)]]
     if record.get("interrupted_during"):
         lines += ["", f"**Interrupted** (Ctrl-C) while training {record['interrupted_during']}: the models "
                       "from it on were not trained, and are missing here."]

@@ -18,7 +18,8 @@ import numpy as np
 
 from . import facts, trainings
 from .compat import built, environment, keras, normalise_history, set_seed
-from .plan import Model, Settings, planned
+from .plan import IMPROVEMENTS, Improvement, Model, Settings, planned
+from .significance import Comparison, compare
 from .speed import STEPS_PER_EXECUTION, as_tensors, batches, compile_for_speed, fit_arrays
 
 
@@ -179,7 +180,16 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
         raise RunInterrupted(run) from None
     finally:
         record["wall_seconds"] = round(time.perf_counter() - started, 1)
+    record["improvements"] = [compare_models(run, claim).as_record() for claim in IMPROVEMENTS
+                              if {claim.better, claim.worse} <= set(run.predictions)]
     return run
+
+
+def compare_models(run: Run, claim: Improvement) -> Comparison:
+    """Q4, Q5: McNemar's test of ``claim.better`` against ``claim.worse`` on the run's test digits,
+    from Q3's ``predicted_digits`` of each."""
+    return compare(run.y_test, run.predictions[claim.better], run.predictions[claim.worse],
+                   better=claim.better, worse=claim.worse)
 
 
 def run_record(data: bytes, filename: str, settings: Settings, source: str | None = None) -> dict:

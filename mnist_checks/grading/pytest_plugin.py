@@ -132,6 +132,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                if not model["training"].get("reused")]
     if trained:
         terminalreporter.write_line(f"trained, validation included: {', '.join(trained)}")
+    if config.stash.get(RUN_RECORD, {}).get("improvements"):
+        from ..report import improvements  # scipy, only where a run was made
+
+        for line in improvements(config.stash[RUN_RECORD]):
+            terminalreporter.write_line(line)
     tests = list(config.stash.get(_OUTCOMES, {}).values())
     if not tests or config.getoption("--grade-log"):
         return  # nothing graded ran; or the grader, which scores with its own rubric
