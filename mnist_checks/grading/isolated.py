@@ -122,6 +122,8 @@ class IsolatedContract:
             spec = value["model"]
             try:
                 weights = [wire.unpack(w, arrays) for w in spec.pop("weights", [])] if isinstance(spec, dict) else []
+                if name not in BUILDERS:
+                    raise description.Refused(f"{name}() returns data, never a model")
                 description.validate(spec)
                 layers = budget.check_model(spec, INPUT_SHAPES[name], self._described)
                 model = description.rebuild(spec, weights, self._built)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ MB = 1024**2
 class MemoryTooSmall(MnistChecksError, RuntimeError):
     """Not one fork's grading fits this machine's memory under the limit asked for."""
 
-    remedy = "grade on a machine with more memory, or pass a smaller --grading-memory-mb"
+    remedy = ("pass a smaller --grading-memory-mb (and, where no memory cgroup can be made, --memory-mb) so that "
+              "they fit; grade as root, or with the memory controller delegated, to get a cgroup; or grade on a "
+              "machine with more memory")
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,12 @@ def _can_make_children(how: str, directory: Path) -> bool:
     except OSError:
         return False
     try:
-        return (probe_dir / _LIMIT_FILE[how]).exists()
+        if not (probe_dir / _LIMIT_FILE[how]).exists():
+            return False
+        joined = subprocess.run(["true"], preexec_fn=Cell.joiner(probe_dir), capture_output=True)
+        return joined.returncode == 0  # a child can enter it, as each checker will
+    except (OSError, subprocess.SubprocessError):
+        return False
     finally:
         _remove(probe_dir)
 
@@ -142,10 +150,19 @@ class Cell:
     def join(self) -> None:
         """In the child before it runs: enter the cgroup, or take the rlimit."""
         if self.path is not None:
-            with open(self.path / "cgroup.procs", "w") as procs:
-                procs.write(str(os.getpid()))
+            Cell.joiner(self.path)()
         else:
             resource.setrlimit(resource.RLIMIT_DATA, (self.limit.limit_bytes, self.limit.limit_bytes))
+
+    @staticmethod
+    def joiner(path: Path):
+        """A ``preexec_fn`` that moves the child into the cgroup at ``path``."""
+
+        def join() -> None:
+            with open(path / "cgroup.procs", "w") as procs:
+                procs.write(str(os.getpid()))
+
+        return join
 
     def peak_bytes(self) -> int | None:
         if self.path is None:
@@ -184,7 +201,8 @@ def jobs_that_fit(jobs: int, per_fork: int, available: int | None = None) -> int
     available = (machine_bytes() if available is None else available) - RESERVED_BYTES
     fit = available // per_fork
     if fit < 1:
-        raise MemoryTooSmall(f"one fork's grading may hold {per_fork // MB:,} MB, and this machine has "
+        raise MemoryTooSmall(f"one fork's grading may hold {per_fork // MB:,} MB (without a memory cgroup: the "
+                             "checker's limit and the fork's process's own address space), and this machine has "
                              f"{max(available, 0) // MB:,} MB beside the {RESERVED_BYTES // MB:,} MB kept for the "
                              "grader and the system")
     return min(jobs, fit)
