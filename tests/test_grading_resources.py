@@ -1,8 +1,9 @@
 """A fork cannot exhaust the grader's machine (issue 19): hostile forks of several sizes, each the
-reference with one function turned against the checker (replies of hundreds of MB to GB, models
-of billions of weights or of too much compute, and models just over and just within the budget),
-graded two at a time beside the honest reference while the machine's used memory is sampled;
-then a few of them on a real Dask cluster (about 5 minutes)."""
+reference with one function turned against the checker (replies of hundreds of MB to GB; models
+of billions of weights, of too many activations or of too much compute, and one just over the
+budget; the one just within it is tests/test_budget.py's), graded two at a time beside the
+honest reference while the machine's used memory is sampled;
+then two of them on a real Dask cluster (about 4 minutes)."""
 
 import csv
 import json
@@ -59,11 +60,9 @@ HOSTILE = {
     "replies-300mb": (split_returning(300), "q1", REFUSED_REPLY),
     "dense-100000-unbuilt": (mlp(100_000, 100_000, unbuilt=True), "q2", OVER_BUDGET),
     "dense-just-over-the-budget": (mlp(11_750), "q2", OVER_BUDGET),
-    "dense-just-within-the-budget": (mlp(11_700), "q2", "Dense(11700"),  # rebuilt; the architecture check fails it
     "conv-100000-unbuilt": (cnn("Conv2D(100000, (3, 3))", unbuilt=True).replace("keras.Input((28, 28, 1)), ", ""),
                             "q5", OVER_BUDGET),
     "conv-too-much-compute": (cnn("Conv2D(5000, (3, 3))"), "q5", "multiply-adds per digit"),
-    "conv-too-many-activations": (cnn("Conv2D(6000, (1, 1), padding='same')"), "q5", "activations in a batch"),
 }
 
 
@@ -164,7 +163,7 @@ def test_on_a_dask_cluster_hostile_forks_lose_their_points_and_no_worker_dies(tm
     pytest.importorskip("distributed", reason='the cluster extra is not installed: pip install -e ".[cluster]"')
     from mnist_checks.cluster import close, connect
 
-    names = ["replies-1500mb", "dense-100000-unbuilt", "conv-too-much-compute"]
+    names = ["replies-1500mb", "conv-100000-unbuilt"]
     forks = [write_fork(tmp_path, "reference", SOURCE)]
     forks += [write_fork(tmp_path, name, SOURCE + "\n" + HOSTILE[name][0]) for name in names]
     client = connect("local", 2)
