@@ -19,7 +19,8 @@ from mnist_checks import cli, exercise
 from mnist_checks.grading import isolated, runner, sandbox, server  # noqa: F401  imported before the batch
 from mnist_checks.grading.starter import starter_source, write_starter
 
-pytestmark = pytest.mark.e2e
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("grading_attacks")]
 
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
 SOURCE = Path(exercise.__file__).read_text()

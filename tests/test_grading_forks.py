@@ -13,7 +13,8 @@ from mnist_checks import cli, exercise
 from mnist_checks.grading import runner
 from mnist_checks.grading.starter import starter_source, write_starter
 
-pytestmark = pytest.mark.e2e
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("grading_forks")]
 
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
 SOURCE = Path(exercise.__file__).read_text()
@@ -256,6 +257,7 @@ def _cmdline(pid: str) -> bytes:
         return b""
 
 
+@pytest.mark.xdist_group("slow-tier-batch")  # needs no module fixture: free to run beside them
 def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, digits, capsys):
     """`grade --tier all` on the reference, the reference written otherwise (named layers), the
     exercise's own code cells (no Input, metrics=['acc'], X/255 in float64), a TensorFlow-tutorial

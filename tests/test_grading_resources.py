@@ -20,7 +20,8 @@ from mnist_checks.grading.rubric import DEFAULT_RUBRIC
 from mnist_checks.grading.runner import GRADING_MB, Limits, grade_forks
 from mnist_checks.grading.starter import write_starter
 
-pytestmark = pytest.mark.e2e
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("grading_resources")]
 
 SOURCE = Path(exercise.__file__).read_text()
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent

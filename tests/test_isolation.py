@@ -17,7 +17,8 @@ from mnist_checks.compat import keras
 from mnist_checks.grading import sandbox
 from mnist_checks.grading.isolated import ForkError, IsolatedContract, open_contract
 
-pytestmark = pytest.mark.e2e
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("isolation")]
 
 # --- the student server, seen through the proxy (a plain process: no bubblewrap needed) ---------
 

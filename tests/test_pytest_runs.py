@@ -10,7 +10,8 @@ import pytest
 from mnist_checks.grading import runner
 from mnist_checks.grading.starter import starter_source
 
-pytestmark = pytest.mark.e2e
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pytest_runs")]
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,8 @@ from mnist_checks import cli, facts, report
 from mnist_checks.plan import MODELS, Settings
 from mnist_checks.run import RunInterrupted, run_exercise
 
-pytestmark = pytest.mark.e2e
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("run")]
 
 SHORT = Settings(mlp_epochs=2, cnn_epochs=1, warm=True)
 

@@ -14,7 +14,8 @@ from mnist_checks.grading.contract import load_contract
 from mnist_checks.plan import Settings
 from mnist_checks.run import run_exercise
 
-pytestmark = pytest.mark.e2e
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("trainings")]
 
 SHORT = Settings(mlp_epochs=1, cnn_epochs=1, warm=True)
 SOURCE = Path(exercise.__file__).read_text()

@@ -154,6 +154,12 @@ class Cell:
         else:
             resource.setrlimit(resource.RLIMIT_DATA, (self.limit.limit_bytes, self.limit.limit_bytes))
 
+    def entry(self) -> tuple[str, int]:
+        """How a child joins, as data: (the ``cgroup.procs`` file to enter, 0), or ("", the RLIMIT_DATA to take)."""
+        if self.path is not None:
+            return str(self.path / "cgroup.procs"), 0
+        return "", self.limit.limit_bytes
+
     @staticmethod
     def joiner(path: Path):
         """A ``preexec_fn`` that moves the child into the cgroup at ``path``."""

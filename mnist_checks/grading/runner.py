@@ -33,7 +33,7 @@ from xml.etree import ElementTree
 from .. import __version__, trainings
 from ..cluster import ClusterError, as_they_finish
 from ..errors import MnistChecksError
-from . import memory, sandbox
+from . import memory, preloaded, sandbox
 from .contract import CONTRACT
 from .rubric import QUESTIONS, TIERS, not_started, score_tests, shown, totals
 from .starter import for_students
@@ -105,10 +105,10 @@ def marker_expression(tier: str) -> str:
     return f"({' or '.join(tiers)}) and ({' or '.join(QUESTIONS)})"
 
 
-def pytest_command(root: Path, tier: str, *extra: str) -> list[str]:
-    """pytest on the canonical tests under ``root``, with ``root``'s settings and named plugins alone."""
+def pytest_args(root: Path, tier: str, *extra: str) -> list[str]:
+    """pytest's arguments for the canonical tests under ``root``: its settings and named plugins alone."""
     return [
-        sys.executable, "-m", "pytest", str(root / "tests"), "-c", str(root / "pyproject.toml"),
+        str(root / "tests"), "-c", str(root / "pyproject.toml"),
         "--rootdir", str(root), "-m", marker_expression(tier), "-p", "no:cacheprovider",
         "-p", "mnist_checks.grading.pytest_plugin", "-p", "_hypothesis_pytestplugin", "--hypothesis-seed=0",
         "-q", "-o", "addopts=--strict-markers", *extra,
@@ -119,10 +119,12 @@ def collect_graded_tests(canon: Path, tier: str) -> list[dict]:
     """The graded tests of ``tier`` (id, question, tier, claim), as pytest collects them."""
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "collected.json"
-        done = subprocess.run(pytest_command(canon, tier, "--grade-collect", str(listing)),
-                              capture_output=True, text=True, cwd=tmp, env=_checker_env(canon, Path(tmp)))
+        process = _start_checker(pytest_args(canon, tier, "--grade-collect", str(listing)), Path(tmp),
+                                 _checker_env(canon, Path(tmp)), _NoCell())
+        output = process.stdout.read().decode(errors="replace")
+        process.wait()
         if not listing.exists():
-            raise RuntimeError(f"collecting the canonical tests failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+            raise RuntimeError(f"collecting the canonical tests failed:\n{output[-6000:]}")
         return json.loads(listing.read_text())
 
 
@@ -379,11 +381,11 @@ class Checker:
         limits = self.limits
         before = tree_digest(self.canon)
         log = workdir / "grade-log.jsonl"
-        command = pytest_command(self.canon, self.tier, "--contract", str(contract), "--grade-log", str(log),
-                                 f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
-                                 "--fork-memory-mb", str(limits.memory_mb or 0))
+        args = pytest_args(self.canon, self.tier, "--contract", str(contract), "--grade-log", str(log),
+                           f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
+                           "--fork-memory-mb", str(limits.memory_mb or 0))
         (workdir / "work").mkdir()
-        output, returncode, timed_out, held = self._run(command, workdir)
+        output, returncode, timed_out, held = self._run(args, workdir)
         outcomes, trained = {}, {}
         if log.exists():
             for line in log.read_text().splitlines():
@@ -415,30 +417,23 @@ class Checker:
             checked.update(status="error", reason=f"pytest exited {returncode}: {output.strip()[-500:]}")
         return checked
 
-    def _run(self, command: list[str], workdir: Path):
-        """Run the checker under the wall-clock limit and in its memory cell; return (bounded
-        output, returncode, timed out, the memory it held)."""
+    def _run(self, args: list[str], workdir: Path):
+        """Run the checker (pytest with ``args``) under the wall-clock limit and in its memory
+        cell; return (bounded output, returncode, timed out, the memory it held)."""
         with self.memory.cell() if self.memory else _NoCell() as cell:
-            output, returncode, timed_out = self._run_in(command, workdir, cell)
+            output, returncode, timed_out = self._run_in(args, workdir, cell)
             peak = cell.peak_bytes()
             held = {"oom_kills": cell.oom_kills(),
                     "memory": (self.memory.describe() if self.memory else "no limit")
                     + (f"; peak {peak / memory.MB:,.0f} MB" if peak else "")}
         return output, returncode, timed_out, held
 
-    def _run_in(self, command: list[str], workdir: Path, cell):
+    def _run_in(self, args: list[str], workdir: Path, cell):
         limits = self.limits
         env = _checker_env(self.canon, workdir)
         env[trainings.ENV_TRAININGS] = self.trainings  # the batch's store: it alone decides what is reused
         env.pop(trainings.ENV_RETRAIN, None)
-
-        def before_it_runs():
-            _die_with_parent()
-            cell.join()
-
-        process = subprocess.Popen(command, cwd=workdir / "work", env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                   preexec_fn=before_it_runs)
+        process = _start_checker(args, workdir / "work", env, cell)
         with self.lock:
             self.running.add(process)
         kept, total = bytearray(), [0]
@@ -485,6 +480,9 @@ class _NoCell:
 
     def join(self) -> None:
         pass
+
+    def entry(self) -> tuple[str, int]:
+        return "", 0
 
     def peak_bytes(self) -> None:
         return None
@@ -536,11 +534,30 @@ def _die_with_parent() -> None:
         _PRCTL(1, signal.SIGKILL)
 
 
+def _start_checker(args: list[str], cwd: Path, env: dict, cell):
+    """The checker, pytest with ``args``: forked from the preloaded forkserver where this
+    process can have one (``preloaded``), else a fresh ``python -m pytest``; either way in a
+    session of its own, in ``cell``, output and error on one stream."""
+    if preloaded.available():
+        cgroup_procs, data_limit = cell.entry()
+        return preloaded.CheckerProcess(args, cwd=cwd, env=env, path_first=[env["PYTHONPATH"]],
+                                        cgroup_procs=cgroup_procs, data_limit=data_limit)
+
+    def before_it_runs():
+        _die_with_parent()
+        cell.join()
+
+    return subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=before_it_runs)
+
+
 def _kill_group(process) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    process.kill()  # a forked checker killed before it made its own session
     process.wait()
 
 
