@@ -151,6 +151,19 @@ PUBLISHED = {
         PUBLISHED_CURVES["cnn"],
     ),
 }
+#: A window is safe (never fails an honest run) when it holds the measured seed spread's mean
+#: plus and minus this many sd, and every run measured.  3 sd leaves about 0.3% of a normal
+#: spread outside; the spread's sd comes from five seeds (docs/spread.md), itself uncertain by
+#: about a third, which is why the bound asks for 3 and not 2.
+WINDOW_SAFE_SDS = 3
+#: A window is telling (not vacuous) when it leaves out what a known-wrong model reaches: per
+#: window, the model of the spread table whose mean must fall outside it, and why it is wrong.
+KNOWN_WRONG = {
+    "mlp_raw": {"mlp_scaled": "a model trained on scaled inputs answers Q2 with Q4's model"},
+    "mlp_scaled": {"mlp_raw": "a Q4 model that forgot to scale is Q2's model"},
+    "mlp_scaled_warm": {"mlp_raw": "a Q4 model that forgot to scale is Q2's model"},
+    "cnn": {"mlp_scaled": "an MLP handed in for Q5 is not the exercise's CNN"},
+}
 #: Q5's "a real improvement": whatever the seed, the CNN's accuracy is above this.
 CNN_FLOOR = 0.98
 #: Q3: the accuracy of the predicted digits equals Keras's reported val_accuracy within one digit

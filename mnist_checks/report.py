@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import secrets
 import statistics
 from datetime import datetime
@@ -257,6 +258,19 @@ def checked_record(record, name: str) -> dict:
         raise RecordError(f"{name}: an interrupted run (stopped during {record['interrupted_during']}); "
                           "leave it out or run that seed again")
     return record
+
+
+def read_spread(text: str) -> tuple[int, dict[str, dict]]:
+    """What ``spread``'s table says, read back from a page that holds it (docs/spread.md): the
+    number of runs, and per model ``{"mean", "sd", "min", "max"}``."""
+    runs = re.search(r"val_accuracy over (\d+) runs", text)
+    rows = re.findall(r"^\| (\w+) \| [\d.]+ \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| [+-][\d.]+ \|$",
+                      text, flags=re.MULTILINE)
+    if not runs or not rows:
+        raise RecordError("no table of 'mnist-checks spread' in this text: write one with "
+                          "`mnist-checks spread RUN_DIR ... --out FILE`")
+    return int(runs.group(1)), {name: dict(zip(("mean", "sd", "min", "max"), map(float, values)))
+                                for name, *values in rows}
 
 
 def spread(records: list[dict], names: list[str] | None = None) -> str:
