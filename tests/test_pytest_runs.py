@@ -24,7 +24,7 @@ def graded():
 
 def test_every_pytest_run_ends_with_the_points_per_question_of_the_tests_that_ran(tmp_path):
     """A student sees their points per question at the end of each run: full marks for the
-    reference, fewer for a Q4 that divides by 256."""
+    reference, fewer for a Q4 that divides by 256; the same over two pytest-xdist workers."""
     import subprocess
     import sys
 
@@ -42,6 +42,8 @@ def test_every_pytest_run_ends_with_the_points_per_question_of_the_tests_that_ra
     right, divided = points(), points("--contract", str(wrong))
     assert right and float(right[1]) == 10 and right[2] == right[3]
     assert divided and float(divided[1]) < 10 and int(divided[2]) < int(divided[3])
+    divided_in_parallel = points("--contract", str(wrong), "-n", "2")
+    assert divided_in_parallel and divided_in_parallel.groups() == divided.groups()
 
 
 def test_the_end_of_run_summary_names_the_function_of_each_question_not_started(tmp_path):

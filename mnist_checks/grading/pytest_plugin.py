@@ -19,7 +19,6 @@ from .contract import FUNCTIONS
 from .feedback import plain_words, without_paths
 from .rubric import DEFAULT_RUBRIC, NOT_IMPLEMENTED, QUESTIONS, TIERS, points_per_question
 
-_OUTCOMES = pytest.StashKey[dict]()  # node id -> the test's question, tier and outcome
 #: The session's run of the exercise (``exercise_run``'s record): its trainings are said at the
 #: end, and ``mnist_checks.compat_log`` takes its epoch times.
 RUN_RECORD = pytest.StashKey[dict]()
@@ -67,7 +66,7 @@ def pytest_runtest_makereport(item, call):
     if not report.passed and not report.skipped and call.excinfo is not None:
         entry.update(_raised(call.excinfo))
     if entry["question"] and entry["tier"]:
-        item.config.stash.setdefault(_OUTCOMES, {})[item.nodeid] = entry
+        report.graded = entry  # travels with the report to pytest-xdist's controller
     path = item.config.getoption("--grade-log")
     if not path:
         return
@@ -75,6 +74,18 @@ def pytest_runtest_makereport(item, call):
         entry["message"] = _message(call, report)
     with open(path, "a") as handle:
         handle.write(json.dumps(entry) + "\n")
+
+
+def graded_outcomes(stats: dict) -> dict:
+    """Node id -> question, tier and outcome of each graded test that finished, from the terminal
+    reporter's reports: a plain run's own, or those pytest-xdist's workers sent (``-n 2``)."""
+    outcomes = {}
+    for reports in stats.values():
+        for report in reports:
+            entry = getattr(report, "graded", None)
+            if isinstance(entry, dict) and (entry["id"] not in outcomes or entry["outcome"] != "passed"):
+                outcomes[entry["id"]] = entry  # a teardown's failure outranks its call's pass
+    return outcomes
 
 
 def _raised(excinfo) -> dict:
@@ -137,7 +148,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
         for line in improvements(config.stash[RUN_RECORD]):
             terminalreporter.write_line(line)
-    tests = list(config.stash.get(_OUTCOMES, {}).values())
+    tests = list(graded_outcomes(terminalreporter.stats).values())
     if not tests or config.getoption("--grade-log"):
         return  # nothing graded ran; or the grader, which scores with its own rubric
     terminalreporter.section("points per question (the grader's default rubric, for the tests that ran)")
