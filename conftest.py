@@ -58,6 +58,28 @@ def pytest_collection_finish(session):
                     returncode=pytest.ExitCode.USAGE_ERROR)
 
 
+def _seed_count(text: str) -> int:
+    """``--seeds N``: a whole number of seeds, 1 or more."""
+    import argparse
+
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the number of seeds is a whole number, 1 or more")
+    return count
+
+
+def pytest_generate_tests(metafunc):
+    """With ``--seeds N`` (N > 1) every test of the exercise's run is checked on each seed's run,
+    one seed's run at a time (``exercise_run[seed1]``); with one seed the tests keep their ids."""
+    seeds = metafunc.config.getoption("--seeds", default=1)
+    if seeds > 1 and "exercise_run" in metafunc.fixturenames:
+        metafunc.parametrize("exercise_run", range(seeds), indirect=True, scope="session",
+                             ids=[f"seed{seed}" for seed in range(seeds)])
+
+
 def pytest_addoption(parser):
     from mnist_checks.grading.runner import Limits
 
@@ -77,6 +99,10 @@ def pytest_addoption(parser):
                      help="with --isolated: seconds one call of the contract may take (default: %(default)s)")
     parser.addoption("--fork-memory-mb", type=int, default=Limits.memory_mb, metavar="MB",
                      help="with --isolated: address space of the contract's process (default: %(default)s)")
+    parser.addoption("--seeds", type=_seed_count, default=1, metavar="N",
+                     help="train the slow tier's models with seeds 0 to N-1 and check every claim on each seed; "
+                          "the end of the run gives each model's mean accuracy with an interval and the share of "
+                          "seeds on which each improvement holds (default: 1, seed 0)")
     parser.addoption("--retrain", action="store_true",
                      help="train every model of the slow tier again instead of reusing an earlier training of "
                           "the very same model, data and settings (also: MNIST_CHECKS_RETRAIN=1)")
@@ -160,7 +186,8 @@ def _reference_when_grading(request):
 @pytest.fixture(scope="session")
 def exercise_run(request, digits, contract):
     """The whole exercise at its published settings, trained once per test session (Q2, Q4, Q5),
-    with the exercise's literal warm-started Q4 model beside the fresh one.
+    with the exercise's literal warm-started Q4 model beside the fresh one; with ``--seeds N``
+    once per seed (``request.param``), each checked in turn.
 
     A training already done with the very same arrays, model, initial weights and settings is
     reused from the store (``mnist_checks.trainings``: ``$MNIST_CHECKS_TRAININGS``, else the
@@ -172,7 +199,8 @@ def exercise_run(request, digits, contract):
 
     retrain = request.config.getoption("--retrain") or trainings.retraining()
     store = None if retrain else trainings.open_store(trainings.default_store_spec())
-    run = run_exercise(*digits, Settings(warm=True), contract=contract, reference=_reference_when_grading(request),
-                       store=store)
+    seed = getattr(request, "param", Settings.seed)
+    run = run_exercise(*digits, Settings(warm=True, seed=seed), contract=contract,
+                       reference=_reference_when_grading(request), store=store)
     note_run(request.config, run.record)
     return run

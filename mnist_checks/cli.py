@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     spread.add_argument("records", nargs="+", metavar="RECORD",
                         help="record.json files written by 'mnist-checks run', or their run directories")
-    spread.add_argument("--out", metavar="FILE", help="also write the table to FILE")
+    spread.add_argument("--out", metavar="FILE",
+                        help="also write the table to FILE; where FILE holds the spread markers (docs/spread.md), "
+                             "rewrite the table and the windows' margins between them and keep the rest")
     spread.set_defaults(handler=_spread)
 
     graders = argparse.ArgumentParser(add_help=False)  # what grade and mutants share
@@ -567,7 +569,17 @@ def _spread(args) -> int:
             raise UsageError(f"{name}: not a readable record: {getattr(error, 'strerror', None) or error}") from None
     text = report.spread(records, args.records)
     print(text)
-    if args.out:
+    if not args.out:
+        return 0
+    page = Path(args.out).read_text() if Path(args.out).is_file() else ""
+    if report.SPREAD_MARKERS[0] in page:  # a page such as docs/spread.md: its table and margins
+        from .windows import problems
+
+        report.write_text(args.out, report.spread_page(page, text))
+        print(f"rewrote the spread and the windows' margins in {args.out}")
+        for problem in problems(report.read_spread(text)[1]):
+            print(f"window: {problem}")
+    else:
         report.write_text(args.out, text)
     return 0
 

@@ -2,8 +2,10 @@
 
 As a pytest plugin (``-p mnist_checks.compat_log``, which tox.ini adds) it writes, when
 ``MNIST_CHECKS_COMPAT_LOG`` names a file, the session's versions and outcome next to that file
-(``NAME.fast.json``, ``NAME.slow.json``). ``python -m mnist_checks.compat_log DIR OUT.md`` turns
-a directory of them into the Markdown table in docs/compatibility.md.
+(``NAME.fast.json``, ``NAME.slow.json``); a slow session adds each model's final val_accuracy
+against its window and the McNemar tests of Q4's and Q5's improvements (the fidelity table).
+``python -m mnist_checks.compat_log DIR OUT.md`` turns a directory of them into the Markdown
+tables in docs/compatibility.md.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not target:
         return
     from . import compat
-    from .grading.pytest_plugin import RUN_RECORD
+    from .grading.pytest_plugin import RUN_RECORDS
 
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     counts = {kind: len(reporter.stats.get(kind, [])) if reporter else 0
@@ -43,11 +45,16 @@ def pytest_sessionfinish(session, exitstatus):
         "seconds": round(time.monotonic() - _STARTED, 1),
         **counts,
     }
-    record = session.config.stash.get(RUN_RECORD, None)
+    record = next(iter(session.config.stash.get(RUN_RECORDS, [])), None)  # the first seed's
     if record:
+        from .report import rows
+
         entry["median_epoch_seconds"] = {
             name: round(statistics.median(model["history"]["seconds"]), 2) for name, model in record["models"].items()
         }
+        entry["models"] = {row["model"]: {key: row[key] for key in ("val_accuracy", "published", "tolerance", "within")}
+                           for row in rows(record)}
+        entry["improvements"] = record.get("improvements", [])
     path = Path(target).with_suffix(f".{tier.replace(' ', '_')}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(entry, indent=2))
@@ -75,6 +82,33 @@ def table(entries: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def fidelity(entries: list[dict]) -> str:
+    """Markdown: per environment's slow session, each model's final val_accuracy against its window
+    (published figure +- tolerance), then each improvement claim's McNemar test (Q4, Q5)."""
+    slow = sorted((entry for entry in entries if entry["tier"] == "slow" and entry.get("models")),
+                  key=lambda entry: entry["env"])
+    if not slow:
+        return ""
+    lines = ["| environment | TensorFlow / Keras | model | final val_accuracy | window | inside |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for entry in slow:
+        for name, model in entry["models"].items():
+            low, high = model["published"] - model["tolerance"], model["published"] + model["tolerance"]
+            inside = {True: "yes", False: "**no**", None: "not judged"}[model["within"]]
+            lines.append(f"| {entry['env']} | {entry['tensorflow']} / {entry['keras']} | {name} | "
+                         f"{model['val_accuracy']:.4f} | {low:.4f}-{high:.4f} | {inside} |")
+    lines += ["", "| environment | improvement | digits only the better model got right | only the other | "
+              "McNemar's exact p (one-sided) | accuracy difference (interval) |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for entry in slow:
+        for found in entry.get("improvements", []):
+            low, high = found["interval"]
+            lines.append(f"| {entry['env']} | {found['better']} over {found['worse']} | {found['only_better_right']:,} "
+                         f"| {found['only_worse_right']:,} | {found['p_value']:.2g} | "
+                         f"{found['difference']:+.4f} ({low:+.4f} to {high:+.4f}) |")
+    return "\n".join(lines)
+
+
 def _outcome(entry: dict | None) -> str:
     if entry is None:
         return "not run"
@@ -92,7 +126,12 @@ def main(argv: list[str] | None = None) -> None:
         f"Made by `tox -e compat-report` on {date.today().isoformat()}, on {platform.machine()} "
         f"({os.cpu_count()} cores), Python {entries[0]['python']}.\n\n"
     )
-    Path(out).write_text(header + table(entries) + "\n")
+    claims = fidelity(entries)
+    if claims:
+        claims = ("\n\n## Fidelity: the slow tier's claims on each environment\n\n"
+                  "Made by `tox -e ENV -- -m slow` on each environment, then "
+                  "`python -m mnist_checks.compat_log .tox/compat docs/compatibility.md`.\n\n" + claims)
+    Path(out).write_text(header + table(entries) + claims + "\n")
     print(Path(out).read_text())
 
 

@@ -129,6 +129,25 @@ def improvements(record: dict) -> list[str]:
     return lines
 
 
+def across_seeds(records: list[dict]) -> list[str]:
+    """Runs of several seeds as one answer (``pytest -m slow --seeds N``): each model's mean final
+    val_accuracy with an interval covering the seeds' spread and the test set's binomial
+    uncertainty, then each improvement claim's share of seeds (``significance``)."""
+    from .significance import AcrossSeeds, Comparison, improvement_share
+
+    lines = []
+    digits = next((found["digits"] for found in records[0].get("improvements", [])), facts.N_TEST)  # test digits
+    for name in [name for name in records[0]["models"] if all(name in r["models"] for r in records)]:
+        finals = tuple(r["models"][name]["history"]["val_accuracy"][-1] for r in records)
+        lines.append(AcrossSeeds(name, finals, digits).sentence())
+    claims: dict[tuple, list] = {}
+    for record in records:
+        for found in record.get("improvements", []):
+            claims.setdefault((found["better"], found["worse"]), []).append(Comparison.from_record(found))
+    lines += [improvement_share(comparisons) for comparisons in claims.values()]
+    return lines
+
+
 def _verdict(row: dict, no: str) -> str:
     if row["within"] is None:
         return "not judged (other epochs)"
@@ -271,6 +290,32 @@ def read_spread(text: str) -> tuple[int, dict[str, dict]]:
                           "`mnist-checks spread RUN_DIR ... --out FILE`")
     return int(runs.group(1)), {name: dict(zip(("mean", "sd", "min", "max"), map(float, values)))
                                 for name, *values in rows}
+
+
+#: Where docs/spread.md holds ``spread``'s table, and the windows' margins computed from it.
+SPREAD_MARKERS = ("<!-- spread: begin -->", "<!-- spread: end -->")
+MARGINS_MARKERS = ("<!-- margins: begin -->", "<!-- margins: end -->")
+
+
+def spread_page(page: str, table: str) -> str:
+    """``page`` (docs/spread.md) with ``spread``'s ``table`` between its spread markers and, between
+    its margins markers, each window's margins against that spread (``windows.margins``); the prose
+    around them stays as written."""
+    from .windows import margins
+
+    page = _between(page, SPREAD_MARKERS, table)
+    if MARGINS_MARKERS[0] in page:
+        page = _between(page, MARGINS_MARKERS, margins(read_spread(table)[1]))
+    return page
+
+
+def _between(text: str, markers: tuple[str, str], inner: str) -> str:
+    begin, end = markers
+    if begin not in text or end not in text.split(begin, 1)[1]:
+        raise RecordError(f"the page has no {begin} ... {end} markers to write between: add them around "
+                          "the part to rewrite, or write to a new file")
+    head, rest = text.split(begin, 1)
+    return f"{head}{begin}\n{inner}{end}{rest.split(end, 1)[1]}"
 
 
 def spread(records: list[dict], names: list[str] | None = None) -> str:

@@ -46,3 +46,25 @@ def problems(spreads: dict[str, dict], published: dict[str, Published] = facts.P
             found.append(vacuous(name, window, wrong, spreads[wrong], why) if wrong in spreads
                          else f"{name}: the spread has no row for the known-wrong {wrong}")
     return [problem for problem in found if problem]
+
+
+def margins(spreads: dict[str, dict], published: dict[str, Published] = facts.PUBLISHED,
+            known_wrong: dict[str, dict[str, str]] = facts.KNOWN_WRONG, sds: float = facts.WINDOW_SAFE_SDS) -> str:
+    """A Markdown table of each window's room: the band of honest runs (mean +- ``sds`` sd, every
+    run included), the window, the room left below and above, and the known-wrong means it leaves
+    out (docs/spread.md; ``mnist-checks spread --out`` rewrites it)."""
+    lines = [f"| model | band (mean +- {sds:g} sd, runs included) | window | room below | room above "
+             "| known-wrong mean, outside |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, window in published.items():
+        if name not in spreads:
+            continue
+        spread = spreads[name]
+        low = min(spread["mean"] - sds * spread["sd"], spread["min"])
+        high = max(spread["mean"] + sds * spread["sd"], spread["max"])
+        bottom, top = window.val_accuracy - window.tolerance, window.val_accuracy + window.tolerance
+        wrong = ", ".join(f"{other} {spreads[other]['mean']:.4f}" for other in known_wrong.get(name, {})
+                          if other in spreads and not window.admits(spreads[other]["mean"]))
+        lines.append(f"| {name} | {low:.4f}-{high:.4f} | {bottom:.3f}-{top:.3f} | {low - bottom:.4f} "
+                     f"| {top - high:.4f} | {wrong or '-'} |")
+    return "\n".join(lines) + "\n"

@@ -131,3 +131,30 @@ def test_the_slow_tier_without_data_stops_once_at_once_with_the_remedy(tmp_path)
     assert done.returncode == 4, output[-2000:]
     assert output.count("need the full MNIST data set") == 1 and "MNIST_CHECKS_DATA" in output
     assert "nowhere" in output and "Traceback" not in output and " passed" not in output and " error" not in output
+
+
+def test_seeds_n_checks_every_claim_of_the_run_once_per_seed_and_refuses_a_count_below_one():
+    """`pytest -m slow --seeds 2` runs each test of the exercise's run once on seed 0's run and once
+    on seed 1's; tests of the data alone run once; without --seeds the ids are the grader's."""
+    import subprocess
+    import sys
+
+    def collected(*options):
+        done = subprocess.run([sys.executable, "-m", "pytest", "-m", "slow", "--collect-only", "-q",
+                               "-p", "no:cacheprovider", "tests/test_claims.py", "tests/test_full_data.py", *options],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        return done, [line for line in done.stdout.splitlines() if line.startswith("tests/")]
+
+    _, once = collected()
+    done, twice = collected("--seeds", "2")
+    assert done.returncode == 0, done.stdout[-2000:]
+    of_the_run = [test for test in once if test.startswith("tests/test_claims.py")]
+    assert len(of_the_run) > 15 and not any("seed" in test for test in once)
+    for test in of_the_run:
+        for seed in (0, 1):
+            base, _, parameters = test.partition("[")
+            with_seed = f"{base}[seed{seed}-{parameters}" if parameters else f"{base}[seed{seed}]"
+            assert with_seed in twice, f"{with_seed} not collected with --seeds 2"
+    assert len(twice) == 2 * len(of_the_run) + len(once) - len(of_the_run)
+    refused, _ = collected("--seeds", "0")
+    assert refused.returncode == 4 and "the number of seeds is a whole number, 1 or more" in refused.stderr

@@ -3,6 +3,7 @@ its record, its determinism, the warm start it makes visible, its outputs and it
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -295,6 +296,16 @@ def test_spread_tabulates_each_models_final_accuracy_across_runs(short_run, tmp_
     assert cli.main(["spread", *map(str, paths), "--out", str(tmp_path / "spread.md")]) == 0
     row = next(line for line in (tmp_path / "spread.md").read_text().splitlines() if line.startswith("| cnn |"))
     assert row.split(" | ")[1:6] == ["0.992", "0.9100", "0.0141", "0.9000", "0.9200"]
+    # Into a page with the markers (docs/spread.md): its table and margins rewritten, its prose kept, and
+    # the windows this spread makes unsafe named.
+    page = tmp_path / "page.md"
+    page.write_text((Path(__file__).resolve().parent.parent / "docs" / "spread.md").read_text())
+    capsys.readouterr()
+    assert cli.main(["spread", *map(str, paths), "--out", str(page)]) == 0
+    written, said = page.read_text(), capsys.readouterr().out
+    assert "| cnn | 0.992 | 0.9100 | 0.0141 | 0.9000 | 0.9200 |" in written and "How the tolerances" in written
+    assert next(line for line in written.splitlines() if line.startswith("| cnn | 0.8677-0.9523 |"))
+    assert "window: cnn's window" in said and "honest runs would fail it" in said
 
 
 @pytest.mark.parametrize("change, complaint", [

@@ -66,3 +66,29 @@ def test_the_spread_table_reads_back_what_spread_wrote():
 def test_a_page_without_the_table_says_how_to_make_one():
     with pytest.raises(report.RecordError, match="mnist-checks spread"):
         report.read_spread("# Seed-to-seed spread\n\nnothing measured yet\n")
+
+
+def test_the_spread_page_is_what_the_spread_command_writes_from_its_own_table():
+    """docs/spread.md's margins table is computed, not typed: rewriting the page from its own table
+    changes nothing (a stale margins table, after facts.py or the spread changed, fails here)."""
+    page = SPREAD_PAGE.read_text()
+    table = page.split(report.SPREAD_MARKERS[0], 1)[1].split(report.SPREAD_MARKERS[1], 1)[0].lstrip("\n")
+    assert report.spread_page(page, table) == page
+
+
+def test_a_new_spread_rewrites_the_table_and_the_margins_and_keeps_the_prose():
+    page = SPREAD_PAGE.read_text()
+    table = page.split(report.SPREAD_MARKERS[0], 1)[1].split(report.SPREAD_MARKERS[1], 1)[0].lstrip("\n")
+    wider = table.replace("| mlp_raw | 0.924 | 0.9204 | 0.0053 |", "| mlp_raw | 0.924 | 0.9204 | 0.0106 |")
+    assert wider != table
+    rewritten = report.spread_page(page, wider)
+    assert "| mlp_raw | 0.924 | 0.9204 | 0.0106 |" in rewritten
+    row = next(line for line in rewritten.splitlines() if line.startswith("| mlp_raw | 0.8886-0.9522 |"))
+    assert row.split(" | ")[3:5] == ["-0.0154", "-0.0082"], "no room left: the band is wider than the window"
+    prose = [line for line in page.splitlines() if line and not line.startswith("|")]
+    assert all(line in rewritten for line in prose if "0.0053" not in line)
+
+
+def test_a_page_without_the_spread_markers_is_refused_with_the_remedy():
+    with pytest.raises(report.RecordError, match="<!-- spread: begin -->"):
+        report.spread_page("# a page\n", "| model |\n")

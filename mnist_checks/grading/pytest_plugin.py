@@ -19,9 +19,9 @@ from .contract import FUNCTIONS
 from .feedback import plain_words, without_paths
 from .rubric import DEFAULT_RUBRIC, NOT_IMPLEMENTED, QUESTIONS, TIERS, points_per_question
 
-#: The session's run of the exercise (``exercise_run``'s record): its trainings are said at the
-#: end, and ``mnist_checks.compat_log`` takes its epoch times.
-RUN_RECORD = pytest.StashKey[dict]()
+#: The session's runs of the exercise (``exercise_run``'s records, one per seed): their trainings
+#: are said at the end, and ``mnist_checks.compat_log`` takes the first one's figures.
+RUN_RECORDS = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser):
@@ -120,10 +120,11 @@ def _message(call, report) -> str:
 
 
 def note_run(config, record: dict) -> None:
-    """The session's run of the exercise: its trainings (``record["models"][name]["training"]``)
-    are said at the end, and written one ``{"training": name, ...}`` line each into the grader's
-    log, where it asks for one."""
-    config.stash[RUN_RECORD] = record
+    """A run of the exercise in this session (one per seed): its trainings
+    (``record["models"][name]["training"]``) and improvement claims are said at the end, and its
+    trainings written one ``{"training": name, ...}`` line each into the grader's log, where it
+    asks for one."""
+    config.stash.setdefault(RUN_RECORDS, []).append(record)
     path = config.getoption("--grade-log")
     if path:
         with open(path, "a") as handle:
@@ -131,23 +132,37 @@ def note_run(config, record: dict) -> None:
                 handle.write(json.dumps({"training": name, **model["training"]}) + "\n")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Every run ends with the points per question of the tests that ran (the default rubric),
-    and says which trained models were reused from an earlier, identical training."""
-    models = config.stash.get(RUN_RECORD, {}).get("models", {})
+def _say_run(terminalreporter, record: dict, prefix: str) -> None:
+    """Which of a run's trained models were reused from an earlier, identical training, and its
+    improvement claims with their McNemar tests."""
+    models = record.get("models", {})
     reused = [name for name, model in models.items() if model["training"].get("reused")]
     if reused:
-        terminalreporter.write_line(f"reused earlier trainings of the very same model, data and settings: "
+        terminalreporter.write_line(f"{prefix}reused earlier trainings of the very same model, data and settings: "
                                     f"{', '.join(reused)} (pytest --retrain trains them again)")
     trained = [f"{name} {sum(model['history']['seconds']):.0f} s" for name, model in models.items()
                if not model["training"].get("reused")]
     if trained:
-        terminalreporter.write_line(f"trained, validation included: {', '.join(trained)}")
-    if config.stash.get(RUN_RECORD, {}).get("improvements"):
+        terminalreporter.write_line(f"{prefix}trained, validation included: {', '.join(trained)}")
+    if record.get("improvements"):
         from ..report import improvements  # scipy, only where a run was made
 
-        for line in improvements(config.stash[RUN_RECORD]):
-            terminalreporter.write_line(line)
+        for line in improvements(record):
+            terminalreporter.write_line(prefix + line)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Every run ends with the points per question of the tests that ran (the default rubric),
+    and says which trained models were reused from an earlier, identical training."""
+    records = config.stash.get(RUN_RECORDS, [])
+    for record in records:
+        _say_run(terminalreporter, record, f"seed {record['settings']['seed']}: " if len(records) > 1 else "")
+    if len(records) > 1:
+        from ..report import across_seeds
+
+        terminalreporter.write_line(f"across the {len(records)} seeds:")
+        for line in across_seeds(records):
+            terminalreporter.write_line(f"  {line}")
     tests = list(graded_outcomes(terminalreporter.stats).values())
     if not tests or config.getoption("--grade-log"):
         return  # nothing graded ran; or the grader, which scores with its own rubric
