@@ -359,7 +359,9 @@ def _run_seeds(args) -> int:
     text = report.spread(records, [directories[seed].name for seed in args.seeds])
     spread_path = Path(args.out) / f"spread-{started:%Y%m%d-%H%M%S}-seeds{args.seeds[0]}-{args.seeds[-1]}.md"
     report.write_text(spread_path, text)
-    print(f"\n{text}\nwrote {spread_path}")
+    bands_path = spread_path.with_name(spread_path.stem.replace("spread-", "curves-", 1) + ".png")
+    report.plot_bands(records, bands_path)
+    print(f"\n{text}\nwrote {spread_path} and the learning curves across the seeds, {bands_path}")
     outside = {seed: report.out_of_tolerance(record) for seed, record in zip(args.seeds, records)}
     outside = {seed: names for seed, names in outside.items() if names}
     if outside:

@@ -198,6 +198,51 @@ def plot_curves(record: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def bands(records: list[dict]) -> dict[str, tuple[list[float], list[float], list[float]]]:
+    """Per model trained in every record and for the epochs all of them reached: the lowest, the
+    median and the highest val_accuracy across the records (seeds), epoch by epoch."""
+    out = {}
+    for name in [name for name in records[0]["models"] if all(name in r["models"] for r in records)]:
+        curves = [r["models"][name]["history"]["val_accuracy"] for r in records]
+        epochs = min(len(curve) for curve in curves)
+        by_epoch = [[curve[epoch] for curve in curves] for epoch in range(epochs)]
+        out[name] = ([min(e) for e in by_epoch], [statistics.median(e) for e in by_epoch], [max(e) for e in by_epoch])
+    return out
+
+
+def plot_bands(records: list[dict], path: Path) -> None:
+    """Validation accuracy per epoch across seeds (issue 20): each model's band from the lowest to
+    the highest seed with its median (solid), beside the published run's curve (dashed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    lowest, longest = 1.0, 1
+    for name, (low, median, high) in bands(records).items():
+        epochs = range(1, len(median) + 1)
+        (line,) = ax.plot(epochs, median, label=f"{name}: median of {len(records)} seeds (final {median[-1]:.4f})")
+        ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2)
+        published = records[0]["published"][name]
+        curve = tuple(published.get("curve") or [published["val_accuracy"]])
+        ax.plot(range(1, len(curve) + 1), curve, color=line.get_color(), linestyle="--", linewidth=1)
+        lowest, longest = min(lowest, *low, *curve), max(longest, len(median), len(curve))
+    seeds = ", ".join(str(r["settings"]["seed"]) for r in records)
+    ax.set_xticks(epoch_ticks(longest))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy (10,000 test digits)")
+    ax.set_title(f"MNIST exercise across seeds {seeds}: lowest to highest seed (band), median (solid), "
+                 "published (dashed)", fontsize=9)
+    ax.set_ylim(max(0.0, min(0.9, lowest) - 0.01), 1.0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    with _atomic(path, "wb") as handle:
+        fig.savefig(handle, format="png")
+    plt.close(fig)
+
+
 def epoch_ticks(last: int) -> list[int]:
     """Epoch ticks for a plot of epochs 1..last: always the first and the last epoch."""
     step = 1 if last <= 12 else 5

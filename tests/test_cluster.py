@@ -173,6 +173,8 @@ def test_several_seeds_train_in_parallel_on_the_cluster_into_a_directory_each(cl
     assert records[0]["models"]["mlp_raw"]["history"] != records[1]["models"]["mlp_raw"]["history"]
     (spread,) = out.glob("spread-*-seeds3-4.md")
     assert "over 2 runs (seeds 3, 4)" in spread.read_text() and "| mlp_raw |" in spread.read_text()
+    (curves,) = out.glob("curves-*-seeds3-4.png")
+    assert curves.read_bytes().startswith(b"\x89PNG"), "the learning curves across the seeds, drawn as bands"
     assert "seed 3:" in capsys.readouterr().out
 
 

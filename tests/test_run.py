@@ -394,3 +394,18 @@ def test_cli_shows_no_tensorflow_start_up_lines_unless_verbose():
     loud = subprocess.run([sys.executable, "-c", code], env={**env, "MNIST_CHECKS_VERBOSE": "1"},
                           capture_output=True, text=True, check=True)
     assert loud.stderr == "" or "I0000" in loud.stderr or "oneDNN" in loud.stderr or "absl" in loud.stderr
+
+
+def test_learning_curves_across_seeds_are_bands_from_the_lowest_to_the_highest_seed(tmp_path):
+    """Issue 20: per model and epoch, the band runs from the lowest seed's val_accuracy to the
+    highest's, around their median, for the epochs every seed reached; the plot draws them."""
+    def record(seed, curve):
+        published = {"val_accuracy": 0.924, "tolerance": 0.02, "curve": list(facts.PUBLISHED["mlp_raw"].curve)}
+        return {"settings": {"seed": seed}, "published": {"mlp_raw": published},
+                "models": {"mlp_raw": {"history": {"val_accuracy": curve}}}}
+
+    records = [record(0, [0.80, 0.90, 0.92]), record(1, [0.84, 0.88, 0.93]), record(2, [0.82, 0.86])]
+    low, median, high = report.bands(records)["mlp_raw"]
+    assert (low, median, high) == ([0.80, 0.86], [0.82, 0.88], [0.84, 0.90])
+    report.plot_bands(records, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
