@@ -354,6 +354,20 @@ def spread_page(page: str, table: str) -> str:
     return page
 
 
+def write_spread(path: str | os.PathLike, table: str) -> list[str]:
+    """Write ``spread``'s ``table`` to ``path``; where ``path`` is a page with the spread markers
+    (docs/spread.md), rewrite its table and margins instead (``spread_page``) and return what the
+    new spread says about the windows in ``facts.PUBLISHED`` (``windows.problems``)."""
+    from .windows import problems
+
+    page = Path(path).read_text() if Path(path).is_file() else ""
+    if SPREAD_MARKERS[0] not in page:
+        write_text(path, table)
+        return []
+    write_text(path, spread_page(page, table))
+    return problems(read_spread(table)[1])
+
+
 def _between(text: str, markers: tuple[str, str], inner: str) -> str:
     begin, end = markers
     if begin not in text or end not in text.split(begin, 1)[1]:

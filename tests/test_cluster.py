@@ -163,8 +163,10 @@ def test_trainings_are_shared_through_the_scheduler(cluster, sample):
 
 def test_several_seeds_train_in_parallel_on_the_cluster_into_a_directory_each(cluster, tmp_path, digits, capsys):
     out = tmp_path / "runs"
+    page = tmp_path / "spread.md"  # a copy of docs/spread.md: one command re-measures and rewrites it
+    page.write_text((Path(__file__).resolve().parent.parent / "docs" / "spread.md").read_text())
     argv = ["run", "--seeds", "3-4", "--cluster", cluster.address, "--mlp-epochs", "1", "--cnn-epochs", "1",
-            "--out", str(out)]
+            "--out", str(out), "--spread-page", str(page)]
     assert cli.main(argv) == 0
     runs = sorted(out.glob("run-*"))
     assert [path.name.rsplit("-", 1)[-1] for path in runs] == ["seed3", "seed4"]
@@ -175,7 +177,10 @@ def test_several_seeds_train_in_parallel_on_the_cluster_into_a_directory_each(cl
     assert "over 2 runs (seeds 3, 4)" in spread.read_text() and "| mlp_raw |" in spread.read_text()
     (curves,) = out.glob("curves-*-seeds3-4.png")
     assert curves.read_bytes().startswith(b"\x89PNG"), "the learning curves across the seeds, drawn as bands"
-    assert "seed 3:" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "seed 3:" in said
+    assert "over 2 runs (seeds 3, 4)" in page.read_text() and "How the tolerances" in page.read_text()
+    assert "window: " in said, "one epoch each: the windows do not follow from this spread, and it says so"
 
 
 def test_cluster_local_starts_workers_here_grades_and_leaves_no_process(tmp_path, capsys):

@@ -165,7 +165,8 @@ def test_cli_says_the_seed_range(seed, capsys):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["run", "--jobs", "2"], "--jobs and --cluster spread several seeds: give them with --seeds"),
+    (["run", "--jobs", "2"], "--jobs, --cluster and --spread-page are for several seeds: give them with --seeds"),
+    (["run", "--spread-page", "docs/spread.md"], "--spread-page are for several seeds: give them with --seeds"),
     (["run", "--seeds", "0-1", "--cluster", "local"], 'pip install -e ".[cluster]"'),
     (["grade", ".", "--cluster", "local"], 'pip install -e ".[cluster]"'),
 ])
