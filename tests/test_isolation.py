@@ -176,6 +176,7 @@ def walls(tmp_path_factory):
         with pytest.raises(ValueError) as raised:
             contract.split(np.arange(3))
         contract.close()
+        alive_when_closed = [p for p in Path("/proc").glob("[0-9]*/cmdline") if b"MNIST_CHECKS_PROBE_CHILD" in _read(p)]
     finally:
         del os.environ["MNIST_CHECKS_TEST_SECRET"]
     try:
@@ -185,10 +186,10 @@ def walls(tmp_path_factory):
         connected = False
     listener.close()
     seen = json.loads(str(raised.value).rsplit(" (exercise.py", 1)[0])
-    return {"seen": seen, "checkout": str(checkout), "connected": connected}
+    return {"seen": seen, "checkout": str(checkout), "connected": connected, "alive_when_closed": alive_when_closed}
 
 
-def test_the_sandboxed_fork_runs_as_another_user_alone_in_its_pid_namespace(walls):
+def test_the_sandboxed_fork_runs_as_another_user_alone_in_itspid_namespace(walls):
     seen = walls["seen"]
     assert seen["uid"] != 0 and len(seen["pids"]) <= 3 and seen["cwd"] == str(sandbox.TMP)
 
@@ -219,9 +220,36 @@ def test_the_sandboxed_fork_reaches_no_host_loopback_server(walls):
 
 
 def test_a_process_the_fork_starts_dies_with_its_server(walls):
+    """Gone by the time ``close()`` returns, not merely soon after: the grading goes on only then."""
+    assert walls["alive_when_closed"] == []
     alive = [p for p in Path("/proc").glob("[0-9]*/cmdline")
              if b"MNIST_CHECKS_PROBE_CHILD" in _read(p)]
     assert alive == []
+
+
+def test_waiting_for_a_sandbox_to_empty_outlasts_every_process_in_itspid_namespace():
+    """``sandbox.wait_until_empty``: after bubblewrap is killed, the kernel kills everything in its PID
+    namespace, a moment later; the wait returns only once none of 200 detached sleepers is left."""
+    import shutil
+    import signal
+    import subprocess
+
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed")
+    spawn = "for i in $(seq 200); do setsid sleep 600 & done; echo ready; exec sleep 600"
+    process = subprocess.Popen(["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--dev", "/dev", "--proc", "/proc",
+                                "--die-with-parent", "--", "sh", "-c", spawn], stdout=subprocess.PIPE,
+                               start_new_session=True)
+    assert process.stdout.readline().strip() == b"ready"
+    namespaces = sandbox.sandbox_namespaces(process.pid)
+    assert len(namespaces) == 1
+    in_namespace = lambda: [pid for pid in os.listdir("/proc") if pid.isdigit()  # noqa: E731
+                            and sandbox.pid_namespace(int(pid)) in namespaces]
+    assert len(in_namespace()) >= 200
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert sandbox.wait_until_empty(namespaces, seconds=30)
+    assert in_namespace() == []
 
 
 def test_no_file_of_the_package_a_fork_runs_with_holds_a_solution_line(tmp_path):

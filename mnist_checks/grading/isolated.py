@@ -286,6 +286,7 @@ class IsolatedContract:
         process, self._process = self._process, None
         if process is None:
             return
+        namespaces = sandbox.sandbox_namespaces(process.pid)  # before the kill: its processes, wherever they went
         for stream in (process.stdin,):
             try:
                 stream.close()
@@ -299,6 +300,7 @@ class IsolatedContract:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pass
+        sandbox.wait_until_empty(namespaces)  # the fork's daemons are gone before the grading goes on
 
 
 def _answered_by_the_fork(name: str, question: str):

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +128,43 @@ def bwrap_command(lib_host: Path, contract_host: Path, inner: list[str]) -> list
         inner = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", *inner]
     return [*command, "--", *inner]
+
+
+def sandbox_namespaces(pid: int) -> set[str]:
+    """The PID namespaces of ``pid``'s children that are not ``pid``'s own: the sandbox bubblewrap
+    (``pid``) made with ``--unshare-pid``. Read before stopping it, for ``wait_until_empty``."""
+    own = pid_namespace(pid)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return set()
+    found = {pid_namespace(int(child)) for child in children}
+    return {namespace for namespace in found if namespace and namespace != own}
+
+
+def wait_until_empty(namespaces: set[str], seconds: float = 30) -> bool:
+    """Wait until no process is left in ``namespaces``, at most ``seconds``; whether they emptied.
+
+    Killing bubblewrap kills its namespace's first process, and the kernel then kills every other
+    process there (a fork's daemons too); on a loaded machine that takes a moment after the kill,
+    so a grading that returned at once could leave them briefly alive."""
+    deadline = time.monotonic() + seconds
+    while namespaces:
+        pids = (int(name) for name in os.listdir("/proc") if name.isdigit())
+        if not any(pid_namespace(pid) in namespaces for pid in pids):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def pid_namespace(pid: int) -> str | None:
+    """The PID namespace ``pid`` lives in (`/proc/PID/ns/pid`), or None where it is gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
 
 
 def server_environment(tmp: str) -> dict:
