@@ -277,3 +277,20 @@ def _read(path):
         return path.read_bytes()
     except OSError:
         return b""
+
+
+def test_a_dead_process_waiting_to_be_reaped_counts_as_gone_from_its_namespace():
+    """A zombie still names its PID namespace in /proc; where PID 1 never reaps (some containers), the
+    sandbox's first process would stay one forever, and every grading would wait out the limit."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert sandbox.pid_namespace(pid) is None
+        assert sandbox.pid_namespace(os.getpid()) == os.readlink("/proc/self/ns/pid")
+    finally:
+        os.waitpid(pid, 0)

@@ -160,10 +160,12 @@ def wait_until_empty(namespaces: set[str], seconds: float = 30) -> bool:
 
 
 def pid_namespace(pid: int) -> str | None:
-    """The PID namespace ``pid`` lives in (`/proc/PID/ns/pid`), or None where it is gone."""
+    """The PID namespace ``pid`` lives in (`/proc/PID/ns/pid`), or None where it is gone or a
+    zombie (dead, waiting to be reaped: where PID 1 never reaps, it would look alive forever)."""
     try:
-        return os.readlink(f"/proc/{pid}/ns/pid")
-    except OSError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return None if state in ("Z", "X") else os.readlink(f"/proc/{pid}/ns/pid")
+    except (OSError, IndexError):
         return None
 
 
