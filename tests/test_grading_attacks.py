@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mnist_checks import cli, exercise
-from mnist_checks.grading import isolated, runner, sandbox, server  # noqa: F401  imported before the batch
+from mnist_checks.grading import isolated, preloaded, runner, sandbox, server  # noqa: F401  imported before the batch
 from mnist_checks.grading.starter import starter_source, write_starter
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
@@ -391,6 +391,8 @@ def batch(tmp_path_factory):
     linked.mkdir()
     (linked / "mnist_checks").symlink_to(REFERENCE_ROOT / "mnist_checks")
     forks.append(linked)
+    if preloaded.available():  # the process's forkserver, not this grading's: its socket's directory lives with it
+        preloaded.start()
     started = time.time()
     scratch = root / "tmp"  # the grader's temporary directory, this batch's alone
     scratch.mkdir()

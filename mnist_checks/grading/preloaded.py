@@ -46,6 +46,15 @@ def _context():
     return _CONTEXT
 
 
+def start() -> None:
+    """Start this process's forkserver now, if it is not running: it then lives as long as the
+    process, and its socket's directory goes to the temporary directory of this moment."""
+    import multiprocessing.forkserver
+
+    _context()
+    multiprocessing.forkserver.ensure_running()
+
+
 class CheckerProcess:
     """A checker forked from the forkserver, used like ``subprocess.Popen``: ``pid``,
     ``stdout`` (its output and error, read until EOF), ``wait(timeout)``, ``kill()`` and
