@@ -181,14 +181,21 @@ def plot_curves(record: dict, path: Path) -> None:
     for curve, names in drawn.items():
         ax.plot(range(1, len(curve) + 1), curve, color=colours[curve], linestyle="--", linewidth=1,
                 label=f"published, compared with {' and '.join(names)} (final {curve[-1]:.4f})")
-    ax.set_xticks(epoch_ticks(max(len(curve) for curve in [*drawn, *(
-        m["history"]["val_accuracy"] for m in record["models"].values())])))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation accuracy (10,000 test digits)")
+    longest = max(len(curve) for curve in [*drawn, *(m["history"]["val_accuracy"] for m in record["models"].values())])
     title = "MNIST exercise: validation accuracy per epoch, ours (solid) vs published (dashed)"
     if record.get("interrupted_during"):
         title += f"\nPARTIAL RUN: interrupted while training {record['interrupted_during']}"
-    ax.set_title(title, fontsize=10)
+    _save_accuracy_plot(fig, ax, longest=longest, lowest=lowest, title=title, fontsize=10, path=path)
+
+
+def _save_accuracy_plot(fig, ax, *, longest: int, lowest: float, title: str, fontsize: int, path: Path) -> None:
+    """The axes, title and legend every accuracy-per-epoch plot shares; the PNG written atomically."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xticks(epoch_ticks(longest))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy (10,000 test digits)")
+    ax.set_title(title, fontsize=fontsize)
     ax.set_ylim(max(0.0, min(0.9, lowest) - 0.01), 1.0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
@@ -229,18 +236,8 @@ def plot_bands(records: list[dict], path: Path) -> None:
         ax.plot(range(1, len(curve) + 1), curve, color=line.get_color(), linestyle="--", linewidth=1)
         lowest, longest = min(lowest, *low, *curve), max(longest, len(median), len(curve))
     seeds = ", ".join(str(r["settings"]["seed"]) for r in records)
-    ax.set_xticks(epoch_ticks(longest))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation accuracy (10,000 test digits)")
-    ax.set_title(f"MNIST exercise across seeds {seeds}: lowest to highest seed (band), median (solid), "
-                 "published (dashed)", fontsize=9)
-    ax.set_ylim(max(0.0, min(0.9, lowest) - 0.01), 1.0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    with _atomic(path, "wb") as handle:
-        fig.savefig(handle, format="png")
-    plt.close(fig)
+    title = f"MNIST exercise across seeds {seeds}: lowest to highest seed (band), median (solid), published (dashed)"
+    _save_accuracy_plot(fig, ax, longest=longest, lowest=lowest, title=title, fontsize=9, path=path)
 
 
 def epoch_ticks(last: int) -> list[int]:

@@ -10,11 +10,17 @@ from . import facts
 from .facts import Published
 
 
+def band(spread: dict, sds: float = facts.WINDOW_SAFE_SDS) -> tuple[float, float]:
+    """Where honest runs land, from a ``report.read_spread`` row: the mean plus and minus ``sds``
+    sd, widened to hold every run measured."""
+    return (min(spread["mean"] - sds * spread["sd"], spread["min"]),
+            max(spread["mean"] + sds * spread["sd"], spread["max"]))
+
+
 def unsafe(name: str, window: Published, spread: dict, sds: float = facts.WINDOW_SAFE_SDS) -> str | None:
     """Why ``window`` would fail honest runs of ``name`` given its measured ``spread`` (a row of
     ``report.read_spread``), or ``None`` when it is safe."""
-    low = min(spread["mean"] - sds * spread["sd"], spread["min"])
-    high = max(spread["mean"] + sds * spread["sd"], spread["max"])
+    low, high = band(spread, sds)
     if window.admits(low) and window.admits(high):
         return None
     return (f"{name}'s window {window.val_accuracy:.3f} +- {window.tolerance:g} "
@@ -59,9 +65,7 @@ def margins(spreads: dict[str, dict], published: dict[str, Published] = facts.PU
     for name, window in published.items():
         if name not in spreads:
             continue
-        spread = spreads[name]
-        low = min(spread["mean"] - sds * spread["sd"], spread["min"])
-        high = max(spread["mean"] + sds * spread["sd"], spread["max"])
+        low, high = band(spreads[name], sds)
         bottom, top = window.val_accuracy - window.tolerance, window.val_accuracy + window.tolerance
         wrong = ", ".join(f"{other} {spreads[other]['mean']:.4f}" for other in known_wrong.get(name, {})
                           if other in spreads and not window.admits(spreads[other]["mean"]))
