@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import time
 
-from .compat import array_batches, keras, on_device, ops
+from .compat import BACKEND, array_batches, keras, on_device, ops
 
 #: Keras runs this many training steps per call into the backend on the fast path. It changes
 #: no arithmetic (still one adam update per batch of 32); it removes per-step Python and
-#: dispatch overhead, which dominates the MLP's tiny steps.
-STEPS_PER_EXECUTION = 64
+#: dispatch overhead, which dominates the MLP's tiny steps. Keras's torch backend refuses any
+#: other value than 1 (``fit`` raises ValueError), so there the fast path only makes the tensors once.
+STEPS_PER_EXECUTION = 1 if BACKEND == "torch" else 64
 #: Training costs about three forward passes: the forward, and a backward pass of twice its work.
 TRAINING_PASSES = 3
 
