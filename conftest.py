@@ -81,7 +81,7 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_addoption(parser):
-    from mnist_checks.grading.runner import Limits
+    from mnist_checks.grading.limits import Limits
 
     parser.addoption(
         "--contract", metavar="PATH",
@@ -115,13 +115,14 @@ def contract(request):
     path = request.config.getoption("--contract")
     if request.config.getoption("--isolated"):
         from mnist_checks.grading.isolated import open_contract
+        from mnist_checks.grading.limits import Limits
 
         contract = open_contract(
             path or Path(importlib.import_module("mnist_checks").__file__).parent / "exercise.py",
             isolation=request.config.getoption("--isolated"),
             allow_unisolated=request.config.getoption("--allow-unisolated"),
-            call_seconds=request.config.getoption("--call-timeout"),
-            memory_mb=request.config.getoption("--fork-memory-mb"),
+            limits=Limits(call_seconds=request.config.getoption("--call-timeout"),
+                          memory_mb=request.config.getoption("--fork-memory-mb")),
         )
         request.addfinalizer(contract.close)
         contract.check_loaded()

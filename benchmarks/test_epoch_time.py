@@ -1,7 +1,7 @@
 """One training epoch of the exercise's MLP (Q2/Q4) and CNN (Q5) at its settings: 60,000 rows,
 batch 32, adam; per device, with the exercise's plain fit() and with the package's fast path.
 
-Run: ``pytest benchmarks`` (see the README). Each round trains a fresh model, warmed up in the
+Run: ``pytest benchmarks`` (see docs/benchmarks.md). Each round trains a fresh model, warmed up in the
 round's setup on 64 batches so that tracing is not timed and no round reuses another's state.
 Plain fit trains on numpy arrays, as the exercise does (``fit()`` copies them into the backend at
 every call, and that copy is part of its epoch); the fast path on tensors made once per session.

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import facts
-from .compat import KERAS_MAJOR, architecture, built, keras, loss_settings, ops
+from .architecture import architecture
+from .compat import KERAS_MAJOR, built, keras, loss_settings, ops
 
 #: The exercise's models: their layers (``facts``) and the inputs they take (batch left out).
 EXERCISE = {

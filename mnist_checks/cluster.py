@@ -22,6 +22,9 @@ INSTALL_HINT = 'install the optional extra: pip install -e ".[cluster]" (Dask di
 class ClusterError(MnistChecksError):
     """No cluster to work with: Dask missing, a scheduler out of reach, no usable worker left."""
 
+    remedy = ("start a scheduler and workers with the same mnist_checks installed (`dask scheduler`, `dask worker "
+              "tcp://HOST:8786`) and pass its address, or --cluster local; without --cluster all runs here")
+
 
 def require_dask() -> None:
     """Raise ``ClusterError`` naming the extra to install where Dask distributed is missing."""

@@ -14,6 +14,8 @@ import platform
 import sys
 import tempfile
 
+from .flags import flag
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 #: Set (to anything but "" or "0") to see TensorFlow's start-up lines and warnings: ``--verbose``.
 ENV_VERBOSE = "MNIST_CHECKS_VERBOSE"
@@ -21,7 +23,7 @@ ENV_VERBOSE = "MNIST_CHECKS_VERBOSE"
 
 def verbose() -> bool:
     """Whether the backend's own start-up lines and warnings are shown (``$MNIST_CHECKS_VERBOSE``)."""
-    return os.environ.get(ENV_VERBOSE, "") not in ("", "0")
+    return flag(ENV_VERBOSE)
 
 
 @contextlib.contextmanager
@@ -130,112 +132,6 @@ def built(model, input_shape: tuple):
         except Exception:  # a model that cannot be built on that shape: the claims say what is wrong
             pass
     return model
-
-
-#: Layers that only apply an activation: read as part of the layer before them.
-ACTIVATION_LAYERS = {"Activation": None, "ReLU": "relu", "Softmax": "softmax"}
-#: The settings ``architecture`` reads of each layer class (the others have none that matter here).
-ARCHITECTURE_KEYS = {
-    "Dense": ("units", "activation", "use_bias"),
-    "Conv2D": ("filters", "kernel_size", "strides", "padding", "dilation_rate", "activation", "use_bias"),
-    "MaxPooling2D": ("pool_size", "strides", "padding"),
-    "AveragePooling2D": ("pool_size", "strides", "padding"),
-    "Dropout": ("rate",),
-}
-
-
-def architecture(model) -> list[tuple[str, dict]]:
-    """The model layer by layer as ``(class, settings)``, the same for every equivalent construction.
-
-    Input layers and layers that change nothing (no weights, output shape = input shape, the same
-    in training: a ``Flatten`` of flat rows) are left out; an activation given as its own layer
-    (``Activation``, ``ReLU``, ``Softmax``) becomes the activation of the layer before it when that
-    one has none; activations are named however they were given (``tf.nn.relu`` is ``relu``);
-    sizes given as ints become pairs, pooling strides left to their default become the pool size.
-    """
-    from .activations import activation_name
-
-    layers: list[tuple[str, dict]] = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "InputLayer" or (kind not in ACTIVATION_LAYERS and kind not in ARCHITECTURE_KEYS
-                                    and _changes_nothing(layer)):
-            continue
-        config = layer.get_config()
-        if kind in ACTIVATION_LAYERS:
-            name = ACTIVATION_LAYERS[kind] if kind != "Activation" else activation_name(layer.activation)
-            if kind == "ReLU" and (config.get("max_value") is not None or config.get("negative_slope")
-                                   or config.get("threshold")):
-                name = "relu with max_value, negative_slope or threshold"
-            if layers and layers[-1][1].get("activation") == "linear":
-                layers[-1][1]["activation"] = name
-            else:
-                layers.append(("Activation", {"activation": name}))
-            continue
-        settings = {}
-        for key in ARCHITECTURE_KEYS.get(kind, ()):
-            value = config.get(key)
-            if key == "activation":
-                value = activation_name(getattr(layer, "activation", value)) or _activation_of(value)
-            elif key in ("kernel_size", "pool_size", "strides", "dilation_rate"):
-                value = (value, value) if isinstance(value, int) else tuple(value) if value is not None else None
-            settings[key] = value
-        if kind in ("MaxPooling2D", "AveragePooling2D") and settings["strides"] is None:
-            settings["strides"] = settings["pool_size"]
-        layers.append((kind, settings))
-    return layers
-
-
-#: Layers that compute something else while training than at inference: never "no-ops".
-TRAINING_ONLY_LAYERS = frozenset({
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise",
-    "AlphaDropout", "ActivityRegularization", "BatchNormalization",
-})
-
-
-def _changes_nothing(layer) -> bool:
-    """Whether ``layer`` passes its input on unchanged in shape, has no weights and trains as it
-    predicts (a ``Flatten`` of rows that are already flat)."""
-    return type(layer).__name__ not in TRAINING_ONLY_LAYERS and _keeps_its_shape(layer)
-
-
-def _keeps_its_shape(layer) -> bool:
-    """Whether ``layer`` has no weights and outputs the shape it takes (a ``Flatten`` of flat rows,
-    a ``Dropout``: what it computes is the architecture's claim, not the shapes')."""
-    if layer.weights:
-        return False
-    try:
-        return _shape(layer.input) == _shape(layer.output)
-    except (AttributeError, ValueError):
-        return False
-
-
-def _shape(tensor) -> tuple:
-    shape = tensor.shape
-    return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
-
-
-def _activation_of(value) -> str:
-    """An activation's name from a layer config (a string, or Keras's serialised form)."""
-    if isinstance(value, dict):
-        value = value.get("config", {}).get("name", value.get("class_name"))
-    return str(value)
-
-
-def output_shapes(model) -> list[tuple]:
-    """Each layer's output shape without the batch dimension, activation-only layers and layers
-    without weights that keep their input's shape (``Flatten`` of flat rows, ``Dropout``) left out.
-
-    Keras 2 has ``layer.output_shape``; Keras 3 removed it, but both have ``layer.output.shape``
-    (a ``TensorShape`` in Keras 2, a tuple in Keras 3).
-    """
-    shapes = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind in ACTIVATION_LAYERS or kind == "InputLayer" or _keeps_its_shape(layer):
-            continue
-        shapes.append(_shape(layer.output)[1:])
-    return shapes
 
 
 def optimizer_name(model) -> str:

@@ -40,9 +40,15 @@ LABEL_COLUMN = "label"
 class DataError(MnistChecksError):
     """A data source is missing, unreadable, or not MNIST; the message names the file."""
 
+    remedy = ("point --data (or MNIST_CHECKS_DATA) at a good copy of MNIST: mnist.npz in Keras's layout or the "
+              "exercise's digits.csv.zip; a damaged download is fetched again once removed from the cache")
+
 
 class DataUnavailable(DataError):
     """No data source is configured and none could be downloaded."""
+
+    remedy = ("let the command download it once, online (it is kept in the cache, MNIST_CHECKS_CACHE), or point "
+              "--data (or MNIST_CHECKS_DATA) at a local copy")
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ MLP_OUTPUT_SHAPES = ((32,), (10,))
 CNN_OUTPUT_SHAPES = ((26, 26, 32), (13, 13, 32), (11, 11, 64), (5, 5, 64), (3, 3, 64), (576,), (64,), (10,))
 
 #: Q2 and Q5 layer by layer, as the exercise builds them: each layer's class and the settings
-#: that make it that layer (``compat.architecture`` reads a model this way, whatever the
+#: that make it that layer (``architecture.architecture`` reads a model this way, whatever the
 #: construction: Sequential or functional, activations as arguments or as their own layers).
 _CONV = {"kernel_size": (3, 3), "strides": (1, 1), "padding": "valid", "dilation_rate": (1, 1),
          "activation": "relu", "use_bias": True}

@@ -51,11 +51,11 @@ class Model:
 
 #: The models of a run, in training order.
 PLAN = (
-    Model("mlp_raw", "Q2", "MLP on raw pixels 0..255", "mlp", "raw"),
-    Model("mlp_scaled", "Q4", "MLP on pixels scaled to [0, 1], fresh weights", "mlp", "scaled"),
-    Model("mlp_scaled_warm", "Q4", "MLP on scaled pixels built from the raw MLP's layers (warm-started), as the "
+    Model("mlp_raw", "q2", "MLP on raw pixels 0..255", "mlp", "raw"),
+    Model("mlp_scaled", "q4", "MLP on pixels scaled to [0, 1], fresh weights", "mlp", "scaled"),
+    Model("mlp_scaled_warm", "q4", "MLP on scaled pixels built from the raw MLP's layers (warm-started), as the "
           "exercise does", "mlp", "scaled", warm=True),
-    Model("cnn", "Q5", "CNN on scaled (28, 28, 1) images", "cnn", "images"),
+    Model("cnn", "q5", "CNN on scaled (28, 28, 1) images", "cnn", "images"),
 )
 MODELS = {model.name: model for model in PLAN}
 
@@ -77,6 +77,6 @@ class Improvement:
 
 #: The exercise's improvement claims, tested on the same test digits (``mnist_checks.significance``).
 IMPROVEMENTS = (
-    Improvement("mlp_scaled", "mlp_raw", "Q4", "scaling the pixels improves the same MLP"),
-    Improvement("cnn", "mlp_scaled", "Q5", "the CNN improves on the scaled MLP"),
+    Improvement("mlp_scaled", "mlp_raw", "q4", "scaling the pixels improves the same MLP"),
+    Improvement("cnn", "mlp_scaled", "q5", "the CNN improves on the scaled MLP"),
 )

@@ -20,6 +20,9 @@ from pathlib import Path
 from . import facts
 from .errors import MnistChecksError
 from .facts import Published
+from .files import atomic_file
+from .plots import plot_curves
+from .questions import label
 
 #: Where ``mnist-checks run`` puts its run directories unless told.
 DEFAULT_OUT = "mnist-checks-output"
@@ -31,6 +34,9 @@ LATEST = "latest"
 
 class RecordError(MnistChecksError, ValueError):
     """A record.json that ``spread`` cannot use, or records it must not mix; the message says why."""
+
+    remedy = ("give record.json files written by `mnist-checks run` (or their run directories), all trained with "
+              "the same epochs and batch size")
 
 
 def run_directory(out_dir: str | os.PathLike, started: datetime, seed: int) -> Path:
@@ -87,7 +93,7 @@ def rows(record: dict) -> list[dict]:
         out.append(
             {
                 "model": name,
-                "question": model["question"],
+                "question": label(model["question"]),
                 "epochs": model["epochs"],
                 "parameters": model["parameters"],
                 "val_accuracy": final,
@@ -157,93 +163,6 @@ def _verdict(row: dict, no: str) -> str:
 def out_of_tolerance(record: dict) -> list[str]:
     """The models trained as published whose final val_accuracy is outside the published tolerance."""
     return [r["model"] for r in rows(record) if r["within"] is False]
-
-
-def plot_curves(record: dict, path: Path) -> None:
-    """Validation accuracy per epoch for every model (solid), each beside the published run's (dashed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    drawn: dict[tuple, list[str]] = {}  # a published curve -> the models compared with it
-    colours, lowest = {}, 1.0
-    for name, model in record["models"].items():
-        accuracy = model["history"]["val_accuracy"]
-        (line,) = ax.plot(range(1, len(accuracy) + 1), accuracy, marker=".",
-                          label=f"{name}: ours (final {accuracy[-1]:.4f})")
-        published = record["published"][name]
-        curve = tuple(published.get("curve") or [published["val_accuracy"]])
-        drawn.setdefault(curve, []).append(name)
-        colours.setdefault(curve, line.get_color())
-        lowest = min(lowest, *accuracy, *curve)
-    for curve, names in drawn.items():
-        ax.plot(range(1, len(curve) + 1), curve, color=colours[curve], linestyle="--", linewidth=1,
-                label=f"published, compared with {' and '.join(names)} (final {curve[-1]:.4f})")
-    longest = max(len(curve) for curve in [*drawn, *(m["history"]["val_accuracy"] for m in record["models"].values())])
-    title = "MNIST exercise: validation accuracy per epoch, ours (solid) vs published (dashed)"
-    if record.get("interrupted_during"):
-        title += f"\nPARTIAL RUN: interrupted while training {record['interrupted_during']}"
-    _save_accuracy_plot(fig, ax, longest=longest, lowest=lowest, title=title, fontsize=10, path=path)
-
-
-def _save_accuracy_plot(fig, ax, *, longest: int, lowest: float, title: str, fontsize: int, path: Path) -> None:
-    """The axes, title and legend every accuracy-per-epoch plot shares; the PNG written atomically."""
-    import matplotlib.pyplot as plt
-
-    ax.set_xticks(epoch_ticks(longest))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation accuracy (10,000 test digits)")
-    ax.set_title(title, fontsize=fontsize)
-    ax.set_ylim(max(0.0, min(0.9, lowest) - 0.01), 1.0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    with _atomic(path, "wb") as handle:
-        fig.savefig(handle, format="png")
-    plt.close(fig)
-
-
-def bands(records: list[dict]) -> dict[str, tuple[list[float], list[float], list[float]]]:
-    """Per model trained in every record and for the epochs all of them reached: the lowest, the
-    median and the highest val_accuracy across the records (seeds), epoch by epoch."""
-    out = {}
-    for name in [name for name in records[0]["models"] if all(name in r["models"] for r in records)]:
-        curves = [r["models"][name]["history"]["val_accuracy"] for r in records]
-        epochs = min(len(curve) for curve in curves)
-        by_epoch = [[curve[epoch] for curve in curves] for epoch in range(epochs)]
-        out[name] = ([min(e) for e in by_epoch], [statistics.median(e) for e in by_epoch], [max(e) for e in by_epoch])
-    return out
-
-
-def plot_bands(records: list[dict], path: Path) -> None:
-    """Validation accuracy per epoch across seeds (issue 20): each model's band from the lowest to
-    the highest seed with its median (solid), beside the published run's curve (dashed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    lowest, longest = 1.0, 1
-    for name, (low, median, high) in bands(records).items():
-        epochs = range(1, len(median) + 1)
-        (line,) = ax.plot(epochs, median, label=f"{name}: median of {len(records)} seeds (final {median[-1]:.4f})")
-        ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2)
-        published = records[0]["published"][name]
-        curve = tuple(published.get("curve") or [published["val_accuracy"]])
-        ax.plot(range(1, len(curve) + 1), curve, color=line.get_color(), linestyle="--", linewidth=1)
-        lowest, longest = min(lowest, *low, *curve), max(longest, len(median), len(curve))
-    seeds = ", ".join(str(r["settings"]["seed"]) for r in records)
-    title = f"MNIST exercise across seeds {seeds}: lowest to highest seed (band), median (solid), published (dashed)"
-    _save_accuracy_plot(fig, ax, longest=longest, lowest=lowest, title=title, fontsize=9, path=path)
-
-
-def epoch_ticks(last: int) -> list[int]:
-    """Epoch ticks for a plot of epochs 1..last: always the first and the last epoch."""
-    step = 1 if last <= 12 else 5
-    return sorted({1, last, *range(step, last, step)})
 
 
 def markdown(record: dict) -> str:
@@ -422,38 +341,16 @@ def write_outputs(record: dict, out_dir: str | os.PathLike) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"record": out / RECORD, "plot": out / PLOT, "report": out / REPORT}
-    with _atomic(paths["record"], "w") as handle:
+    with atomic_file(paths["record"], "w") as handle:
         json.dump(record, handle, indent=2)
     plot_curves(record, paths["plot"])
-    with _atomic(paths["report"], "w") as handle:
+    with atomic_file(paths["report"], "w") as handle:
         handle.write(markdown(record))
     return paths
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` into ``path`` whole or not at all."""
-    with _atomic(Path(path), "w") as handle:
+    with atomic_file(Path(path), "w") as handle:
         handle.write(text)
     return Path(path)
-
-
-class _atomic:
-    """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds.
-    The file gets the permissions the user's umask gives any new file."""
-
-    def __init__(self, path: Path, mode: str):
-        self.path, self.mode = Path(path), mode
-
-    def __enter__(self):
-        self.tmp = self.path.parent / f".{self.path.name}.{secrets.token_hex(4)}"
-        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        self.handle = os.fdopen(fd, self.mode)
-        return self.handle
-
-    def __exit__(self, kind, value, traceback):
-        self.handle.close()
-        if kind is None:
-            os.replace(self.tmp, self.path)
-        else:
-            os.unlink(self.tmp)
-        return False

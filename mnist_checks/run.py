@@ -80,79 +80,105 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
     """
     if contract is None:
         from . import exercise as contract
-    reference = reference or contract
-
     started = time.perf_counter()
-    record = _new_record(settings, X, y, source)
-    X_train, X_test, y_train, y_test = reference.split(X, y)
-    S_train, S_test = reference.split(contract.scale(X))
-    run = Run(record=record, y_test=np.asarray(y_test))
-    environment = record["environment"]
+    training = _Training(X, y, settings, contract, reference or contract, _new_record(settings, X, y, source),
+                         verbose=verbose, on_model=on_model, store=store)
+    run = training.run
+    try:
+        training.train_all()
+    finally:
+        run.record["wall_seconds"] = round(time.perf_counter() - started, 1)
+    run.record["improvements"] = [compare_models(run, claim).as_record() for claim in IMPROVEMENTS
+                                  if {claim.better, claim.worse} <= set(run.predictions)]
+    return run
 
-    def feed(*arrays):
+
+class _Training:
+    """One ``run_exercise``: its inputs, each made once and dropped after its last model, and the
+    plan's models trained (or taken from the store) one after the other into ``run``."""
+
+    def __init__(self, X, y, settings: Settings, contract: ModuleType, reference: ModuleType, record: dict, *,
+                 verbose: int, on_model, store):
+        self.X, self.settings, self.contract, self.reference = X, settings, contract, reference
+        self.verbose, self.on_model, self.store = verbose, on_model, store
+        X_train, X_test, y_train, y_test = reference.split(X, y)
+        self.scaled_split = reference.split(contract.scale(X))
+        self.run = Run(record=record, y_test=np.asarray(y_test))
+        (self.y_train, self.y_test), self.labels = self.feed(y_train, y_test)
+        self.inputs = {"raw": self.feed(X_train.astype(np.float32), X_test.astype(np.float32)),
+                       "scaled": self.feed(*self.scaled_split)}
+        self.raw_test = self.inputs["raw"][0][1]  # the warm start's effect on the raw MLP is measured on it
+
+    def feed(self, *arrays):
         """The arrays as ``fit()`` gets them (backend tensors made once on the fast path; raw
         pixels as float32, the values Keras casts them to at every step), and their digests."""
-        arrays = [np.asarray(a) for a in arrays] if settings.plain_fit else fit_arrays(*arrays)
-        return (arrays if settings.plain_fit else as_tensors(*arrays)), [trainings.array_digest(a) for a in arrays]
+        plain = self.settings.plain_fit
+        arrays = [np.asarray(a) for a in arrays] if plain else fit_arrays(*arrays)
+        return (arrays if plain else as_tensors(*arrays)), [trainings.array_digest(a) for a in arrays]
 
-    def images():
-        C_train, C_test = (S_train, S_test) if reference is contract else reference.split(reference.scale(X))
-        return feed(contract.to_images(C_train), contract.to_images(C_test))
+    def images(self):
+        """Q5's inputs: the contract's ``to_images`` of the scaled split (the reference's, when grading)."""
+        contract, reference = self.contract, self.reference
+        C_train, C_test = (self.scaled_split if reference is contract
+                           else reference.split(reference.scale(self.X)))
+        return self.feed(contract.to_images(C_train), contract.to_images(C_test))
 
-    (y_train_in, y_test_in), labels = feed(y_train, y_test)
-    inputs = {"raw": feed(X_train.astype(np.float32), X_test.astype(np.float32)), "scaled": feed(S_train, S_test)}
-    raw_test = inputs["raw"][0][1]  # the warm start's effect on the raw MLP is measured on it
-    builders = {
-        "mlp_raw": lambda: contract.build_mlp(),
-        "mlp_scaled": lambda: reference.build_mlp(),
-        "mlp_scaled_warm": lambda: warm_started_mlp(run.models["mlp_raw"]),
-        "cnn": lambda: contract.build_cnn(),
-    }
-    models = planned(settings)
-    last_use = {model.inputs: index for index, model in enumerate(models)}
-    current = None  # the model in training, named in the record if the run is interrupted
+    def build(self, name: str):
+        """A fresh network for the plan's model ``name``, from the function of its own question."""
+        if name == "mlp_raw":
+            return self.contract.build_mlp()
+        if name == "mlp_scaled":
+            return self.reference.build_mlp()
+        if name == "mlp_scaled_warm":
+            return warm_started_mlp(self.run.models["mlp_raw"])
+        return self.contract.build_cnn()
 
-    def train(model: Model, network, fed) -> None:
+    def train_all(self) -> None:
+        """Every model of the plan in order; Ctrl-C raises ``RunInterrupted`` with what finished."""
+        models = planned(self.settings)
+        last_use = {model.inputs: index for index, model in enumerate(models)}
+        current = None  # the model in training, named in the record if the run is interrupted
+        try:
+            for index, model in enumerate(models):
+                current = model.name
+                if model.inputs not in self.inputs:
+                    self.inputs[model.inputs] = self.images()
+                set_seed(self.settings.seed, self.contract)
+                self.train(model, self.build(model.name), self.inputs[model.inputs])
+                if model.warm:
+                    raw_now = self.contract.predicted_digits(self.run.models["mlp_raw"].predict(self.raw_test,
+                                                                                                verbose=0))
+                    self.run.record["models"][model.name]["raw_predictions_changed"] = float(
+                        np.mean(raw_now != self.run.predictions["mlp_raw"]))
+                for kind in [kind for kind, last in last_use.items() if last == index]:
+                    del self.inputs[kind]  # each input set is dropped after its last model: the CNN needs only images
+        except KeyboardInterrupt:
+            self.run.record["interrupted_during"] = current
+            raise RunInterrupted(self.run) from None
+
+    def train(self, model: Model, network, fed) -> None:
+        """Train ``network`` as the plan's ``model`` (or take its training from the store) and record it."""
+        settings = self.settings
         (x_train, x_test), (train_digest, test_digest) = fed
         epochs = model.epochs(settings)
-        if on_model:
-            on_model(model, epochs)
+        if self.on_model:
+            self.on_model(model, epochs)
         built(network, tuple(int(d) for d in x_train.shape[1:]))  # its initial weights exist before it is keyed
         if not settings.plain_fit:
             compile_for_speed(network)  # before the key: the model keyed is the model trained
-        data = {"x_train": train_digest, "x_test": test_digest, "y_train": labels[0], "y_test": labels[1]}
+        data = {"x_train": train_digest, "x_test": test_digest, "y_train": self.labels[0], "y_test": self.labels[1]}
         run_settings = {"epochs": epochs, "batch_size": settings.batch_size, "seed": settings.seed,
                         "steps_per_execution": 1 if settings.plain_fit else STEPS_PER_EXECUTION}
         try:
-            key, why = trainings.training_key(network, data, run_settings, environment), None
+            key, why = trainings.training_key(network, data, run_settings, self.run.record["environment"]), None
         except trainings.NoKey as error:
             key, why = None, str(error)
-
-        def fit() -> trainings.Training:
-            set_seed(settings.seed)  # the batches' order depends on the seed alone, not on how the model was built
-            timer = _EpochTimer()
-            train_batches = None if settings.plain_fit else batches(x_train, y_train_in, settings.batch_size,
-                                                                    shuffle=True)
-            if train_batches is None:
-                history = network.fit(
-                    x_train, y_train_in, epochs=epochs, batch_size=settings.batch_size,
-                    validation_data=(x_test, y_test_in), verbose=verbose, callbacks=[timer],
-                )
-            else:  # the same batches, made after the seed as fit() makes them, without tf.data's stalls
-                history = network.fit(
-                    train_batches, epochs=epochs, shuffle=False, verbose=verbose, callbacks=[timer],  # shuffled there
-                    validation_data=batches(x_test, y_test_in, settings.batch_size, shuffle=False),
-                )
-            probabilities = network.predict(x_test, batch_size=settings.batch_size, verbose=0)
-            return trainings.Training(network.get_weights(), {**normalise_history(history.history),
-                                                              "seconds": timer.seconds}, np.asarray(probabilities))
-
-        training, reused = trainings.fetch_or_train(store, key, fit)
+        training, reused = trainings.fetch_or_train(self.store, key, lambda: self.fit(network, x_train, x_test, epochs))
         if reused:
             network.set_weights(training.weights)
-        run.models[model.name] = network
-        run.predictions[model.name] = contract.predicted_digits(training.probabilities)
-        run.record["models"][model.name] = {
+        self.run.models[model.name] = network
+        self.run.predictions[model.name] = self.contract.predicted_digits(training.probabilities)
+        self.run.record["models"][model.name] = {
             "question": model.question,
             "description": model.description,
             "epochs": epochs,
@@ -162,27 +188,26 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
             "training": {"key": key, "reused": reused} if key else {"key": None, "why": why},
         }
 
-    try:
-        for index, model in enumerate(models):
-            current = model.name
-            if model.inputs not in inputs:
-                inputs[model.inputs] = images()
-            set_seed(settings.seed, contract)
-            train(model, builders[model.name](), inputs[model.inputs])
-            if model.warm:
-                raw_now = contract.predicted_digits(run.models["mlp_raw"].predict(raw_test, verbose=0))
-                run.record["models"][model.name]["raw_predictions_changed"] = float(
-                    np.mean(raw_now != run.predictions["mlp_raw"]))
-            for kind in [kind for kind, last in last_use.items() if last == index]:
-                del inputs[kind]  # each input set is dropped after its last model: the CNN needs only images
-    except KeyboardInterrupt:
-        run.record["interrupted_during"] = current
-        raise RunInterrupted(run) from None
-    finally:
-        record["wall_seconds"] = round(time.perf_counter() - started, 1)
-    record["improvements"] = [compare_models(run, claim).as_record() for claim in IMPROVEMENTS
-                              if {claim.better, claim.worse} <= set(run.predictions)]
-    return run
+    def fit(self, network, x_train, x_test, epochs: int) -> trainings.Training:
+        """``network.fit`` for ``epochs``, validated on the test digits every epoch."""
+        settings = self.settings
+        set_seed(settings.seed)  # the batches' order depends on the seed alone, not on how the model was built
+        timer = _EpochTimer()
+        train_batches = None if settings.plain_fit else batches(x_train, self.y_train, settings.batch_size,
+                                                                shuffle=True)
+        if train_batches is None:
+            history = network.fit(
+                x_train, self.y_train, epochs=epochs, batch_size=settings.batch_size,
+                validation_data=(x_test, self.y_test), verbose=self.verbose, callbacks=[timer],
+            )
+        else:  # the same batches, made after the seed as fit() makes them, without tf.data's stalls
+            history = network.fit(
+                train_batches, epochs=epochs, shuffle=False, verbose=self.verbose, callbacks=[timer],  # shuffled there
+                validation_data=batches(x_test, self.y_test, settings.batch_size, shuffle=False),
+            )
+        probabilities = network.predict(x_test, batch_size=settings.batch_size, verbose=0)
+        return trainings.Training(network.get_weights(), {**normalise_history(history.history),
+                                                          "seconds": timer.seconds}, np.asarray(probabilities))
 
 
 def compare_models(run: Run, claim: Improvement) -> Comparison:

@@ -23,12 +23,14 @@ import hashlib
 import io
 import json
 import os
-import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import write_atomically
+from .flags import flag
 
 #: Where trainings are kept: a directory, a Dask scheduler's address (``tcp://HOST:PORT``), or
 #: ``off``.  Unset: ``trainings/`` in the download cache (``mnist_checks.data.cache_dir``).
@@ -114,7 +116,7 @@ def training_key(model, data: dict, settings: dict, environment: dict) -> str:
 def model_fingerprint(model) -> dict:
     """The model's layers as (class, settings), names and initialisers left out (the initial
     weights are keyed instead), and its input shape."""
-    from .grading.description import Refused, layer_chain
+    from .architecture import Refused, layer_chain
 
     try:
         layers = layer_chain(model)
@@ -217,9 +219,7 @@ class DirectoryStore:
     def put(self, key: str, training: Training) -> None:
         path = self._path(key, ".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        temporary.write_bytes(training.to_bytes())
-        os.replace(temporary, path)
+        write_atomically(path, training.to_bytes())
 
     @contextlib.contextmanager
     def claim(self, key: str):
@@ -284,7 +284,7 @@ def open_store(spec: str | os.PathLike | None):
 
 def retraining() -> bool:
     """Whether earlier trainings are to be ignored (``$MNIST_CHECKS_RETRAIN``)."""
-    return os.environ.get(ENV_RETRAIN, "") not in ("", "0")
+    return flag(ENV_RETRAIN)
 
 
 def default_store_spec() -> str:

@@ -4,6 +4,7 @@ exercise's model passes, every model that computes or trains otherwise is named,
 import numpy as np
 import pytest
 
+from mnist_checks.architecture import output_shapes
 from mnist_checks.behaviour import (
     accuracy_difference,
     exercise_model,
@@ -12,7 +13,7 @@ from mnist_checks.behaviour import (
     optimizer_difference,
     probability_difference,
 )
-from mnist_checks.compat import keras, output_shapes, set_seed
+from mnist_checks.compat import keras, set_seed
 
 pytestmark = pytest.mark.fast
 L = keras.layers

@@ -144,11 +144,11 @@ def test_each_calls_reply_is_bounded_by_its_arguments():
     assert budget.reply_bound("split", (list(range(7)),), {})[0] == 2 * 7 * 8 + budget.HEADERS_BYTES
 
 
-def test_the_students_rules_and_the_readme_state_the_budget_as_facts_has_it():
+def test_the_students_rules_and_the_grading_page_state_the_budget_as_facts_has_it():
     budget_ = facts.MODEL_BUDGET
     figures = [f"{budget_.parameters:,}", f"{budget_.activations:,}", f"{budget_.multiply_adds:,}"]
     root = __import__("pathlib").Path(exercise.__file__).resolve().parent.parent
     rules = (root / "docs" / "starter-README.md").read_text().replace("\n  ", " ")
     assert all(figure in rules for figure in figures)
     assert f"{budget_.times_cnn} times the exercise's CNN" in rules.replace("\n", " ")
-    assert f"{budget_.parameters:,}" in (root / "README.md").read_text()
+    assert f"{budget_.parameters:,}" in (root / "docs" / "grading.md").read_text()

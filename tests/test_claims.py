@@ -82,7 +82,7 @@ def test_the_cnn_is_a_real_improvement_over_the_scaled_mlp(exercise_run):
 
 def each_model(*, warm: bool = True) -> list:
     """The run's models (``plan.PLAN``) as parameters, each graded under its own question."""
-    return [pytest.param(model, id=model.name, marks=getattr(pytest.mark, model.question.lower()))
+    return [pytest.param(model, id=model.name, marks=getattr(pytest.mark, model.question))
             for model in PLAN if warm or not model.warm]
 
 

@@ -8,7 +8,7 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 
-from mnist_checks import compat
+from mnist_checks import architecture, compat
 from mnist_checks.compat import KERAS_MAJOR, keras
 
 pytestmark = pytest.mark.fast
@@ -55,7 +55,7 @@ def test_summary_total_counts_optimizer_variables_after_training_in_keras_3_only
 def test_layer_output_shape_attribute_is_keras_2_only(contract):
     model = contract.build_cnn()
     assert hasattr(model.layers[0], "output_shape") == (KERAS_MAJOR == 2)
-    assert compat.output_shapes(model)[0] == (26, 26, 32)
+    assert architecture.output_shapes(model)[0] == (26, 26, 32)
 
 
 def test_optimizer_names_differ_but_its_kind_is_adam(contract):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mnist_checks.grading import runner
+from mnist_checks.grading import batch, checker, gradebook, intake, results
 from mnist_checks.grading.contract import load_contract
 from mnist_checks.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, score_tests, totals
 from mnist_checks.grading.starter import starter_source
@@ -104,12 +104,12 @@ def a_result():
         {"id": "t::b", "question": "q1", "tier": "fast", "claim": "deterministic", "outcome": "failed",
          "message": "AssertionError: expected 10000 test rows, found 14000"},
     ]
-    return runner.ForkResult(fork="alice", path="/forks/alice", status="graded", commit="abc123",
+    return results.ForkResult(fork="alice", path="/forks/alice", status="graded", commit="abc123",
                              tests=score_tests(tests, DEFAULT_RUBRIC), warnings=["edited tests/test_q1_split.py"])
 
 
 def test_results_json_has_gradescopes_fields_and_feedback():
-    data = runner.results_json(a_result())
+    data = results.results_json(a_result())
     assert {"score", "max_score", "execution_time", "output", "tests"} <= set(data)
     assert (data["score"], data["max_score"]) == (5.0, 10.0)
     failed = data["tests"][1]
@@ -138,7 +138,7 @@ def _starter_run(raised: dict[str, str]) -> list[dict]:
 
 @pytest.mark.parametrize(("raised", "reason"), [
     ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "scale()", "q5": "build_cnn()"},
-     runner.NOT_STARTED),
+     batch.NOT_STARTED),
     ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "passed", "q5": "build_cnn()"}, ""),
     ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "AssertionError", "q5": "build_cnn()"},
      ""),
@@ -146,11 +146,11 @@ def _starter_run(raised: dict[str, str]) -> list[dict]:
 def test_a_fork_whose_every_graded_test_raised_not_implemented_reads_as_not_started(raised, reason):
     """The gradebook's reason for a fork whose every graded test raised NotImplementedError is "not started";
     a fork that passes or fails any test otherwise keeps its normal (empty) reason."""
-    result = runner.ForkResult(fork="f", path="/forks/f", status="graded",
+    result = results.ForkResult(fork="f", path="/forks/f", status="graded",
                                tests=score_tests(_starter_run(raised), DEFAULT_RUBRIC))
-    runner._classify(result)
+    batch.classify(result)
     assert (result.status, result.reason) == ("graded", reason)
-    assert runner.gradebook_rows([result])[0]["reason"] == reason
+    assert gradebook.gradebook_rows([result])[0]["reason"] == reason
 
 
 def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of_thirds(tmp_path):
@@ -158,9 +158,9 @@ def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of
     that passes everything has exactly the rubric's points (10, not 9.999999999999998)."""
     rubric = {q: {"fast": 2, "slow": 0} for q in DEFAULT_RUBRIC}
     everything = _starter_run({q: "passed" for q in DEFAULT_RUBRIC})
-    full = runner.ForkResult(fork="full", path="/forks/full", status="graded", tests=score_tests(everything, rubric))
+    full = results.ForkResult(fork="full", path="/forks/full", status="graded", tests=score_tests(everything, rubric))
     assert full.totals["total"] == (10.0, 10.0) and full.totals["fast"] == (10.0, 10.0)
-    data = runner.results_json(full)
+    data = results.results_json(full)
     assert (data["score"], data["max_score"]) == (10.0, 10.0)
     assert data["extra_data"]["by_question"]["q1"] == [2.0, 2.0]
     assert {(t["score"], t["max_score"]) for t in data["tests"]} == {(0.67, 0.67)}
@@ -168,11 +168,11 @@ def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of
     raised["q1"] = "AssertionError"
     some = _starter_run(raised)
     some[0]["outcome"] = some[1]["outcome"] = "passed"  # q1: 2 of 3
-    part = runner.ForkResult(fork="part", path="/forks/part", status="graded", tests=score_tests(some, rubric))
-    data = runner.results_json(part)
+    part = results.ForkResult(fork="part", path="/forks/part", status="graded", tests=score_tests(some, rubric))
+    data = results.results_json(part)
     assert (data["score"], data["extra_data"]["by_question"]["q1"]) == (9.33, [1.33, 2.0])
     assert data["output"].startswith("part: 9.33 / 10.0 (graded)")
-    runner.write_gradebook([full, part], tmp_path / "gradebook.csv")
+    gradebook.write_gradebook([full, part], tmp_path / "gradebook.csv")
     import csv
 
     with open(tmp_path / "gradebook.csv") as handle:
@@ -184,13 +184,13 @@ def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of
 def test_junit_xml_lists_each_test_and_its_failure():
     from xml.etree import ElementTree
 
-    suite = ElementTree.fromstring(runner.junit_xml(a_result()))
+    suite = ElementTree.fromstring(results.junit_xml(a_result()))
     assert suite.get("tests") == "2" and suite.get("failures") == "1"
     assert [case.find("failure") is not None for case in suite.iter("testcase")] == [False, True]
 
 
 def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path):
-    runner.write_gradebook([a_result()], tmp_path / "gradebook.csv")
+    gradebook.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
     assert header.split(",") == ["fork", "path", "commit", "status", "total", "max", "q1", "q2", "q3", "q4", "q5",
                                  "fast", "slow", "isolation", "memory", "reason", "warnings", "trainings",
@@ -204,11 +204,11 @@ def test_gradebook_says_which_trainings_a_fork_used_and_how_many_were_reused():
     trained = dataclasses.replace(a_result(), trainings={
         "mlp_raw": {"key": "a" * 64, "reused": True}, "cnn": {"key": "b" * 64, "reused": False},
         "mlp_scaled": {"key": None, "why": "layer dropout (Dropout) is not one of Keras's deterministic layers"}})
-    (row,) = runner.gradebook_rows([trained])
-    assert row["trainings"] == f"mlp_raw={'a' * runner.SHORT_KEY} cnn={'b' * runner.SHORT_KEY} mlp_scaled=unkeyed"
+    (row,) = gradebook.gradebook_rows([trained])
+    assert row["trainings"] == f"mlp_raw={'a' * gradebook.SHORT_KEY} cnn={'b' * gradebook.SHORT_KEY} mlp_scaled=unkeyed"
     assert row["reused"] == "1/3"
     other = dataclasses.replace(trained, fork="bob", trainings={"mlp_raw": {"key": "a" * 64, "reused": True}})
-    assert runner.shared_trainings([trained, other]).startswith(
+    assert gradebook.shared_trainings([trained, other]).startswith(
         "trainings: 4 trained models of 2 fork(s), 2 distinct: 1 trained in this call, 2 reused, "
         "1 unkeyed (trained each time)")
 
@@ -218,15 +218,15 @@ def test_regrading_some_forks_keeps_every_other_row_of_the_gradebook(tmp_path):
 
     book = tmp_path / "gradebook.csv"
     alice, bob = a_result(), dataclasses.replace(a_result(), fork="bob", path="/forks/bob")
-    runner.write_gradebook([alice, bob], book)
-    earlier = runner.read_gradebook(book)
+    gradebook.write_gradebook([alice, bob], book)
+    earlier = gradebook.read_gradebook(book)
     passed = [{**t, "outcome": "passed", "score": t["max_score"]} for t in alice.tests]
     regraded = dataclasses.replace(alice, tests=passed)
     carol = dataclasses.replace(a_result(), fork="carol", path="/forks/carol")
-    runner.write_gradebook(runner.merge_gradebook(earlier, [regraded, carol]), book)
-    rows = runner.read_gradebook(book)
+    gradebook.write_gradebook(gradebook.merge_gradebook(earlier, [regraded, carol]), book)
+    rows = gradebook.read_gradebook(book)
     assert [(r["fork"], r["total"]) for r in rows] == [("alice", "10.0"), ("bob", "5.0"), ("carol", "5.0")]
-    changes = runner.gradebook_changes(earlier, [regraded, carol])
+    changes = gradebook.gradebook_changes(earlier, [regraded, carol])
     assert changes == {"added": ["carol"], "changed": ["alice (5.0 -> 10.0)"], "unchanged": [], "kept": ["bob"]}
 
 
@@ -234,7 +234,7 @@ def test_a_fork_keeps_its_gradebook_name_and_a_new_fork_with_the_same_folder_nam
     (tmp_path / "a" / "alice").mkdir(parents=True)
     (tmp_path / "b" / "alice").mkdir(parents=True)
     taken = {"alice": str((tmp_path / "a" / "alice").resolve())}
-    names = runner._unique_names([tmp_path / "b" / "alice", tmp_path / "a" / "alice"], taken=taken)
+    names = intake.unique_names([tmp_path / "b" / "alice", tmp_path / "a" / "alice"], taken=taken)
     assert names == {"alice-2": tmp_path / "b" / "alice", "alice": tmp_path / "a" / "alice"}
 
 
@@ -248,7 +248,7 @@ def test_a_foreign_gradebook_csv_is_refused_and_left_alone(tmp_path, capsys, con
     book.write_bytes(content.encode("latin-1"))
     assert cli.main(["grade", str(tmp_path / "fork"), "--out", str(book.parent)]) == 2
     err = capsys.readouterr().err
-    assert "gradebook.csv" in err and "move it away" in err and "Traceback" not in err
+    assert "gradebook.csv" in err and "move that file away" in err and "Traceback" not in err
     assert book.read_bytes() == content.encode("latin-1")
 
 
@@ -259,7 +259,7 @@ def test_edits_to_canonical_files_are_warnings(tmp_path):
         (root / "tests" / "test_q1.py").write_text("def test(): assert split()\n")
     (fork / "tests" / "test_q1.py").write_text("def test(): assert True\n")
     (fork / "tests" / "test_mine.py").write_text("")
-    warnings = runner.edited_canonical_files(fork, reference)
+    warnings = intake.edited_canonical_files(fork, reference)
     assert warnings == [
         "added tests/test_mine.py (ignored: the canonical tests and settings ran)",
         "edited tests/test_q1.py (ignored: the canonical tests and settings ran)",
@@ -267,8 +267,8 @@ def test_edits_to_canonical_files_are_warnings(tmp_path):
 
 
 def test_marker_expression_selects_graded_tests_of_a_tier():
-    assert runner.marker_expression("fast") == "(fast) and (q1 or q2 or q3 or q4 or q5)"
-    assert runner.marker_expression("all").startswith("(fast or slow) and")
+    assert checker.marker_expression("fast") == "(fast) and (q1 or q2 or q3 or q4 or q5)"
+    assert checker.marker_expression("all").startswith("(fast or slow) and")
 
 
 def test_the_real_starters_package_holds_no_solution_line_in_any_module(tmp_path):
@@ -309,7 +309,7 @@ def test_starter_project_holds_what_students_need_and_none_of_the_instructors_ma
     assert "NotImplementedError" in contract.read_text()
     with pytest.raises(FileExistsError):
         write_starter(reference, tmp_path / "starter")
-    assert runner.edited_canonical_files(starter, reference) == [], "the instructor's tests count as removed"
+    assert intake.edited_canonical_files(starter, reference) == [], "the instructor's tests count as removed"
 
 
 def _git(repo, *args) -> str:
@@ -347,7 +347,7 @@ def test_the_starter_is_a_git_repository_with_one_commit_of_all_its_files_whatev
     assert sorted(_git(starter, "ls-files").splitlines()) == on_disk and len(on_disk) > 20
     assert _git(starter, "status", "--porcelain", "--ignored") == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "starter"], "nothing left beside it"
-    assert runner._commit(starter) == _git(starter, "rev-parse", "HEAD")[:7]
+    assert intake.head_commit(starter) == _git(starter, "rev-parse", "HEAD")[:7]
 
 
 def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebook(tmp_path):
@@ -362,18 +362,18 @@ def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebo
     (fork / "mnist_checks").mkdir(parents=True)
     (fork / "mnist_checks" / "exercise.py").write_text(REFERENCE)
     first = commit_starter(fork)
-    batch = runner.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base="a batch",
-                         isolation=sandbox.UNISOLATED, reference=tmp_path)
-    job = runner._prepare(fork, "fork", out, batch)
-    assert isinstance(job, runner.Job) and job.commit == first[:7]
+    scored_with = batch.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base="a batch",
+                              isolation=sandbox.UNISOLATED, reference=tmp_path)
+    job = batch.prepare(fork, "fork", out, scored_with)
+    assert isinstance(job, checker.Job) and job.commit == first[:7]
     earlier = dataclasses.replace(a_result(), fork="fork", path=str(fork), commit=job.commit, key=job.key)
-    runner.write_fork_outputs(earlier, out, "")
+    results.write_fork_outputs(earlier, out, "")
     _git(fork, "-c", "user.name=A Student", "-c", "user.email=s@example.com", "commit", "--quiet", "--allow-empty",
          "--message", "README only")
-    cached = runner._prepare(fork, "fork", out, batch)
-    assert isinstance(cached, runner.ForkResult) and cached.status == "cached"
+    cached = batch.prepare(fork, "fork", out, scored_with)
+    assert isinstance(cached, results.ForkResult) and cached.status == "cached"
     assert cached.commit == _git(fork, "rev-parse", "HEAD")[:7] != first[:7]
-    assert runner.gradebook_rows([cached])[0]["commit"] == cached.commit
+    assert gradebook.gradebook_rows([cached])[0]["commit"] == cached.commit
 
 
 @pytest.mark.parametrize("git", ["missing", "failing"])
@@ -405,8 +405,8 @@ def test_without_a_working_git_the_starter_command_writes_nothing_and_says_how_t
 def test_the_classroom_workflow_gives_each_question_its_fast_points():
     import yaml
 
-    from mnist_checks.grading.rubric import QUESTIONS
     from mnist_checks.grading.starter import classroom_workflow
+    from mnist_checks.questions import QUESTIONS
     workflow = yaml.safe_load(classroom_workflow(DEFAULT_RUBRIC))
     steps = workflow["jobs"]["autograding"]["steps"]
     graders = {s["id"]: s["with"] for s in steps

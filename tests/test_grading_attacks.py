@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from mnist_checks import cli, exercise
-from mnist_checks.grading import isolated, preloaded, runner, sandbox, server  # noqa: F401  imported before the batch
+from mnist_checks.grading import checker, isolated, preloaded, sandbox, server  # noqa: F401
+from mnist_checks.grading.batch import grade_forks  # noqa: F401  imported before the batch
 from mnist_checks.grading.starter import starter_source, write_starter
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
@@ -271,7 +272,7 @@ def split(*arrays, **kwargs):
     _phone()
     raise NotImplementedError("Q1")
 ''',
-    # Poison the store of trainings (README: "Trainings are done once"): a training under any key
+    # Poison the store of trainings (docs/grading.md: "Trainings are done once"): a training under any key
     # it can guess, whose probabilities make every digit right, for every fork graded after it.
     "poisons-trainings": '''
 def _poison():

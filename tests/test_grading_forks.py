@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mnist_checks import cli, exercise
-from mnist_checks.grading import runner
+from mnist_checks.grading import batch
 from mnist_checks.grading.starter import starter_source, write_starter
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
@@ -123,9 +123,9 @@ def test_the_gradebook_names_the_head_commit_of_each_fork_graded(graded):
 def test_an_untouched_starter_reads_as_not_started_and_a_partly_started_fork_keeps_its_grade(graded):
     """The untouched starter's row says it was not started; a fork with Q4 alone done has Q4's points, no such
     reason and its usual feedback."""
-    assert graded["book"]["starter"]["reason"] == runner.NOT_STARTED
+    assert graded["book"]["starter"]["reason"] == batch.NOT_STARTED
     assert graded["book"]["starter"]["status"] == "graded"
-    assert runner.NOT_STARTED in graded["results"]["starter"]["output"]
+    assert batch.NOT_STARTED in graded["results"]["starter"]["output"]
     partly = graded["book"]["partly-started"]
     assert (partly["status"], partly["reason"]) == ("graded", "")
     q4 = points(graded, "reference", "q4")

@@ -16,8 +16,9 @@ import pytest
 
 from mnist_checks import cli, exercise
 from mnist_checks.grading import memory
+from mnist_checks.grading.batch import grade_forks
+from mnist_checks.grading.limits import GRADING_MB, Limits
 from mnist_checks.grading.rubric import DEFAULT_RUBRIC
-from mnist_checks.grading.runner import GRADING_MB, Limits, grade_forks
 from mnist_checks.grading.starter import write_starter
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.

@@ -16,6 +16,7 @@ from mnist_checks import exercise
 from mnist_checks.compat import keras
 from mnist_checks.grading import sandbox
 from mnist_checks.grading.isolated import ForkError, IsolatedContract, open_contract
+from mnist_checks.grading.limits import Limits
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("isolation")]
@@ -62,7 +63,7 @@ QUIRKY = textwrap.dedent('''
 def quirky(tmp_path_factory):
     path = tmp_path_factory.mktemp("quirky") / "exercise.py"
     path.write_text(QUIRKY)
-    with IsolatedContract(path, isolation=sandbox.UNISOLATED, call_seconds=20) as contract:
+    with IsolatedContract(path, isolation=sandbox.UNISOLATED, limits=Limits(call_seconds=20)) as contract:
         yield contract
 
 
@@ -106,7 +107,7 @@ def test_a_crash_fails_that_call_and_the_next_call_gets_a_new_server(quirky):
 def test_a_call_that_hangs_fails_at_its_limit_and_is_not_made_again(tmp_path):
     path = tmp_path / "exercise.py"
     path.write_text(QUIRKY)
-    with IsolatedContract(path, isolation=sandbox.UNISOLATED, call_seconds=3) as contract:
+    with IsolatedContract(path, isolation=sandbox.UNISOLATED, limits=Limits(call_seconds=3)) as contract:
         started = time.monotonic()
         with pytest.raises(ForkError, match="hung"):
             contract.split(np.arange(4), random_state=99)

@@ -62,3 +62,20 @@ def test_the_report_counts_kills_survivors_false_fails_and_misplaced_points():
     assert report["misplaced_points"] == {"c": {"q5": 1}}
     text = markdown(report)
     assert "**survives**" in text and "**false fail**" in text and "66.7%" in text
+
+
+@pytest.mark.parametrize(("outcomes", "tier", "min_kill_rate", "failing"), [
+    ([outcome("a", "mutant", "q1", {"q1": 5}), outcome("ok", "variant", "", {})], "fast", 0.0, []),
+    ([outcome("a", "mutant", "q1", {"q1": 5}), outcome("bad", "variant", "", {"q3": 2})], "fast", 0.0,
+     ["correct variants lost points: bad"]),
+    ([outcome("c", "mutant", "q2", {"q2": 3, "q5": 1})], "fast", 0.0,
+     ["mistakes lost points outside their own question: c (Q5)"]),
+    ([outcome("c", "mutant", "q2", {"q2": 3, "q5": 1})], "slow", 0.0, []),  # misplaced points fail the fast tier alone
+    ([outcome("a", "mutant", "q1", {"q1": 5}), outcome("b", "mutant", "q1", {"q1": 0})], "fast", 0.75,
+     ["kill rate 50.0% is below --min-kill-rate 75.0%"]),
+])
+def test_the_reports_verdict_fails_it_for_a_false_fail_misplaced_points_or_too_few_kills(outcomes, tier,
+                                                                                       min_kill_rate, failing):
+    from mnist_checks.grading.mutation_report import verdict
+
+    assert verdict(summarise(outcomes, tier), min_kill_rate) == failing

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_checks.grading import runner
+from mnist_checks.grading import checker
 from mnist_checks.grading.starter import starter_source
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def graded():
     """Every graded test of this checkout, as the grader collects them (one pytest, both tiers)."""
-    return runner.collect_graded_tests(ROOT, "all")
+    return checker.collect_graded_tests(ROOT, "all")
 
 
 def test_every_pytest_run_ends_with_the_points_per_question_of_the_tests_that_ran(tmp_path):

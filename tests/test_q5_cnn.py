@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_checks import facts
+from mnist_checks.architecture import output_shapes
 from mnist_checks.behaviour import (
     accuracy_difference,
     loss_difference,
@@ -11,7 +12,7 @@ from mnist_checks.behaviour import (
     optimizer_difference,
     probability_difference,
 )
-from mnist_checks.compat import built, output_shapes
+from mnist_checks.compat import built
 
 pytestmark = [pytest.mark.fast, pytest.mark.q5]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_checks import cli, facts, report
+from mnist_checks import cli, facts, plots, report
 from mnist_checks.plan import MODELS, Settings
 from mnist_checks.run import RunInterrupted, run_exercise
 
@@ -81,17 +81,6 @@ def test_table_compares_each_model_with_its_published_figure(short_run):
     assert any(line.startswith("cnn") and "0.992" in line for line in lines)
 
 
-def test_an_interrupted_write_keeps_the_previous_file(tmp_path):
-    target = tmp_path / "record.json"
-    target.write_text("previous")
-    with pytest.raises(KeyboardInterrupt):
-        with report._atomic(target, "w") as handle:
-            handle.write("half")
-            raise KeyboardInterrupt
-    assert target.read_text() == "previous"
-    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]
-
-
 def test_cli_run_prints_the_table_and_writes_the_outputs(monkeypatch, sample, short_run, tmp_path, capsys):
     """The command line passes its options to the run and reports what the run returns."""
     calls = []
@@ -105,10 +94,11 @@ def test_cli_run_prints_the_table_and_writes_the_outputs(monkeypatch, sample, sh
     monkeypatch.setattr("mnist_checks.run.run_exercise", fake_run)
     argv = ["run", "--out", str(tmp_path), "--mlp-epochs", "4", "--cnn-epochs", "3", "--quiet", "--seed", "3",
             "--warm", "--plain-fit"]
-    assert cli.main(argv) == 0
+    assert cli.main(argv) == 3, "no model trained for its published epochs: none judged"
     assert calls == [Settings(seed=3, mlp_epochs=4, cnn_epochs=3, warm=True, plain_fit=True)]
     out = capsys.readouterr().out
     assert "[4/4] cnn" in out and "published" in out
+    assert f"data: the sample ({len(sample[0]):,} digits)" in out
     assert json.loads((tmp_path / report.LATEST / report.RECORD).read_text()) == short_run.record
     assert (tmp_path / report.LATEST).resolve().name.endswith("-seed3")
 
@@ -190,7 +180,7 @@ def test_cli_refuses_an_unwritable_output_directory_before_loading_data(where, t
     monkeypatch.setattr("mnist_checks.data.locate", lambda *a, **k: pytest.fail("loaded data before checking --out"))
     assert cli.main(["run", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"mnist-checks: --out {out}: cannot write") and err.count("\n") == 1
+    assert err.startswith(f"mnist-checks: --out {out}: cannot write") and err.count("\n") == 2  # and the remedy
     assert blocker.read_text() == "not a directory"
 
 
@@ -199,7 +189,7 @@ def test_every_run_gets_its_own_directory_and_latest_points_to_the_newest_comple
     _sample_as_data(monkeypatch, sample)
     monkeypatch.setattr("mnist_checks.run.run_exercise", lambda *a, **k: short_run)
     out = tmp_path / "out"
-    assert cli.main(["run", "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["run", "--out", str(out), "--quiet"]) == 3  # complete, though none judged: short epochs
     first = (out / report.LATEST).resolve()
     kept = {path.name: path.read_bytes() for path in first.iterdir()}
     assert sorted(kept) == sorted([report.RECORD, report.PLOT, report.REPORT])
@@ -215,7 +205,7 @@ def test_every_run_gets_its_own_directory_and_latest_points_to_the_newest_comple
     assert cli.main(["run", "--out", str(out), "--quiet"]) == 130
     assert len(_runs(out)) == 2 and (out / report.LATEST).resolve() == first, "a partial run became latest"
     monkeypatch.setattr("mnist_checks.run.run_exercise", lambda *a, **k: short_run)
-    assert cli.main(["run", "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["run", "--out", str(out), "--quiet"]) == 3
     assert len(_runs(out)) == 3 and (out / report.LATEST).resolve() not in (first, out / _runs(out)[1])
     assert {path.name: path.read_bytes() for path in first.iterdir()} == kept, "an earlier run was changed"
 
@@ -259,9 +249,9 @@ def test_cli_exits_1_when_a_model_trained_as_published_misses_its_tolerance(monk
 def test_plot_ticks_the_first_and_last_epoch_and_marks_a_partial_run(short_run, tmp_path, monkeypatch):
     import matplotlib.axes
 
-    assert report.epoch_ticks(1) == [1]
+    assert plots.epoch_ticks(1) == [1]
     for last in (2, 10, 13, 20, 37):
-        ticks = report.epoch_ticks(last)
+        ticks = plots.epoch_ticks(last)
         assert ticks[0] == 1 and ticks[-1] == last and ticks == sorted(set(ticks)) and len(ticks) <= 12
     titles, ticks = [], []
     monkeypatch.setattr(matplotlib.axes.Axes, "set_title", lambda self, text, **k: titles.append(text))
@@ -269,8 +259,8 @@ def test_plot_ticks_the_first_and_last_epoch_and_marks_a_partial_run(short_run, 
     monkeypatch.setattr(matplotlib.axes.Axes, "set_xticks",
                         lambda self, values, *a, **k: (ticks.append(list(values)), original(self, values, *a, **k)))
     partial = {**short_run.record, "interrupted_during": "cnn"}
-    report.plot_curves(short_run.record, tmp_path / "a.png")
-    report.plot_curves(partial, tmp_path / "b.png")
+    plots.plot_curves(short_run.record, tmp_path / "a.png")
+    plots.plot_curves(partial, tmp_path / "b.png")
     assert ticks[0][0] == 1
     assert ticks[0][-1] == max(len(facts.PUBLISHED[n].curve) for n in short_run.record["models"])
     assert "PARTIAL" not in titles[0] and "PARTIAL RUN" in titles[1] and "cnn" in titles[1]
@@ -346,7 +336,7 @@ def test_plot_draws_each_published_curve_once_beside_every_model(short_run, tmp_
         return original(self, x, y, *args, **kwargs)
 
     monkeypatch.setattr(matplotlib.axes.Axes, "plot", recording_plot)
-    report.plot_curves(short_run.record, tmp_path / "plot.png")
+    plots.plot_curves(short_run.record, tmp_path / "plot.png")
     dashed = [y for y, style in drawn if style == "--"]
     assert sorted(dashed) == sorted({facts.PUBLISHED[name].curve for name in short_run.record["models"]})
     assert len(drawn) - len(dashed) == len(short_run.record["models"])
@@ -406,7 +396,7 @@ def test_learning_curves_across_seeds_are_bands_from_the_lowest_to_the_highest_s
                 "models": {"mlp_raw": {"history": {"val_accuracy": curve}}}}
 
     records = [record(0, [0.80, 0.90, 0.92]), record(1, [0.84, 0.88, 0.93]), record(2, [0.82, 0.86])]
-    low, median, high = report.bands(records)["mlp_raw"]
+    low, median, high = plots.bands(records)["mlp_raw"]
     assert (low, median, high) == ([0.80, 0.86], [0.82, 0.88], [0.84, 0.90])
-    report.plot_bands(records, tmp_path / "curves.png")
+    plots.plot_bands(records, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")

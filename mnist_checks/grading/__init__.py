@@ -1,7 +1,10 @@
 """Grading students' forks without ever running their code in the grader.
 
-- ``runner``: the batch grader (``mnist-checks grade``): a checker process per fork, outputs,
-  gradebook; ``remote``: the same checks on a Dask cluster's workers;
+- ``batch``: the batch grader (``mnist-checks grade``), fork after fork or several at once;
+  ``intake``: what it reads of a fork, once (its contract file, commit, edited files);
+  ``checker``: the checker process per fork and the ``Checks`` protocol a batch drives, here
+  (``LocalChecks``) or on a Dask cluster's workers (``remote``); ``limits``: the limits per fork;
+  ``results``: a fork's result and its files (results.json, JUnit); ``gradebook``: the course's CSV;
 - ``pytest_plugin``: the checker's log of each test's outcome, question and claim, and the points
   per question at the end of every pytest run; ``feedback``: what a student reads of a failure;
 - ``rubric``: points per question and tier, and the scores they give;

@@ -11,8 +11,8 @@ from ..facts import IMAGE_SHAPE, N_PIXELS
 #: Where a checkout keeps the contract: the one file a student writes.
 CONTRACT = Path("mnist_checks") / "exercise.py"
 #: The contract's functions and their questions (``mnist_checks/exercise.py``); builders return models.
-FUNCTIONS = {"split": "Q1", "build_mlp": "Q2", "predicted_digits": "Q3", "scale": "Q4", "to_images": "Q5",
-             "build_cnn": "Q5"}
+FUNCTIONS = {"split": "q1", "build_mlp": "q2", "predicted_digits": "q3", "scale": "q4", "to_images": "q5",
+             "build_cnn": "q5"}
 BUILDERS = frozenset({"build_mlp", "build_cnn"})
 #: The inputs each builder's model takes (batch left out): an unbuilt model is built on them.
 INPUT_SHAPES = {"build_mlp": (N_PIXELS,), "build_cnn": IMAGE_SHAPE}

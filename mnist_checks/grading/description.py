@@ -17,12 +17,8 @@ import numpy as np
 
 from ..activations import NAMES as ACTIVATION_NAMES
 from ..activations import activation_name
+from ..architecture import Refused, layer_chain
 from ..compat import built, keras
-
-
-class Refused(ValueError):
-    """A model the checker will not rebuild; the message names what was refused and why."""
-
 
 ACTIVATIONS = frozenset(ACTIVATION_NAMES)
 PADDINGS = frozenset({"valid", "same"})
@@ -151,33 +147,6 @@ def describe(model, earlier: dict, model_id: int, input_shape: tuple | None = No
         "compile": _compile_settings(model),
     }
     return description, [np.asarray(w) for w in model.get_weights()] if description["input_shape"] else []
-
-
-def layer_chain(model) -> list:
-    """The layers of a Sequential model, or of a functional model whose layers form one chain."""
-    if not isinstance(model, keras.Model):
-        raise Refused(f"a {type(model).__name__}, not a keras.Model")
-    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    if isinstance(model, keras.Sequential):
-        return layers
-    if type(model).__name__ not in ("Functional", "Model") or not hasattr(model, "inputs"):
-        raise Refused(f"a subclassed model ({type(model).__name__}); build it with keras.Sequential or the "
-                      "functional API")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise Refused(f"a functional model with {len(model.inputs)} inputs and {len(model.outputs)} outputs; the "
-                      "exercise's models have one of each")
-    previous = model.inputs[0]
-    for layer in layers:
-        try:
-            source = layer.input
-        except (AttributeError, ValueError) as error:
-            raise Refused(f"layer {layer.name} is used more than once or not connected ({error})") from None
-        if source is not previous:
-            raise Refused(f"layer {layer.name} does not take the previous layer's output: not a chain of layers")
-        previous = layer.output
-    if previous is not model.outputs[0]:
-        raise Refused("the model's output is not its last layer's output")
-    return layers
 
 
 def _input_shape(model):

@@ -23,8 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..architecture import Refused
+from ..installed import package_dir
+from ..processes import kill_group
 from . import budget, description, sandbox, wire
 from .contract import BUILDERS, FUNCTIONS, INPUT_SHAPES
+from .limits import Limits
 from .starter import SOLUTION_BEARING, starter_source
 
 #: Exceptions a fork's call re-raises in the checker as themselves; any other is a ``ForkError``.
@@ -43,13 +47,12 @@ class ForkError(RuntimeError):
 class IsolatedContract:
     """The contract of the fork at ``contract`` (a file), called through a student server."""
 
-    def __init__(self, contract: str | Path, *, isolation: sandbox.Isolation, call_seconds: float = 300,
-                 memory_mb: int | None = 8192, output_bytes: int = 64_000, start_seconds: float = 300):
+    def __init__(self, contract: str | Path, *, isolation: sandbox.Isolation, limits: Limits = Limits()):
         self.contract = Path(contract).resolve()
         self.isolation = isolation
-        self.call_seconds, self.start_seconds = call_seconds, start_seconds
-        self.memory_mb, self.output_bytes = memory_mb or 0, output_bytes
-        self.cpu_seconds = int(max(call_seconds, start_seconds) * 8)
+        self.call_seconds, self.start_seconds = limits.call_seconds, limits.start_seconds
+        self.memory_mb, self.output_bytes = limits.memory_mb or 0, limits.output_bytes
+        self.cpu_seconds = int(max(self.call_seconds, self.start_seconds) * 8)
         self._process = None
         self._built: dict = {}  # model id -> rebuilt layers, for layers shared between builds
         self._described: dict = {}  # model id -> its layers' descriptions, for the budget of later builds
@@ -123,14 +126,14 @@ class IsolatedContract:
             try:
                 weights = [wire.unpack(w, arrays) for w in spec.pop("weights", [])] if isinstance(spec, dict) else []
                 if name not in BUILDERS:
-                    raise description.Refused(f"{name}() returns data, never a model")
+                    raise Refused(f"{name}() returns data, never a model")
                 description.validate(spec)
                 layers = budget.check_model(spec, INPUT_SHAPES[name], self._described)
                 model = description.rebuild(spec, weights, self._built)
                 self._described[spec["id"]] = layers
                 return model
-            except description.Refused as error:
-                raise description.Refused(f"the grader refused the model {name} returned: {error}") from None
+            except Refused as error:
+                raise Refused(f"the grader refused the model {name} returned: {error}") from None
         return wire.unpack(value, arrays)
 
     def _exchange(self, request: dict, arrays: dict, name: str, seconds: float,
@@ -205,9 +208,7 @@ class IsolatedContract:
 
     def _write_files(self) -> None:
         """The solution-free package (the starter's) and a copy of the contract, for the server."""
-        import mnist_checks
-
-        package = Path(mnist_checks.__file__).resolve().parent
+        package = package_dir()
         lib = self._home / "lib" / "mnist_checks"
         hidden = [Path(p).name for p in SOLUTION_BEARING]
         shutil.copytree(package, lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *hidden))
@@ -292,10 +293,7 @@ class IsolatedContract:
                 stream.close()
             except OSError:
                 pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(process, wait=False)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -320,7 +318,7 @@ for _name, _question in FUNCTIONS.items():
 
 
 def open_contract(path: str | Path, *, isolation: str = "auto", allow_unisolated: bool = False,
-                  **limits) -> IsolatedContract:
+                  limits: Limits = Limits()) -> IsolatedContract:
     """The fork's contract at ``path`` (a checkout or a file) behind a student server.
 
     ``isolation`` is ``bubblewrap`` (sandboxed, or ``SandboxUnavailable``), ``unisolated`` (a
@@ -329,19 +327,12 @@ def open_contract(path: str | Path, *, isolation: str = "auto", allow_unisolated
     """
     from .contract import contract_path
 
-    if isolation == "unisolated":
-        level = sandbox.UNISOLATED
-    else:
-        try:
-            level = sandbox.probe()
-        except sandbox.SandboxUnavailable:
-            if isolation == "bubblewrap" or not allow_unisolated:
-                raise
-            level = sandbox.UNISOLATED
+    level = sandbox.UNISOLATED if isolation == "unisolated" else sandbox.isolation_here(
+        allow_unisolated and isolation != "bubblewrap")
     file = contract_path(path)
     if not file.is_file():
         raise FileNotFoundError(f"no contract module at {file}")
-    return IsolatedContract(file, isolation=level, **limits)
+    return IsolatedContract(file, isolation=level, limits=limits)
 
 
 def _array_like(value) -> bool:

@@ -22,6 +22,8 @@ from ..errors import MnistChecksError
 class EditDoesNotApply(MnistChecksError, ValueError):
     """An edit whose text is not found exactly once in its function: the reference changed."""
 
+    remedy = "update that mistake's edit in mnist_checks/grading/mutants.py to the reference's current code"
+
 
 @dataclass(frozen=True)
 class Edit:

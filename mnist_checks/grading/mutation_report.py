@@ -14,13 +14,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..questions import QUESTIONS, label
+from .batch import grade_forks
 from .contract import CONTRACT
 from .mutants import MUTANTS, VARIANTS, apply
-from .rubric import QUESTIONS
-from .runner import grade_forks
 from .variants import GeneratedVariant, generate_variants, sample_variants
 
 REPORT_MD, REPORT_JSON = "mutants.md", "mutants.json"
+#: Where ``mnist-checks mutants`` writes the forks, their grades and the report unless told.
+DEFAULT_OUT = "mutants"
 #: ``--variants sample``: the exercise's own code and this many generated variants drawn with SAMPLE_SEED.
 SAMPLE_SIZE, SAMPLE_SEED = 12, 0
 #: Correct contracts written by someone who had not read the checks, in tutorials' styles (their README).
@@ -112,6 +114,49 @@ def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: in
     return report
 
 
+def counts(reference: Path, variants: str = "sample") -> tuple[int, int]:
+    """How many mutants and correct variants ``run`` grades (``variants`` as there)."""
+    return len(MUTANTS), len(VARIANTS) + len(generated(variants)) + len(independent(reference))
+
+
+def grade_catalogue(reference: Path, out: str | Path = DEFAULT_OUT, *, tier: str, rubric: dict, limits, jobs: int,
+                    on_start=None, on_result=None, allow_unisolated: bool = False, variants: str = "sample") -> dict:
+    """``mnist-checks mutants``: ``run`` afresh into ``out``, the forks of an earlier call rebuilt
+    from the catalogue; beyond the fast tier the full data set is found (downloaded) once here and
+    shared with every fork's checker through ``$MNIST_CHECKS_DATA``. ``on_start(mutants,
+    variants)`` is told how many will be graded (``counts``) before the first."""
+    import os
+    import shutil
+
+    from ..data import ENV_DATA, locate
+
+    out = Path(out)
+    if (out / "forks").exists():
+        shutil.rmtree(out / "forks")  # ours from an earlier call: rebuilt from the catalogue
+    if tier != "fast":
+        os.environ[ENV_DATA] = str(locate(None))  # read by every checker this process starts
+    if on_start:
+        on_start(*counts(reference, variants))
+    return run(reference, out, tier=tier, rubric=rubric, limits=limits, jobs=jobs, on_result=on_result,
+               allow_unisolated=allow_unisolated, variants=variants)
+
+
+def verdict(report: dict, min_kill_rate: float = 0.0) -> list[str]:
+    """Why ``report`` fails, one line each; none when it passes. It fails where a correct variant
+    lost a point, where in the fast tier a mistake lost points outside its own question (its
+    points do not stay with it), or where fewer than ``min_kill_rate`` of the mutants lose points.
+    ``mnist-checks mutants`` exits 1 on any."""
+    failures = []
+    if report["false_fails"]:
+        failures.append(f"correct variants lost points: {', '.join(report['false_fails'])}")
+    if report["misplaced_points"] and report["tier"] == "fast":
+        failures.append("mistakes lost points outside their own question: " + "; ".join(
+            f"{name} ({', '.join(label(q) for q in lost)})" for name, lost in report["misplaced_points"].items()))
+    if report["kill_rate"] < min_kill_rate:
+        failures.append(f"kill rate {report['kill_rate']:.1%} is below --min-kill-rate {min_kill_rate:.1%}")
+    return failures
+
+
 def summarise(outcomes: list[Outcome], tier: str) -> dict:
     mutants = [o for o in outcomes if o.kind == "mutant"]
     variants = [o for o in outcomes if o.kind == "variant"]
@@ -145,17 +190,17 @@ def markdown(report: dict) -> str:
         "| question | mutants | killed | kill rate |", "| --- | --- | --- | --- |",
     ]
     for q, row in report["per_question"].items():
-        lines.append(f"| {q.upper()} | {row['mutants']} | {row['killed']} | {row['kill_rate']:.0%} |")
+        lines.append(f"| {label(q)} | {row['mutants']} | {row['killed']} | {row['kill_rate']:.0%} |")
     lines += ["", "## Mutants", "",
               "| mutant | question | what the student did | score | points lost per question | caught by |",
               "| --- | --- | --- | --- | --- | --- |"]
     for o in report["outcomes"]:
         if o["kind"] != "mutant":
             continue
-        lost = ", ".join(f"{q.upper()} {p:g}" for q, p in o["lost"].items() if p > 1e-9) or "**survives**"
+        lost = ", ".join(f"{label(q)} {p:g}" for q, p in o["lost"].items() if p > 1e-9) or "**survives**"
         caught = ", ".join(sorted({t.split("::")[-1] for t in o["caught_by"]})[:3])
         more = len({t.split("::")[-1] for t in o["caught_by"]}) - 3
-        lines.append(f"| {o['name']} | {o['question'].upper()} | {o['what']} | {o['score']:g}/{o['max_score']:g} | "
+        lines.append(f"| {o['name']} | {label(o['question'])} | {o['what']} | {o['score']:g}/{o['max_score']:g} | "
                      f"{lost} | {caught}{f' (+{more})' if more > 0 else ''} |")
     lines += ["", "## Correct variants", "", "| variant | what | score |", "| --- | --- | --- |"]
     for o in report["outcomes"]:

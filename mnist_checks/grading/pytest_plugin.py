@@ -15,9 +15,10 @@ import re
 
 import pytest
 
+from ..questions import QUESTIONS
 from .contract import FUNCTIONS
 from .feedback import plain_words, without_paths
-from .rubric import DEFAULT_RUBRIC, NOT_IMPLEMENTED, QUESTIONS, TIERS, points_per_question
+from .rubric import DEFAULT_RUBRIC, NOT_IMPLEMENTED, TIERS, points_per_question
 
 #: The session's runs of the exercise (``exercise_run``'s records, one per seed): their trainings
 #: are said at the end, and ``mnist_checks.compat_log`` takes the first one's figures.

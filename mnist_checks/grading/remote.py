@@ -1,7 +1,7 @@
 """Checks on a Dask cluster's workers: the fork's contract goes as bytes, the outcome comes back as data.
 
 Each worker checks contracts with its own installed reference, exactly as ``mnist-checks grade``
-does locally (``runner.Checker``: the canonical tests in a checker process, the fork in a
+does locally (``checker.Checker``: the canonical tests in a checker process, the fork in a
 bubblewrap sandbox), and answers with plain data that the grader scores and writes as each
 arrives.  Before the batch every worker says which package version and canonical tests it has
 and how it isolates forks; a worker that differs from the grader is refused by name and gets no
@@ -22,7 +22,12 @@ from pathlib import Path
 
 from .. import __version__
 from ..cluster import ClusterError
-from . import memory, runner, sandbox
+from ..installed import reference_root
+from . import memory, sandbox
+from .checker import Checker, Job
+from .intake import copy_canonical, tree_digest
+from .limits import Limits
+from .results import ForkStatus
 
 _CHECKERS: dict = {}  # (tier, limits, allow_unisolated) -> this worker process's Checker
 _LOCK = threading.Lock()
@@ -30,18 +35,11 @@ _LOCK = threading.Lock()
 HEALTH_SECONDS = 5.0
 
 
-def installed_reference() -> Path:
-    """The reference checkout this process's ``mnist_checks`` comes from (``pip install -e .``)."""
-    import mnist_checks
-
-    return Path(mnist_checks.__file__).resolve().parent.parent
-
-
-def worker_identity(allow_unisolated: bool = False, limits: runner.Limits = runner.Limits(),
+def worker_identity(allow_unisolated: bool = False, limits: Limits = Limits(),
                     dask_worker=None) -> dict:
     """On a worker: its package version, its canonical tests' digest, its isolation, and whether
     its threads' gradings fit its memory (each held as ``memory.probe`` holds it there)."""
-    reference = installed_reference()
+    reference = reference_root()
     has_tests = (reference / "tests").is_dir()
     try:
         isolation = sandbox.probe().level
@@ -58,11 +56,11 @@ def worker_identity(allow_unisolated: bool = False, limits: runner.Limits = runn
         f"{threads} thread(s) grading at once may hold {threads * per_fork // memory.MB:,} MB, more than its "
         f"{memory.machine_bytes() // memory.MB:,} MB: start it with --nthreads {fitting}" if fitting else
         f"one grading may hold {per_fork // memory.MB:,} MB, more than its {memory.machine_bytes() // memory.MB:,} MB")
-    return {"version": __version__, "canon": runner.tree_digest(reference) if has_tests else "",
+    return {"version": __version__, "canon": tree_digest(reference) if has_tests else "",
             "isolation": isolation, "why": why, "memory_why": memory_why}
 
 
-def _checker(tier: str, limits: runner.Limits, allow_unisolated: bool, canon_digest: str) -> runner.Checker:
+def _checker(tier: str, limits: Limits, allow_unisolated: bool, canon_digest: str) -> Checker:
     """This worker process's checker for ``tier``, made once: a private copy of its canonical
     tests, which must be the grader's (``canon_digest``)."""
     from distributed import get_worker
@@ -70,21 +68,20 @@ def _checker(tier: str, limits: runner.Limits, allow_unisolated: bool, canon_dig
     with _LOCK:
         key = (tier, limits, allow_unisolated, canon_digest)
         if key not in _CHECKERS:
-            reference = installed_reference()
+            reference = reference_root()
             private = Path(tempfile.mkdtemp(prefix="mnist-checks-worker-"))
             atexit.register(shutil.rmtree, private, True)
-            canon = runner.copy_canonical(reference, private / "canon")
-            if runner.tree_digest(canon) != canon_digest:  # its installation changed since the batch began
-                raise RuntimeError(f"worker {get_worker().address} has other canonical tests than the grader")
-            isolation = runner.local_isolation(allow_unisolated)
-            _CHECKERS[key] = runner.Checker(canon, private, tier, limits, isolation, reference,
-                                            trainings=get_worker().scheduler.address,
-                                            memory=memory.probe(limits.grading_mb * memory.MB)
-                                            if limits.grading_mb else None)
+            canon = copy_canonical(reference, private / "canon")
+            if tree_digest(canon) != canon_digest:  # its installation changed since the batch began
+                raise ClusterError(f"worker {get_worker().address} has other canonical tests than the grader")
+            isolation = sandbox.isolation_here(allow_unisolated)
+            _CHECKERS[key] = Checker(canon, private, tier, limits, isolation, reference,
+                                     trainings=get_worker().scheduler.address,
+                                     memory=memory.probe(limits.grading_mb * memory.MB) if limits.grading_mb else None)
         return _CHECKERS[key]
 
 
-def check_on_worker(source: bytes, tier: str, limits: runner.Limits, canon_digest: str,
+def check_on_worker(source: bytes, tier: str, limits: Limits, canon_digest: str,
                     allow_unisolated: bool) -> dict:
     """On a worker: the canonical tests against the contract ``source`` (``Checker.check``)."""
     from distributed import get_worker
@@ -97,7 +94,7 @@ class ClusterChecks:
     """Checks run by the cluster's workers that match the grader (version, canonical tests,
     isolation); the others are ``refused`` with the reason."""
 
-    def __init__(self, client, *, tier: str, limits: runner.Limits, canon_digest: str, allow_unisolated: bool):
+    def __init__(self, client, *, tier: str, limits: Limits, canon_digest: str, allow_unisolated: bool):
         self.client, self.tier, self.limits = client, tier, limits
         self.canon_digest, self.allow_unisolated = canon_digest, allow_unisolated
         identities = client.run(worker_identity, allow_unisolated, limits)
@@ -126,7 +123,7 @@ class ClusterChecks:
         self.futures: list = []
         self._checked_at = 0.0
 
-    def submit(self, job: runner.Job):
+    def submit(self, job: Job):
         future = self.client.submit(
             check_on_worker, job.source, self.tier, self.limits, self.canon_digest, self.allow_unisolated,
             key=f"mnist-checks-grade-{job.name}-{uuid.uuid4().hex[:8]}", pure=False,
@@ -139,7 +136,7 @@ class ClusterChecks:
         try:
             return future.result()
         except Exception as error:  # infrastructure, after Dask's retries: this fork's row says so
-            return {"status": "error",
+            return {"status": ForkStatus.ERROR,
                     "reason": f"the cluster could not check this fork: {type(error).__name__}: {error}"}
 
     def health(self) -> None:

@@ -17,9 +17,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import MnistChecksError
+from ..questions import QUESTIONS, label
 from .contract import FUNCTIONS
 
-QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 TIERS = ("fast", "slow")
 
 #: The default: 60 points of structure (fast), 40 of trained-model claims (slow); 100 in all.
@@ -34,6 +34,9 @@ DEFAULT_RUBRIC = {
 
 class RubricError(MnistChecksError, ValueError):
     """A rubric file that is unreadable or not of the rubric's shape."""
+
+    remedy = ("write the rubric as JSON of points per question and tier, shaped as the built-in one "
+              "(mnist_checks/grading/rubric.py), or leave out --rubric to use that one")
 
 
 def load_rubric(path: str | Path | None = None) -> dict:
@@ -153,7 +156,7 @@ def points_per_question(tests: list[dict], rubric: dict) -> list[str]:
         untouched = not_started([t for t in scored if t["question"] == question])
         score, maximum = sums[question]
         detail = not_started_note(untouched) if untouched is not None else ", ".join(counts)
-        lines.append(f"{question.upper()}  {score:4.1f}/{maximum:g}  {detail}")
+        lines.append(f"{label(question)}  {score:4.1f}/{maximum:g}  {detail}")
     score, maximum = sums["total"]
     tiers = " and ".join(tier for tier in TIERS if tier in sums)
     lines.append(f"total {score:.1f}/{maximum:g} ({tiers} tier{'s' if ' and ' in tiers else ''})")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MnistChecksError
+from ..installed import package_dir
 from .server import NOBODY
 
 #: Where the sandbox's own files appear inside it; its only writable place is a tmpfs at /tmp,
@@ -85,6 +86,17 @@ def probe() -> Isolation:
                                    "other forks or grader outputs; every process dies with it")
 
 
+def isolation_here(allow_unisolated: bool = False) -> Isolation:
+    """The isolation forks get on this host: ``probe``'s; where bubblewrap cannot run,
+    ``UNISOLATED`` if ``allow_unisolated``, else ``probe``'s ``SandboxUnavailable``."""
+    try:
+        return probe()
+    except SandboxUnavailable:
+        if not allow_unisolated:
+            raise
+        return UNISOLATED
+
+
 def python_command(lib: Path, contract: Path, memory_mb: int, cpu_seconds: int) -> list[str]:
     """``python -I`` running the student server from the solution-free package ``lib``."""
     boot = (f"import sys; sys.path.insert(0, {str(lib)!r}); from mnist_checks.grading.server import main; "
@@ -112,7 +124,7 @@ def bwrap_command(lib_host: Path, contract_host: Path, inner: list[str]) -> list
             command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     for prefix in python_prefixes():
         command += [*_parents(prefix), "--ro-bind", str(prefix), str(prefix)]
-    package = installed_package()
+    package = package_dir()
     if any(_inside(package, prefix) for prefix in python_prefixes()):
         # a non-editable install of the instructor's package: hide it behind the solution-free copy
         command += ["--ro-bind", str(lib_host / "mnist_checks"), str(package)]
@@ -193,11 +205,6 @@ def python_prefixes() -> list[Path]:
     found.sort(key=lambda p: len(p.parts))
     return [p for i, p in enumerate(found) if not any(_inside(p, q) for q in found[:i])]
 
-
-def installed_package() -> Path:
-    import mnist_checks
-
-    return Path(mnist_checks.__file__).resolve().parent
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -18,8 +18,9 @@ import subprocess
 from pathlib import Path
 
 from ..errors import MnistChecksError
+from ..questions import QUESTIONS, label
 from .contract import CONTRACT
-from .rubric import DEFAULT_RUBRIC, QUESTIONS
+from .rubric import DEFAULT_RUBRIC
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 #: Package modules that quote the reference's solutions (the mutation catalogue edits them): no
@@ -181,7 +182,7 @@ def rubric_table(rubric: dict) -> str:
     lines = ["| question | fast tier | slow tier | total |", "| --- | --- | --- | --- |"]
     for q in QUESTIONS:
         fast, slow = rubric[q]["fast"], rubric[q]["slow"]
-        lines.append(f"| {q.upper()} | {fast:g} | {slow:g} | {fast + slow:g} |")
+        lines.append(f"| {label(q)} | {fast:g} | {slow:g} | {fast + slow:g} |")
     fast, slow = (sum(rubric[q][tier] for q in QUESTIONS) for tier in ("fast", "slow"))
     lines.append(f"| all | {fast:g} | {slow:g} | {fast + slow:g} |")
     return "\n".join(lines)
@@ -192,16 +193,16 @@ def classroom_workflow(rubric: dict, python: str = "3.11") -> str:
     question running that question's fast tests, worth its fast-tier points, and the reporter."""
     steps = []
     for q in QUESTIONS:
-        steps.append(f"""      - name: {q.upper()}
+        steps.append(f"""      - name: {label(q)}
         id: {q}
         uses: classroom-resources/autograding-command-grader@v1
         with:
-          test-name: {q.upper()} (fast tests)
+          test-name: {label(q)} (fast tests)
           command: pytest -m "fast and {q}" -p no:cacheprovider
           timeout: 10
           max-score: {rubric[q]['fast']:g}
 """)
-    results = "\n".join(f"          {q.upper()}_RESULTS: \"${{{{steps.{q}.outputs.result}}}}\"" for q in QUESTIONS)
+    results = "\n".join(f"          {label(q)}_RESULTS: \"${{{{steps.{q}.outputs.result}}}}\"" for q in QUESTIONS)
     return f"""# GitHub Classroom autograding: the fast tier on every push, points per question.
 # Written by `mnist-checks starter`; the points are the rubric's fast tier.
 name: Autograding

@@ -19,7 +19,8 @@ import itertools
 import random
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+
+from ..installed import package_dir
 
 #: How many variants the product yields besides the exercise's own code, and the seed of their draw.
 COUNT, SEED = 200, 0
@@ -286,7 +287,7 @@ def _variant(choice: dict) -> GeneratedVariant:
 @lru_cache(maxsize=None)
 def _docstrings() -> dict[str, str]:
     """The starter's docstrings: the reference contract's, as a student's file keeps them."""
-    tree = ast.parse((Path(__file__).resolve().parent.parent / "exercise.py").read_text())
+    tree = ast.parse((package_dir() / "exercise.py").read_text())
     return {node.name: ast.get_docstring(node, clean=False) for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 

@@ -1,0 +1,235 @@
+"""``mnist-checks grade``, ``mutants`` and ``starter``: the instructor's commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .. import cluster as clusters
+from .. import data as datasets
+from ..data import ENV_DATA
+from ..grading.batch import GradingInterrupted, grade_forks
+from ..grading.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
+from ..grading.limits import Limits
+from ..grading.rubric import load_rubric
+from ..grading.starter import write_starter
+from .common import (
+    INTERRUPTED,
+    UsageError,
+    defaults,
+    fraction,
+    megabytes,
+    plural,
+    positive,
+    reference_checkout,
+    seconds,
+    verbose_option,
+)
+
+try:
+    from ..grading import mutation_report
+except ImportError:  # the students' starter holds no catalogue: `mutants` says so when it runs
+    mutation_report = None
+
+#: Where ``grade`` writes unless told.
+DEFAULT_GRADES = "grades"
+
+
+def _grading_options() -> argparse.ArgumentParser:
+    """The options ``grade`` and ``mutants`` share."""
+    grading = defaults(grade_forks)
+    graders = argparse.ArgumentParser(add_help=False)
+    graders.add_argument("--tier", choices=("fast", "slow", "all"), default=grading["tier"],
+                         help="which tests to grade with (default: %(default)s; slow and all need the full data)")
+    graders.add_argument("--jobs", type=positive, default=grading["jobs"], metavar="N",
+                         help="forks graded at once (default: %(default)s)")
+    graders.add_argument("--rubric", metavar="FILE",
+                         help="points per question and tier as JSON (default: the built-in rubric)")
+    graders.add_argument("--reference", metavar="DIR",
+                         help="the instructor's checkout holding the canonical tests (default: this installation's)")
+    graders.add_argument("--allow-unisolated", action="store_true",
+                         help="grade even where bubblewrap cannot sandbox forks (UNSAFE: a fork can then read your "
+                              "files and the network); every row says so")
+    return graders
+
+
+def add_grade_parser(commands) -> None:
+    grade = commands.add_parser(
+        "grade", parents=[verbose_option(), _grading_options()],
+        help="grade students' forks: the canonical tests against each fork's mnist_checks/exercise.py",
+        description=(
+            "Grade each FORK (a checkout of the starter) with the instructor's canonical tests. Only the fork's "
+            "mnist_checks/exercise.py is read; its code runs in a bubblewrap sandbox (no network, no files but "
+            "its own, every process killed at the end) and answers the checker with data only. Writes "
+            "OUT/FORK/results.json "
+            "(Gradescope's format), OUT/FORK/junit.xml, OUT/FORK/output.txt and OUT/gradebook.csv, and "
+            "prints a summary. A fork already graded with the same contract file, tier and rubric is "
+            "skipped unless --regrade."
+        ),
+    )
+    grade.add_argument("forks", nargs="+", metavar="FORK", help="fork checkouts to grade")
+    grade.add_argument("--out", default=DEFAULT_GRADES, metavar="DIR", help="output directory (default: %(default)s)")
+    grade.add_argument("--fork-timeout", type=seconds, default=Limits.fork_seconds, metavar="S",
+                       help="wall-clock limit per fork in seconds (default: %(default)g)")
+    grade.add_argument("--call-timeout", type=seconds, default=Limits.call_seconds, metavar="S",
+                       help="limit in seconds for one call of a fork's function (default: %(default)g); training "
+                            "happens in the checker and counts only against --fork-timeout")
+    grade.add_argument("--memory-mb", type=megabytes, default=Limits.memory_mb, metavar="MB",
+                       help="address-space limit of a fork's process; 0 for none (default: %(default)s; TensorFlow "
+                            "needs 4096 or more)")
+    grade.add_argument("--grading-memory-mb", type=megabytes, default=Limits.grading_mb, metavar="MB",
+                       help="memory one fork's grading may hold, the checker and the fork's process together, in a "
+                            "cgroup of its own where the host allows; 0 for none (default: %(default)s); --jobs is "
+                            "lowered to what fits the machine")
+    grade.add_argument("--data", metavar="PATH",
+                       help="the full data set for the slow tier (default: as 'run' finds it)")
+    grade.add_argument("--regrade", action="store_true", help="grade again forks already graded")
+    grade.add_argument("--retrain", action="store_true",
+                       help="reuse no training from earlier calls (within this call each distinct training is still "
+                            "done once); also MNIST_CHECKS_RETRAIN=1")
+    grade.add_argument("--cluster", metavar="ADDRESS",
+                       help="grade on a Dask cluster: 'local' (--jobs worker processes here) or a scheduler's address "
+                            "tcp://HOST:8786; needs the extra: pip install -e \".[cluster]\" (default: this "
+                            "machine's pool)")
+    grade.set_defaults(handler=grade_command)
+
+
+def grade_command(args) -> int:
+    """``grade``: ``grade_forks`` over the forks, then the summary and what changed in the gradebook."""
+    reference, rubric = reference_checkout(args.reference), load_rubric(args.rubric)
+    missing = [fork for fork in args.forks if not os.path.isdir(fork)]
+    if missing:
+        raise UsageError(f"not a directory: {', '.join(missing)}; pass the forks' checkouts")
+    if args.tier != "fast":
+        os.environ[ENV_DATA] = str(datasets.locate(args.data))  # resolved (downloaded) once, read by every fork
+    limits = Limits(fork_seconds=args.fork_timeout, call_seconds=args.call_timeout, memory_mb=args.memory_mb or None,
+                    grading_mb=args.grading_memory_mb)
+    earlier = read_gradebook(Path(args.out) / GRADEBOOK)  # refused here, before any grading, if not ours
+    client = clusters.connect(args.cluster, args.jobs) if args.cluster else None
+    where = f"on the Dask cluster {client.scheduler.address}" if client else f"{args.jobs} at a time"
+    print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {where}", flush=True)
+
+    def progress(result):
+        total = result.totals.get("total", (0.0, 0.0))
+        print(f"  {result.fork}: {total[0]:.1f}/{total[1]:.1f} {result.status} ({result.seconds:.0f} s)", flush=True)
+
+    try:
+        results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
+                              jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
+                              retrain=args.retrain, cluster=client, on_result=progress,
+                              say=lambda line: print(f"mnist-checks: {line}", file=sys.stderr, flush=True))
+    except GradingInterrupted as stop:
+        left = sum(r.status == "not graded" for r in stop.results)
+        print(f"\nmnist-checks: interrupted; {args.out}/{GRADEBOOK} lists all {len(stop.results)} forks, "
+              f"{left} of them not graded", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        if client is not None:
+            clusters.close(client)
+    _say_graded(results, earlier, args.out)
+    return 0
+
+
+def _say_graded(results: list, earlier: list[dict], out: str) -> None:
+    print()
+    if results and results[0].isolation:
+        print(f"isolation: {results[0].isolation}")
+    print(summary_table(results))
+    shared = shared_trainings(results)
+    if shared:
+        print(f"\n{shared}")
+    changes = gradebook_changes(earlier, results)
+    said = [f"{len(changes[key])} {key}" + (f" ({', '.join(changes[key])})" if key != "kept" and changes[key] else "")
+            for key in ("changed", "added", "unchanged", "kept") if changes[key]]
+    print(f"\nwrote {out}/FORK/results.json, junit.xml, output.txt and {out}/{GRADEBOOK}: "
+          f"{sum(map(len, changes.values()))} rows; " + "; ".join(said)
+          + (" from earlier calls" if changes["kept"] else ""))
+
+
+def add_mutants_parser(commands) -> None:
+    catalogue = defaults(mutation_report.grade_catalogue) if mutation_report else {}  # the starter has none
+    judged = defaults(mutation_report.verdict) if mutation_report else {}
+    mutants = commands.add_parser(
+        "mutants", parents=[verbose_option(), _grading_options()],
+        help="grade the catalogue of student mistakes and correct variants: how much does a green run prove?",
+        description=(
+            "Build a fork for every mutation (a realistic single mistake) and correct variant in "
+            "mnist_checks/grading/mutants.py, grade them all with the canonical tests, and write OUT/mutants.md "
+            "and OUT/mutants.json: per mutant the points lost per question and the tests that caught it, per "
+            "variant its score, the kill rate and the false-fail rate. Exits 1 if a correct variant loses a "
+            "point, a fast-tier mistake loses points outside its own question, or the kill rate is below "
+            "--min-kill-rate."
+        ),
+    )
+    mutants.add_argument("--out", default=catalogue.get("out"), metavar="DIR",
+                         help="output directory (default: %(default)s)")
+    mutants.add_argument("--min-kill-rate", type=fraction, default=judged.get("min_kill_rate"), metavar="R",
+                         help="exit 1 if fewer than this fraction of mutants lose points (default: %(default)s)")
+    mutants.add_argument("--variants", choices=("sample", "all"), default=catalogue.get("variants"),
+                         help="the generated correct variants (whole contracts in other spellings, "
+                              "mnist_checks/grading/variants.py) to grade besides the hand-written ones: a fixed "
+                              "sample with the exercise's own code, or all of them (default: %(default)s)")
+    mutants.set_defaults(handler=mutants_command)
+
+
+def mutants_command(args) -> int:
+    """``mutants``: ``mutation_report.grade_catalogue``, its summary, and its ``verdict``."""
+    if mutation_report is None:
+        raise UsageError("the mutation catalogue is the instructor's (it quotes the solutions): run "
+                         "`mnist-checks mutants` from the instructor's checkout")
+    done, count = [0], [0]
+
+    def start(mutants, variants):
+        count[0] = mutants + variants
+        print(f"grading {plural(mutants, 'mutant')} and {plural(variants, 'correct variant')} ({args.variants} of "
+              f"the generated ones, and those written independently), {args.tier} tier, {args.jobs} at a time",
+              flush=True)
+
+    def progress(result):
+        done[0] += 1
+        total = result.totals.get("total", (0.0, 0.0))
+        print(f"  [{done[0]}/{count[0]}] {result.fork}: {total[0]:.1f}/{total[1]:.1f}", flush=True)
+
+    try:
+        found = mutation_report.grade_catalogue(
+            reference_checkout(args.reference), Path(args.out), tier=args.tier, rubric=load_rubric(args.rubric),
+            limits=Limits(), jobs=args.jobs, on_start=start, on_result=progress,
+            allow_unisolated=args.allow_unisolated, variants=args.variants)
+    except GradingInterrupted:
+        print("\nmnist-checks: interrupted; no report written", file=sys.stderr)
+        return INTERRUPTED
+    print()
+    print(mutation_report.markdown(found).split("\n## Mutants")[0].strip())
+    if found["survivors"]:
+        print(f"\nsurvivors: {', '.join(found['survivors'])}")
+    print(f"\nwrote {Path(args.out) / mutation_report.REPORT_MD} and {Path(args.out) / mutation_report.REPORT_JSON}")
+    failures = mutation_report.verdict(found, args.min_kill_rate)
+    for failure in failures:
+        print(f"mnist-checks: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+# starter --------------------------------------------------------------------------------------
+
+
+def add_starter_parser(commands) -> None:
+    starter = commands.add_parser(
+        "starter",
+        help="write the students' starter: this project with every solution replaced by NotImplementedError",
+        description="Copy the reference project into DIR with mnist_checks/exercise.py's solutions cut out.",
+    )
+    starter.add_argument("directory", metavar="DIR", help="where to write the starter (must not exist or be empty)")
+    starter.add_argument("--reference", metavar="DIR", help="the reference checkout (default: this installation's)")
+    starter.set_defaults(handler=starter_command)
+
+
+def starter_command(args) -> int:
+    """``starter``: ``write_starter`` into the directory."""
+    try:
+        contract = write_starter(reference_checkout(args.reference), args.directory)
+    except (FileExistsError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote the starter into {args.directory}; students implement {contract}")
+    return 0

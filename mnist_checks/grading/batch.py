@@ -1,0 +1,238 @@
+"""Grade forks: the canonical tests in the grader's own checker, the fork's code in a sandbox.
+
+For each fork a checker process (pytest on a private copy of the canonical tests, plugin
+autoload off, the canonical settings alone; ``checker``) runs the spec suite with ``--isolated``:
+every call of a contract function goes to a student server in a bubblewrap sandbox
+(``mnist_checks.grading.sandbox``) and comes back as data (``mnist_checks.grading.isolated``).
+No line of a fork runs in the checker or the grader, and no fork process can see the grader's
+outputs, the canonical tests, the instructor's checkout, other forks or the network.  Only the
+fork's contract file is read from its checkout, once (``intake``).  Results stream from the
+checker to a log the fork cannot reach, test by test, so a crash or a timeout keeps what
+finished; each fork's outputs (``results``) and the gradebook (``gradebook``) are written after
+every fork and on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__, trainings
+from ..cluster import ClusterError, as_they_finish
+from ..files import sha256_hex
+from . import memory, sandbox
+from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests
+from .contract import CONTRACT
+from .gradebook import GRADEBOOK, merge_gradebook, read_gradebook, write_gradebook
+from .intake import copy_canonical, edited_canonical_files, head_commit, read_contract, tree_digest, unique_names
+from .limits import Limits
+from .results import RESULTS, ForkResult, ForkStatus, read_results, write_fork_outputs
+from .rubric import not_started, score_tests
+
+
+class GradingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch; ``results`` holds every fork's row, those not graded marked so."""
+
+    def __init__(self, results: list[ForkResult]):
+        super().__init__("grading interrupted")
+        self.results = results
+
+
+def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
+                jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False, retrain: bool = False,
+                cluster=None, on_result=None, say=None) -> list[ForkResult]:
+    """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask
+    ``distributed.Client``); write each one's results and the gradebook as it finishes.
+
+    Each fork's grading runs under ``limits.grading_mb`` (``memory.probe``); ``jobs`` is lowered
+    to what fits the machine's memory, and ``say`` (a callable taking a line) is told so.
+
+    Refuses (``sandbox.SandboxUnavailable``) where forks cannot be isolated, unless
+    ``allow_unisolated``; every row records the isolation it was graded under.  The slow tier's
+    trainings are shared by key (``mnist_checks.trainings``): each distinct training is done once
+    for the whole batch, and reused from earlier calls unless ``retrain``.  Ctrl-C raises
+    ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.
+    """
+    reference, out = Path(reference).resolve(), Path(out)
+    isolation = None if cluster is not None else sandbox.isolation_here(allow_unisolated)
+    held, jobs = (None, jobs) if cluster is not None else local_memory(limits, jobs, say)
+    out.mkdir(parents=True, exist_ok=True)
+    earlier = read_gradebook(out / GRADEBOOK)
+    names = unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
+    private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
+    try:
+        canon = copy_canonical(reference, private / "canon")
+        graded = collect_graded_tests(canon, tier)
+        if cluster is None:
+            # A fork that is not sandboxed could write into a store kept across calls: it gets this call's alone.
+            own = retrain or trainings.retraining() or not isolation.isolated
+            store = str(private / "trainings") if own else trainings.default_store_spec()
+            checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store, held), jobs)
+        else:
+            from .remote import ClusterChecks
+
+            checks = ClusterChecks(cluster, tier=tier, limits=limits, canon_digest=tree_digest(canon),
+                                   allow_unisolated=allow_unisolated)
+            isolation = checks.isolation
+        key_base = sha256_hex(json.dumps([tier, rubric, __version__, isolation.level], sort_keys=True).encode()
+                           + tree_digest(canon).encode())
+        batch = Batch(tier=tier, rubric=rubric, graded=graded, key_base=key_base, isolation=isolation,
+                      reference=reference, earlier=earlier)
+        try:
+            return _grade_all(batch, checks, names, out, regrade=regrade, on_result=on_result)
+        finally:
+            checks.close()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def local_memory(limits: Limits, jobs: int, say=None) -> tuple[memory.MemoryLimit | None, int]:
+    """How each grading's memory is held here (``None``: ``grading_mb`` 0, no limit), and how
+    many of ``jobs`` fit the machine at once; ``say`` is told when fewer do."""
+    if not limits.grading_mb:
+        return None, jobs
+    held = memory.probe(limits.grading_mb * memory.MB)
+    per_fork = held.per_fork(limits.memory_mb)
+    fitting = memory.jobs_that_fit(jobs, per_fork)
+    if fitting < jobs and say:
+        say(f"grading {fitting} fork(s) at a time, not {jobs}: each grading may hold {per_fork // memory.MB:,} MB "
+            f"and this machine has {memory.machine_bytes() // memory.MB:,} MB")
+    return held, fitting
+
+
+@dataclass
+class Batch:
+    """What every fork of one ``grade_forks`` call is scored with."""
+
+    tier: str
+    rubric: dict
+    graded: list
+    key_base: str
+    isolation: sandbox.Isolation
+    reference: Path
+    earlier: list = field(default_factory=list)  # the gradebook's rows before this call
+
+
+def _grade_all(batch: Batch, checks: Checks, names: dict, out: Path, *, regrade: bool, on_result) -> list[ForkResult]:
+    results: dict[str, ForkResult] = {}
+
+    def done(result: ForkResult):
+        results[result.fork] = result
+        if on_result:
+            on_result(result)
+        _write_rows(results, names, out, batch.earlier)
+
+    pending = {}
+    try:
+        _write_rows(results, names, out, batch.earlier)
+        for name, fork in names.items():
+            job = prepare(Path(fork), name, out / name, batch, regrade=regrade)
+            if isinstance(job, ForkResult):
+                done(job)  # graded before with the same contract, tests and rubric
+            elif job.problem:
+                done(finish(job, {"status": ForkStatus.ERROR, "reason": job.problem}, batch))
+            else:
+                pending[checks.submit(job)] = job
+        for future in as_they_finish(pending, idle=checks.health):
+            done(finish(pending.pop(future), checks.outcome(future), batch))
+    except KeyboardInterrupt:
+        checks.stop()
+        rows = _write_rows(results, names, out, batch.earlier, why="interrupted (Ctrl-C) before this fork was graded")
+        raise GradingInterrupted(rows) from None
+    except ClusterError as error:
+        checks.stop()
+        _write_rows(results, names, out, batch.earlier, why=f"not graded: {error}")
+        raise
+    return _write_rows(results, names, out, batch.earlier)
+
+
+def _write_rows(results: dict, names: dict, out: Path, earlier: list, why: str = "not graded yet") -> list[ForkResult]:
+    """The gradebook as it stands: earlier calls' rows of other forks, this call's graded forks,
+    and a row for every fork still to come."""
+    rows = [results.get(name) or _not_graded(name, fork, why, earlier) for name, fork in names.items()]
+    write_gradebook(merge_gradebook(earlier, rows), out / GRADEBOOK)
+    return rows
+
+
+def _not_graded(name: str, fork: Path, why: str, earlier: list) -> ForkResult:
+    path = str(Path(fork).resolve())
+    before = next((row for row in earlier if row.get("path") == path), None)
+    if before and before["status"] != ForkStatus.NOT_GRADED:
+        why += f" (this call; the row's grade before it was {before['total']}/{before['max']}, {before['status']})"
+    return ForkResult(fork=name, path=path, status=ForkStatus.NOT_GRADED, reason=why)
+
+
+def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = False) -> Job | ForkResult:
+    """Read what the grader needs of a fork, once: its contract's bytes (or why not), its commit,
+    its edits of canonical files; or its earlier result, if graded with the same key."""
+    fork = fork.resolve()
+    source, problem = read_contract(fork / CONTRACT)
+    key = sha256_hex(batch.key_base.encode() + (source or b""))
+    previous = out / RESULTS
+    if not regrade and source is not None and previous.is_file():
+        try:
+            if json.loads(previous.read_text())["extra_data"]["key"] == key:
+                cached = read_results(previous, name)
+                cached.commit = head_commit(fork)  # the same contract may be in a later commit
+                return cached
+        except (ValueError, KeyError, TypeError):
+            pass
+    return Job(name=name, path=str(fork), out=out, commit=head_commit(fork), source=source, problem=problem, key=key,
+               warnings=edited_canonical_files(fork, batch.reference))
+
+
+def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
+    """Score what the checks found (``Checker.check``'s answer) and write the fork's outputs."""
+    result = ForkResult(fork=job.name, path=job.path, status=ForkStatus(checked.get("status", ForkStatus.GRADED)),
+                        reason=checked.get("reason", ""), commit=job.commit, warnings=list(job.warnings),
+                        seconds=checked.get("seconds", 0.0), key=job.key,
+                        isolation=checked.get("isolation", batch.isolation.level),
+                        trainings=checked.get("trainings", {}), worker=checked.get("worker", ""),
+                        memory=checked.get("memory", ""))
+    result.tests = score_tests(merge_outcomes(batch.graded, checked.get("outcomes", {}), result), batch.rubric)
+    if result.status == ForkStatus.TAMPERED:
+        result.tests = [{**test, "score": 0.0} for test in result.tests]
+    classify(result)
+    if result.isolation != "bubblewrap":
+        result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
+    write_fork_outputs(result, job.out, checked.get("output", ""))
+    return result
+
+
+def merge_outcomes(graded: list[dict], outcomes: dict, result: ForkResult) -> list[dict]:
+    """Every graded test with the outcome the checker logged for it, or "not run" and why."""
+    merged = []
+    for test in graded:
+        found = outcomes.get(test["id"])
+        if found is None:
+            why = result.reason or "not run"
+            merged.append({**test, "outcome": "not run", "message": f"not run: {why}"})
+        else:
+            merged.append({**test, "outcome": found["outcome"], "message": found.get("message", ""),
+                           "phase": found["phase"], "seconds": found.get("seconds", 0.0),
+                           **{k: found[k] for k in ("error", "raised_by") if isinstance(found.get(k), str)}})
+    return merged
+
+
+#: The reason of a fork whose every graded test raised NotImplementedError: an untouched starter.
+NOT_STARTED = "not started: every function still raises NotImplementedError"
+
+
+def classify(result: ForkResult) -> None:
+    """Name the one problem to fix first where every test failed the same way before it ran:
+    a contract that does not load (syntax error, missing import, exception at import); or a
+    fork not started, where every graded test raised NotImplementedError (decided by what the
+    tests raised, never by comparing the code with the starter's)."""
+    if result.status != ForkStatus.GRADED or not result.tests:
+        return
+    if not result.reason and not_started(result.tests) is not None:
+        result.reason = NOT_STARTED
+        return
+    failures = {(t.get("phase"), t.get("message", "")) for t in result.tests if t["outcome"] != "passed"}
+    if len(failures) == 1 and not any(t["outcome"] == "passed" for t in result.tests):
+        phase, message = failures.pop()
+        if phase == "setup" and "not implemented yet" not in message:
+            result.status, result.reason = ForkStatus.FAILED_TO_LOAD, message.splitlines()[0][:300]

@@ -1,0 +1,141 @@
+"""The course's gradebook (gradebook.csv): a row per fork, merged with earlier calls' rows so
+that none is ever lost; what changed, the shared trainings, and the summary printed after a batch."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ..errors import MnistChecksError
+from ..files import write_atomically
+from ..questions import QUESTIONS, label
+from .results import ForkResult
+from .rubric import TIERS, shown
+
+#: The gradebook's file, in the grading's output folder.
+GRADEBOOK = "gradebook.csv"
+
+
+GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "memory",
+                     "reason", "warnings", "trainings", "reused"]
+
+
+#: How many hex digits of a training's key the gradebook shows: forks with the same one shared it.
+SHORT_KEY = 12
+
+
+def trainings_cell(result: ForkResult) -> tuple[str, str]:
+    """The gradebook's ``trainings`` (``model=key`` for each trained model, short keys: forks
+    that show the same key shared that training) and ``reused`` (how many were done before)."""
+    keyed = {name: t for name, t in result.trainings.items() if t.get("key")}
+    cell = " ".join(f"{name}={t['key'][:SHORT_KEY]}" for name, t in keyed.items())
+    unkeyed = [f"{name}=unkeyed" for name, t in result.trainings.items() if not t.get("key")]
+    reused = f"{sum(bool(t.get('reused')) for t in keyed.values())}/{len(result.trainings)}" if result.trainings else ""
+    return " ".join([cell, *unkeyed]).strip(), reused
+
+
+def gradebook_rows(results: list[ForkResult]) -> list[dict]:
+    """The gradebook's row of each result: status, points per question and tier, and why."""
+    rows = []
+    for result in results:
+        sums = result.totals
+        row = {"fork": result.fork, "path": result.path, "commit": result.commit, "status": str(result.status),
+               "total": shown(sums.get("total", (0, 0))[0]), "max": shown(sums.get("total", (0, 0))[1]),
+               "isolation": result.isolation, "memory": result.memory, "reason": result.reason,
+               "warnings": "; ".join(result.warnings)}
+        row["trainings"], row["reused"] = trainings_cell(result)
+        for key in (*QUESTIONS, *TIERS):
+            row[key] = shown(sums[key][0]) if key in sums else ""
+        rows.append(row)
+    return rows
+
+
+class GradebookError(MnistChecksError, ValueError):
+    """An existing gradebook.csv that the grader did not write: it is never overwritten."""
+
+    remedy = "move that file away, or pass another --out"
+
+
+def read_gradebook(path: Path) -> list[dict]:
+    """The rows of an earlier call's gradebook (none if there is no file yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise GradebookError(f"{path}: cannot read the earlier gradebook ({error})") from None
+    unknown = [c for c in columns if c not in GRADEBOOK_COLUMNS]
+    if "fork" not in columns or "status" not in columns or unknown:
+        raise GradebookError(f"{path}: not a gradebook of mnist-checks grade (columns {', '.join(columns) or 'none'}); "
+                             "it was left as it is")
+    return [{column: row.get(column) or "" for column in GRADEBOOK_COLUMNS} for row in rows]
+
+
+def merge_gradebook(earlier: list[dict], results: list[ForkResult]) -> list[dict]:
+    """The gradebook after this call: each earlier row in its place, replaced where this call
+    graded the same fork (same path), then this call's new forks. No fork's row is ever lost."""
+    current = {row["path"]: row for row in gradebook_rows(results)}
+    merged = [current.pop(row["path"], row) if row.get("path") else row for row in earlier]
+    return merged + list(current.values())
+
+
+def gradebook_changes(earlier: list[dict], results: list[ForkResult]) -> dict[str, list[str]]:
+    """Which forks this call ``added`` to the gradebook, which rows it ``changed`` (the grade or
+    status differs), which it graded ``unchanged``, and how many earlier rows it ``kept``."""
+    before = {row["path"]: row for row in earlier if row.get("path")}
+    changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "kept": []}
+    for row in gradebook_rows(results):
+        old = before.pop(row["path"], None)
+        if old is None:
+            changes["added"].append(row["fork"])
+        elif (str(old["total"]), old["status"]) != (str(row["total"]), row["status"]) and row["status"] != "cached":
+            changes["changed"].append(f"{row['fork']} ({old['total']} -> {row['total']})")
+        else:
+            changes["unchanged"].append(row["fork"])
+    changes["kept"] = [row["fork"] for row in earlier if row.get("path") in before or not row.get("path")]
+    return changes
+
+
+def write_gradebook(rows: list, path: Path) -> None:
+    """Write ``rows`` (gradebook dicts, or ``ForkResult`` turned into them) as the CSV gradebook."""
+    rows = [row if isinstance(row, dict) else gradebook_rows([row])[0] for row in rows]
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=GRADEBOOK_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(Path(path), text.getvalue().encode())
+
+
+def shared_trainings(results: list[ForkResult]) -> str:
+    """What the batch trained: ``trainings: 80 trained models of 20 fork(s), 10 distinct: 10
+    trained in this call, 70 reused``; empty where nothing was trained."""
+    models = [(r, t) for r in results for t in r.trainings.values()]
+    if not models:
+        return ""
+    keyed = [(r, t) for r, t in models if t.get("key")]
+    trained = sum(r.status != "cached" and not t.get("reused") for r, t in keyed)
+    forks = sum(bool(r.trainings) for r in results)
+    distinct = len({t["key"] for _, t in keyed})
+    unkeyed = len(models) - len(keyed)
+    unkeyed_note = f", {unkeyed} unkeyed (trained each time)" if unkeyed else ""
+    return (f"trainings: {len(models)} trained models of {forks} fork(s), {distinct} distinct: {trained} trained in "
+            f"this call, {len(keyed) - trained} reused{unkeyed_note}; forks with the same key in the gradebook's "
+            "trainings column shared that training")
+
+
+def summary_table(results: list[ForkResult]) -> str:
+    """The table ``mnist-checks grade`` prints after a batch: a line per fork."""
+    header = ["fork", "status", "total", *[label(q) for q in QUESTIONS], "reason / warnings"]
+    lines = []
+    for row, result in zip(gradebook_rows(results), results):
+        note = row["reason"] or (f"{len(result.warnings)} warning(s): {result.warnings[0]}" if result.warnings else "")
+        lines.append([row["fork"], row["status"], f"{row['total']:g}/{row['max']:g}",
+                      *[f"{row[q]:g}" if row[q] != "" else "-" for q in QUESTIONS], note[:70]])
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines)]
+    fmt = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])

@@ -1,0 +1,128 @@
+"""One fork's result (``ForkResult``, its ``ForkStatus``) and its outputs: Gradescope's
+results.json, JUnit XML and the checker's output, each written whole or not at all."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from ..files import write_atomically
+from ..questions import QUESTIONS, label
+from .rubric import TIERS, shown, totals
+
+#: Each fork's output files, in its own folder of the grading's output.
+RESULTS, JUNIT, OUTPUT = "results.json", "junit.xml", "output.txt"
+
+
+class ForkStatus(str, enum.Enum):
+    """How a fork's grading ended; a string (its value) in results.json and the gradebook."""
+
+    GRADED = "graded"  # the canonical tests ran to their end
+    CACHED = "cached"  # graded before with the same contract, tests and rubric: that result again
+    FAILED_TO_LOAD = "failed to load"  # every test failed the same way before it ran: the contract does not load
+    TIMEOUT = "timeout"  # stopped at the wall-clock limit per fork
+    CRASHED = "crashed"  # the checker died (a signal, or the grading's memory limit)
+    TAMPERED = "tampered"  # the canonical tests changed while it was graded (a grader bug: scored 0)
+    ERROR = "error"  # no contract to grade, or pytest itself failed
+    NOT_GRADED = "not graded"  # not reached: interrupted, or the cluster failed
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class ForkResult:
+    """One fork's grading: its scored tests, status and why, and what it was graded with."""
+
+    fork: str
+    path: str
+    status: ForkStatus
+    reason: str = ""
+    commit: str = ""
+    tests: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+    key: str = ""
+    isolation: str = ""
+    trainings: dict = field(default_factory=dict)  # model -> its training's key, and whether it was reused
+    worker: str = ""  # the Dask worker that checked it, on a cluster
+    memory: str = ""  # the grading's memory limit, how it was held, and its peak
+
+    @property
+    def totals(self) -> dict:
+        return totals(self.tests)
+
+
+def results_json(result: ForkResult) -> dict:
+    """Gradescope's results.json for one fork, with the grader's details under ``extra_data``."""
+    sums = result.totals
+    score, maximum = sums.get("total", (0.0, 0.0))
+    counters: dict[str, int] = {}
+    tests = []
+    for test in result.tests:
+        number = counters[test["question"]] = counters.get(test["question"], 0) + 1
+        output = f"claim: {test['claim']}\n{test.get('message', '')}" if test["outcome"] != "passed" else ""
+        tests.append({
+            "name": f"{label(test['question'])} ({test['tier']}): {test['claim']}",
+            "number": f"{test['question'][1:]}.{number}",
+            "score": shown(test["score"]),
+            "max_score": shown(test["max_score"]),
+            "status": "passed" if test["outcome"] == "passed" else "failed",
+            "output": output,
+            "visibility": "visible",
+        })
+    lines = [f"{result.fork}: {shown(score)} / {shown(maximum)} ({result.status})"]
+    if result.reason:
+        lines.append(result.reason)
+    lines += [f"warning: {w}" for w in result.warnings]
+    return {
+        "score": shown(score),
+        "max_score": shown(maximum),
+        "execution_time": result.seconds,
+        "output": "\n".join(lines),
+        "tests": tests,
+        "extra_data": {
+            "fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
+            "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
+            "memory": result.memory, "trainings": result.trainings, "worker": result.worker,
+            "by_question": {q: [shown(points) for points in sums.get(q, (0.0, 0.0))] for q in QUESTIONS},
+            "by_tier": {t: [shown(points) for points in sums[t]] for t in TIERS if t in sums},
+            "raw_tests": result.tests,
+        },
+    }
+
+
+def junit_xml(result: ForkResult) -> bytes:
+    """JUnit XML of one fork's graded tests, one testcase per test."""
+    suite = ElementTree.Element("testsuite", name=f"mnist-checks {result.fork}", tests=str(len(result.tests)),
+                                failures=str(sum(t["outcome"] != "passed" for t in result.tests)),
+                                time=str(result.seconds))
+    for test in result.tests:
+        case = ElementTree.SubElement(suite, "testcase", classname=test["question"], name=test["id"],
+                                      time=str(test.get("seconds", 0.0)))
+        if test["outcome"] != "passed":
+            failure = ElementTree.SubElement(case, "failure", message=test.get("message", "")[:200])
+            failure.text = test.get("message", "")
+    return ElementTree.tostring(suite, encoding="utf-8", xml_declaration=True)
+
+
+def write_fork_outputs(result: ForkResult, out: Path, output: str) -> None:
+    """A fork's output.txt, junit.xml and results.json, each written whole or not at all."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomically(out / OUTPUT, output.encode())
+    write_atomically(out / JUNIT, junit_xml(result))
+    write_atomically(out / RESULTS, json.dumps(results_json(result), indent=2).encode())
+
+
+def read_results(path: Path, name: str) -> ForkResult:
+    """A fork's earlier result, from its results.json, as ``cached``."""
+    data = json.loads(path.read_text())
+    extra = data["extra_data"]
+    return ForkResult(fork=name, path=extra["path"], status=ForkStatus.CACHED, reason=extra["reason"],
+                      commit=extra["commit"], tests=extra["raw_tests"], warnings=extra["warnings"],
+                      seconds=data["execution_time"],
+                      key=extra["key"], isolation=extra.get("isolation", ""), trainings=extra.get("trainings", {}),
+                      worker=extra.get("worker", ""), memory=extra.get("memory", ""))

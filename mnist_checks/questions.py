@@ -1,0 +1,13 @@
+"""The exercise's questions, Q1 to Q5, spelled one way: a question's id is its pytest marker in
+lower case (``q1``), in the rubric, the records, the catalogue and the plan alike; ``label`` is
+how tables and messages show it (``Q1``). The bottom layer: imports nothing of the package."""
+
+from __future__ import annotations
+
+#: The questions' ids, in the exercise's order: each is also the pytest marker of its tests.
+QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
+
+
+def label(question: str) -> str:
+    """``Q1`` for ``q1``: a question as people read it."""
+    return question.upper()
