@@ -1,5 +1,6 @@
 """Fixtures of the data tests (``test_data_*.py``): files in either layout, a loopback server;
-and of the variants tests: a contract's source loaded as a fork's."""
+of the variants tests: a contract's source loaded as a fork's; and of the grading tests: a graded
+fork's result, graded tests as the checker logs them."""
 
 from pathlib import Path
 
@@ -93,3 +94,46 @@ def load_source(tmp_path, monkeypatch):
         return load_contract(path)
 
     return loaded
+
+
+def a_result():
+    """A graded fork, alice: Q1 half passed, with a warning."""
+    from mnist_checks.grading import results
+    from mnist_checks.grading.rubric import DEFAULT_RUBRIC, score_tests
+
+    tests = [
+        {"id": "t::a", "question": "q1", "tier": "fast", "claim": "split sizes", "outcome": "passed"},
+        {"id": "t::b", "question": "q1", "tier": "fast", "claim": "deterministic", "outcome": "failed",
+         "message": "AssertionError: expected 10000 test rows, found 14000"},
+    ]
+    return results.ForkResult(fork="alice", path="/forks/alice", status="graded", commit="abc123",
+                             tests=score_tests(tests, DEFAULT_RUBRIC), warnings=["edited tests/test_q1_split.py"])
+
+
+@pytest.fixture(name="a_result")
+def a_result_fixture():
+    """A function returning a graded fork's result (the results, gradebook and batch tests)."""
+    return a_result
+
+
+def _starter_run(raised: dict[str, str]) -> list[dict]:
+    """Graded tests as the checker logs them: each test's question and what it raised
+    (``"passed"``, an exception's type, or ``NotImplementedError`` raised by a contract function)."""
+    tests = []
+    for question, what in raised.items():
+        for i in range(3):
+            test = {"id": f"t::{question}{i}", "question": question, "tier": "fast", "claim": "a claim.",
+                    "outcome": "passed" if what == "passed" else "failed", "phase": "call" if i else "setup"}
+            if what.endswith("()"):
+                test.update(error="NotImplementedError", raised_by=what[:-2],
+                            message=f"not implemented yet: {question.upper()}: {what[:-2]} is not implemented yet")
+            elif what != "passed":
+                test.update(error=what, message=f"{what}: something else")
+            tests.append(test)
+    return tests
+
+
+@pytest.fixture(name="_starter_run")
+def starter_run_fixture():
+    """A function returning graded tests as the checker logs them (the rubric and batch tests)."""
+    return _starter_run

@@ -265,3 +265,38 @@ def test_help_imports_no_tensorflow():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["grade", "{tmp}/missing"], "not a directory"),
+    (["grade", "{tmp}", "--rubric", "{tmp}/none.json"], "not a readable JSON rubric"),
+    (["grade", "{tmp}", "--reference", "{tmp}"], "not the reference checkout"),
+    (["starter", "{tmp}/out", "--reference", "{tmp}"], "not the reference checkout"),
+])
+def test_grade_and_starter_commands_reject_bad_input_with_a_message(tmp_path, capsys, argv, problem):
+    from mnist_checks import cli
+
+    assert cli.main([arg.format(tmp=tmp_path) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and "Traceback" not in err
+
+
+def test_starter_command_refuses_to_overwrite_a_directory(tmp_path, capsys):
+    from mnist_checks import cli
+
+    (tmp_path / "kept.txt").write_text("mine")
+    assert cli.main(["starter", str(tmp_path)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "kept.txt").read_text() == "mine"
+
+
+def test_grading_refuses_where_forks_cannot_be_sandboxed_and_names_the_remedy(tmp_path, capsys, monkeypatch):
+    """No bubblewrap on this PATH: the grader says why and how to proceed, and grades nothing."""
+    from mnist_checks import cli
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    (tmp_path / "fork").mkdir()
+    assert cli.main(["grade", str(tmp_path / "fork"), "--out", str(tmp_path / "grades")]) == 2
+    err = capsys.readouterr().err
+    assert "bubblewrap" in err and "apt-get install bubblewrap" in err and "--allow-unisolated" in err
+    assert "Traceback" not in err and not (tmp_path / "grades").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import cluster as clusters
 from .. import data as datasets
 from ..data import ENV_DATA
+from ..grading.batch import DEFAULT_OUT as DEFAULT_GRADES
 from ..grading.batch import GradingInterrupted, grade_forks
 from ..grading.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
 from ..grading.limits import Limits
@@ -33,8 +34,6 @@ try:
 except ImportError:  # the students' starter holds no catalogue: `mutants` says so when it runs
     mutation_report = None
 
-#: Where ``grade`` writes unless told.
-DEFAULT_GRADES = "grades"
 
 
 def _grading_options() -> argparse.ArgumentParser:

@@ -32,6 +32,9 @@ from .limits import Limits
 from .results import RESULTS, ForkResult, ForkStatus, read_results, write_fork_outputs
 from .rubric import not_started, score_tests
 
+#: Where ``mnist-checks grade`` writes each fork's outputs and the gradebook unless told.
+DEFAULT_OUT = "grades"
+
 
 class GradingInterrupted(KeyboardInterrupt):
     """Ctrl-C during a batch; ``results`` holds every fork's row, those not graded marked so."""

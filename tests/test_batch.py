@@ -1,0 +1,73 @@
+"""Grading forks: mnist_checks/grading/batch.py."""
+
+import pytest
+
+from mnist_checks.grading import batch, checker, gradebook, results
+from mnist_checks.grading.rubric import DEFAULT_RUBRIC, score_tests
+
+pytestmark = pytest.mark.fast
+
+#: The toy contract of tests/test_starter.py, committed as a fork's exercise.py.
+REFERENCE = '''
+def build_mlp(units=32):
+    """Q2: a fresh MLP."""
+    # BEGIN SOLUTION
+    return units * 2
+    # END SOLUTION
+
+
+def scale(X):
+    """Q4: pixels into [0, 1]."""
+    # BEGIN SOLUTION
+    return X / 255
+    # END SOLUTION
+'''
+
+
+def _git(repo, *args) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.parametrize(("raised", "reason"), [
+    ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "scale()", "q5": "build_cnn()"},
+     batch.NOT_STARTED),
+    ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "passed", "q5": "build_cnn()"}, ""),
+    ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "AssertionError", "q5": "build_cnn()"},
+     ""),
+])
+def test_a_fork_whose_every_graded_test_raised_not_implemented_reads_as_not_started(raised, reason, _starter_run):
+    """The gradebook's reason for a fork whose every graded test raised NotImplementedError is "not started";
+    a fork that passes or fails any test otherwise keeps its normal (empty) reason."""
+    result = results.ForkResult(fork="f", path="/forks/f", status="graded",
+                               tests=score_tests(_starter_run(raised), DEFAULT_RUBRIC))
+    batch.classify(result)
+    assert (result.status, result.reason) == ("graded", reason)
+    assert gradebook.gradebook_rows([result])[0]["reason"] == reason
+
+
+def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebook(tmp_path, a_result):
+    """A fork whose contract is unchanged since it was graded keeps its grade, and its row names the commit it
+    is at now, not the one it was graded at."""
+    import dataclasses
+
+    from mnist_checks.grading import sandbox
+    from mnist_checks.grading.starter import commit_starter
+
+    fork, out = tmp_path / "fork", tmp_path / "grades" / "fork"
+    (fork / "mnist_checks").mkdir(parents=True)
+    (fork / "mnist_checks" / "exercise.py").write_text(REFERENCE)
+    first = commit_starter(fork)
+    scored_with = batch.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base="a batch",
+                              isolation=sandbox.UNISOLATED, reference=tmp_path)
+    job = batch.prepare(fork, "fork", out, scored_with)
+    assert isinstance(job, checker.Job) and job.commit == first[:7]
+    earlier = dataclasses.replace(a_result(), fork="fork", path=str(fork), commit=job.commit, key=job.key)
+    results.write_fork_outputs(earlier, out, "")
+    _git(fork, "-c", "user.name=A Student", "-c", "user.email=s@example.com", "commit", "--quiet", "--allow-empty",
+         "--message", "README only")
+    cached = batch.prepare(fork, "fork", out, scored_with)
+    assert isinstance(cached, results.ForkResult) and cached.status == "cached"
+    assert cached.commit == _git(fork, "rev-parse", "HEAD")[:7] != first[:7]
+    assert gradebook.gradebook_rows([cached])[0]["commit"] == cached.commit

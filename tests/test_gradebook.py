@@ -1,0 +1,61 @@
+"""gradebook.csv: mnist_checks/grading/gradebook.py."""
+
+import pytest
+
+from mnist_checks.grading import gradebook
+
+pytestmark = pytest.mark.fast
+
+def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path, a_result):
+    gradebook.write_gradebook([a_result()], tmp_path / "gradebook.csv")
+    header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
+    assert header.split(",") == ["fork", "path", "commit", "status", "total", "max", "q1", "q2", "q3", "q4", "q5",
+                                 "fast", "slow", "isolation", "memory", "reason", "warnings", "trainings",
+                                 "reused"]
+    assert row.startswith("alice,/forks/alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
+
+
+def test_gradebook_says_which_trainings_a_fork_used_and_how_many_were_reused(a_result):
+    import dataclasses
+
+    trained = dataclasses.replace(a_result(), trainings={
+        "mlp_raw": {"key": "a" * 64, "reused": True}, "cnn": {"key": "b" * 64, "reused": False},
+        "mlp_scaled": {"key": None, "why": "layer dropout (Dropout) is not one of Keras's deterministic layers"}})
+    (row,) = gradebook.gradebook_rows([trained])
+    assert row["trainings"] == f"mlp_raw={'a' * gradebook.SHORT_KEY} cnn={'b' * gradebook.SHORT_KEY} mlp_scaled=unkeyed"
+    assert row["reused"] == "1/3"
+    other = dataclasses.replace(trained, fork="bob", trainings={"mlp_raw": {"key": "a" * 64, "reused": True}})
+    assert gradebook.shared_trainings([trained, other]).startswith(
+        "trainings: 4 trained models of 2 fork(s), 2 distinct: 1 trained in this call, 2 reused, "
+        "1 unkeyed (trained each time)")
+
+
+def test_regrading_some_forks_keeps_every_other_row_of_the_gradebook(tmp_path, a_result):
+    import dataclasses
+
+    book = tmp_path / "gradebook.csv"
+    alice, bob = a_result(), dataclasses.replace(a_result(), fork="bob", path="/forks/bob")
+    gradebook.write_gradebook([alice, bob], book)
+    earlier = gradebook.read_gradebook(book)
+    passed = [{**t, "outcome": "passed", "score": t["max_score"]} for t in alice.tests]
+    regraded = dataclasses.replace(alice, tests=passed)
+    carol = dataclasses.replace(a_result(), fork="carol", path="/forks/carol")
+    gradebook.write_gradebook(gradebook.merge_gradebook(earlier, [regraded, carol]), book)
+    rows = gradebook.read_gradebook(book)
+    assert [(r["fork"], r["total"]) for r in rows] == [("alice", "10.0"), ("bob", "5.0"), ("carol", "5.0")]
+    changes = gradebook.gradebook_changes(earlier, [regraded, carol])
+    assert changes == {"added": ["carol"], "changed": ["alice (5.0 -> 10.0)"], "unchanged": [], "kept": ["bob"]}
+
+
+@pytest.mark.parametrize("content", ["name,score\nalice,3\n", "\x00\xff\xfe"])
+def test_a_foreign_gradebook_csv_is_refused_and_left_alone(tmp_path, capsys, content):
+    from mnist_checks import cli
+
+    (tmp_path / "fork").mkdir()
+    book = tmp_path / "out" / "gradebook.csv"
+    book.parent.mkdir()
+    book.write_bytes(content.encode("latin-1"))
+    assert cli.main(["grade", str(tmp_path / "fork"), "--out", str(book.parent)]) == 2
+    err = capsys.readouterr().err
+    assert "gradebook.csv" in err and "move that file away" in err and "Traceback" not in err
+    assert book.read_bytes() == content.encode("latin-1")

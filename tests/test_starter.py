@@ -1,0 +1,185 @@
+"""The students' repository: mnist_checks/grading/starter.py."""
+
+import pytest
+
+from mnist_checks.grading import intake
+from mnist_checks.grading.contract import load_contract
+from mnist_checks.grading.rubric import DEFAULT_RUBRIC
+from mnist_checks.grading.starter import starter_source
+
+pytestmark = pytest.mark.fast
+
+REFERENCE = '''
+def build_mlp(units=32):
+    """Q2: a fresh MLP."""
+    # BEGIN SOLUTION
+    return units * 2
+    # END SOLUTION
+
+
+def scale(X):
+    """Q4: pixels into [0, 1]."""
+    # BEGIN SOLUTION
+    return X / 255
+    # END SOLUTION
+'''
+
+
+def test_starter_keeps_signatures_and_docstrings_and_drops_solutions():
+    starter = starter_source(REFERENCE)
+    assert "def build_mlp(units=32):" in starter and '"""Q2: a fresh MLP."""' in starter
+    assert "units * 2" not in starter and "X / 255" not in starter
+    assert 'raise NotImplementedError("Q4: scale is not implemented yet")' in starter
+
+
+def test_starter_functions_raise_not_implemented_naming_their_question(tmp_path):
+    path = tmp_path / "exercise.py"
+    path.write_text(starter_source(REFERENCE))
+    module = load_contract(path)
+    with pytest.raises(NotImplementedError, match="Q2: build_mlp"):
+        module.build_mlp()
+
+
+def test_the_packages_own_starter_imports_and_has_every_contract_function(tmp_path):
+    from mnist_checks import exercise
+
+    path = tmp_path / "exercise.py"
+    path.write_text(starter_source(open(exercise.__file__).read()))
+    module = load_contract(path)
+    for name, question in [("split", "Q1"), ("build_mlp", "Q2"), ("predicted_digits", "Q3"), ("scale", "Q4"),
+                           ("to_images", "Q5"), ("build_cnn", "Q5")]:
+        with pytest.raises(NotImplementedError, match=question):
+            getattr(module, name)(*([None] * (name in {"split", "predicted_digits", "scale", "to_images"})))
+
+
+@pytest.mark.parametrize("broken", [
+    REFERENCE.replace("    # END SOLUTION\n", "", 1),
+    REFERENCE.replace("    # BEGIN SOLUTION\n", "", 1),
+])
+def test_unbalanced_solution_markers_are_an_error(broken):
+    with pytest.raises(ValueError, match="SOLUTION"):
+        starter_source(broken)
+
+
+def test_the_real_starters_package_holds_no_solution_line_in_any_module(tmp_path):
+    """Students get the package without the solutions: not in the contract, and not quoted in
+    any other module (the mutation catalogue quotes them, so it stays with the instructor)."""
+    from pathlib import Path
+
+    from mnist_checks import exercise
+    from mnist_checks.grading.starter import solution_lines, write_starter
+
+    reference = Path(exercise.__file__).resolve().parent.parent
+    write_starter(reference, tmp_path / "starter")
+    secret = solution_lines((reference / "mnist_checks" / "exercise.py").read_text())
+    leaks = {str(p.relative_to(tmp_path)): [line for line in secret if line in p.read_text(errors="replace")]
+             for p in (tmp_path / "starter" / "mnist_checks").rglob("*") if p.is_file()}
+    assert {path: lines for path, lines in leaks.items() if lines} == {}
+
+
+def test_starter_project_holds_what_students_need_and_none_of_the_instructors_material(tmp_path):
+    from mnist_checks.grading.starter import STARTER_README, write_starter
+
+    reference = tmp_path / "reference"
+    students = ["mnist_checks/exercise.py", "mnist_checks/data.py", "tests/test_q1_split.py", "tests/test_full_data.py",
+                "tests/data/mnist_sample.npz", "conftest.py", "pyproject.toml"]
+    instructors = ["mnist_checks/grading/mutants.py", "mnist_checks/grading/variants.py", "tests/test_gradebook.py",
+                   "tests/test_run.py", "tests/test_new.py", "tests/data/contracts/independent_01_style.py",
+                   "benchmarks/test_epoch_time.py", "tox.ini", ".ci/run", "docs/mutants.md", "README.md"]
+    for relative in [*students, *instructors, STARTER_README]:
+        (reference / relative).parent.mkdir(parents=True, exist_ok=True)
+        (reference / relative).write_text(REFERENCE if relative.endswith("exercise.py") else relative)
+    (reference / STARTER_README).write_text("# Yours\n\n{RUBRIC}\n")
+    contract = write_starter(reference, tmp_path / "starter")
+    starter = tmp_path / "starter"
+    assert all((starter / relative).exists() for relative in students)
+    assert [relative for relative in instructors if relative != "README.md" and (starter / relative).exists()] == []
+    readme = (starter / "README.md").read_text()
+    assert readme.startswith("# Yours") and "| Q2 | 15 | 10 | 25 |" in readme and "| all | 60 | 40 | 100 |" in readme
+    assert "NotImplementedError" in contract.read_text()
+    with pytest.raises(FileExistsError):
+        write_starter(reference, tmp_path / "starter")
+    assert intake.edited_canonical_files(starter, reference) == [], "the instructor's tests count as removed"
+
+
+def _git(repo, *args) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_starter_is_a_git_repository_with_one_commit_of_all_its_files_whatever_the_users_git_config(
+        tmp_path, monkeypatch):
+    """The starter is a git repository on main with exactly one commit, by mnist-checks, of every file it holds,
+    even where the user has no git identity and a git configuration that signs and names branches otherwise."""
+    from pathlib import Path
+
+    from mnist_checks import exercise
+    from mnist_checks.grading.starter import STARTER_MESSAGE, write_starter
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[commit]\n\tgpgsign = true\n[user]\n\tsigningkey = NONE\n"
+                                     "[init]\n\tdefaultBranch = master\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL",
+                 "GIT_CONFIG_GLOBAL"):
+        monkeypatch.delenv(name, raising=False)
+    reference = Path(exercise.__file__).resolve().parent.parent
+    write_starter(reference, tmp_path / "starter")
+    starter = tmp_path / "starter"
+    log = _git(starter, "log", "--format=%an <%ae>|%cn <%ce>|%s|%G?")
+    assert log == f"mnist-checks <mnist-checks@localhost>|mnist-checks <mnist-checks@localhost>|{STARTER_MESSAGE}|N"
+    assert _git(starter, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    on_disk = sorted(p.relative_to(starter).as_posix() for p in starter.rglob("*")
+                     if p.is_file() and ".git" not in p.relative_to(starter).parts)
+    assert sorted(_git(starter, "ls-files").splitlines()) == on_disk and len(on_disk) > 20
+    assert _git(starter, "status", "--porcelain", "--ignored") == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "starter"], "nothing left beside it"
+    assert intake.head_commit(starter) == _git(starter, "rev-parse", "HEAD")[:7]
+
+
+@pytest.mark.parametrize("git", ["missing", "failing"])
+def test_without_a_working_git_the_starter_command_writes_nothing_and_says_how_to_get_git(tmp_path, capsys,
+                                                                                           monkeypatch, git):
+    """Where git is not installed (or fails), `mnist-checks starter` writes nothing, not even a half starter
+    beside its target, and says why and how to install git."""
+    from mnist_checks import cli
+
+    reference = tmp_path / "reference"
+    for relative in ["mnist_checks/exercise.py", "tests/test_q1_split.py", "conftest.py"]:
+        (reference / relative).parent.mkdir(parents=True, exist_ok=True)
+        (reference / relative).write_text(REFERENCE if relative.endswith("exercise.py") else "")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if git == "failing":
+        (bin_dir / "git").write_text("#!/bin/sh\necho 'fatal: broken here' >&2\nexit 128\n")
+        (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli.main(["starter", str(out / "starter"), "--reference", str(reference)]) == 2
+    err = capsys.readouterr().err
+    assert ("git is not installed" if git == "missing" else "fatal: broken here") in err
+    assert "apt-get install git" in err and "nothing was written" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_the_classroom_workflow_gives_each_question_its_fast_points():
+    import yaml
+
+    from mnist_checks.grading.starter import classroom_workflow
+    from mnist_checks.questions import QUESTIONS
+    workflow = yaml.safe_load(classroom_workflow(DEFAULT_RUBRIC))
+    steps = workflow["jobs"]["autograding"]["steps"]
+    graders = {s["id"]: s["with"] for s in steps
+               if s.get("uses", "").startswith("classroom-resources/autograding-command")}
+    assert {q: graders[q]["max-score"] for q in QUESTIONS} == {q: DEFAULT_RUBRIC[q]["fast"] for q in QUESTIONS}
+    assert {q: graders[q]["command"] for q in QUESTIONS} == {
+        q: f'pytest -m "fast and {q}" -p no:cacheprovider' for q in QUESTIONS}
+    reporter = next(s for s in steps
+                    if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
+    assert reporter["with"]["runners"].split(",") == list(QUESTIONS)
+    assert set(reporter["env"]) == {f"{q.upper()}_RESULTS" for q in QUESTIONS}
+    assert all(f"steps.{q}.outputs.result" in reporter["env"][f"{q.upper()}_RESULTS"] for q in QUESTIONS)
