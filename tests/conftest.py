@@ -116,7 +116,7 @@ def a_result_fixture():
     return a_result
 
 
-def _starter_run(raised: dict[str, str]) -> list[dict]:
+def graded_starter_tests(raised: dict[str, str]) -> list[dict]:
     """Graded tests as the checker logs them: each test's question and what it raised
     (``"passed"``, an exception's type, or ``NotImplementedError`` raised by a contract function)."""
     tests = []
@@ -133,7 +133,7 @@ def _starter_run(raised: dict[str, str]) -> list[dict]:
     return tests
 
 
-@pytest.fixture(name="_starter_run")
-def starter_run_fixture():
+@pytest.fixture
+def starter_run():
     """A function returning graded tests as the checker logs them (the rubric and batch tests)."""
-    return _starter_run
+    return graded_starter_tests

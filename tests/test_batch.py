@@ -37,11 +37,11 @@ def _git(repo, *args) -> str:
     ({"q1": "split()", "q2": "build_mlp()", "q3": "predicted_digits()", "q4": "AssertionError", "q5": "build_cnn()"},
      ""),
 ])
-def test_a_fork_whose_every_graded_test_raised_not_implemented_reads_as_not_started(raised, reason, _starter_run):
+def test_a_fork_whose_every_graded_test_raised_not_implemented_reads_as_not_started(raised, reason, starter_run):
     """The gradebook's reason for a fork whose every graded test raised NotImplementedError is "not started";
     a fork that passes or fails any test otherwise keeps its normal (empty) reason."""
     result = results.ForkResult(fork="f", path="/forks/f", status="graded",
-                               tests=score_tests(_starter_run(raised), DEFAULT_RUBRIC))
+                               tests=score_tests(starter_run(raised), DEFAULT_RUBRIC))
     batch.classify(result)
     assert (result.status, result.reason) == ("graded", reason)
     assert gradebook.gradebook_rows([result])[0]["reason"] == reason

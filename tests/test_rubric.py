@@ -44,11 +44,11 @@ def test_an_instructors_rubric_is_used_as_given(tmp_path):
     assert load_rubric(path) == rubric
 
 
-def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of_thirds(tmp_path, _starter_run):
+def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of_thirds(tmp_path, starter_run):
     """With shares in thirds, results.json and the gradebook show scores rounded to 2 decimals, and a fork
     that passes everything has exactly the rubric's points (10, not 9.999999999999998)."""
     rubric = {q: {"fast": 2, "slow": 0} for q in DEFAULT_RUBRIC}
-    everything = _starter_run({q: "passed" for q in DEFAULT_RUBRIC})
+    everything = starter_run({q: "passed" for q in DEFAULT_RUBRIC})
     full = results.ForkResult(fork="full", path="/forks/full", status="graded", tests=score_tests(everything, rubric))
     assert full.totals["total"] == (10.0, 10.0) and full.totals["fast"] == (10.0, 10.0)
     data = results.results_json(full)
@@ -57,7 +57,7 @@ def test_scores_are_shown_to_two_decimals_and_totals_are_exact_sums_of_shares_of
     assert {(t["score"], t["max_score"]) for t in data["tests"]} == {(0.67, 0.67)}
     raised = {q: "passed" for q in DEFAULT_RUBRIC}
     raised["q1"] = "AssertionError"
-    some = _starter_run(raised)
+    some = starter_run(raised)
     some[0]["outcome"] = some[1]["outcome"] = "passed"  # q1: 2 of 3
     part = results.ForkResult(fork="part", path="/forks/part", status="graded", tests=score_tests(some, rubric))
     data = results.results_json(part)
