@@ -7,21 +7,8 @@ from mnist_checks.grading.rubric import DEFAULT_RUBRIC, score_tests
 
 pytestmark = pytest.mark.fast
 
-#: The toy contract of tests/test_starter.py, committed as a fork's exercise.py.
-REFERENCE = '''
-def build_mlp(units=32):
-    """Q2: a fresh MLP."""
-    # BEGIN SOLUTION
-    return units * 2
-    # END SOLUTION
-
-
-def scale(X):
-    """Q4: pixels into [0, 1]."""
-    # BEGIN SOLUTION
-    return X / 255
-    # END SOLUTION
-'''
+#: A fork's contract: only its bytes (the cache key) and its commit matter to these tests.
+CONTRACT_SOURCE = "def scale(X):\n    return X / 255\n"
 
 
 def _git(repo, *args) -> str:
@@ -57,7 +44,7 @@ def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebo
 
     fork, out = tmp_path / "fork", tmp_path / "grades" / "fork"
     (fork / "mnist_checks").mkdir(parents=True)
-    (fork / "mnist_checks" / "exercise.py").write_text(REFERENCE)
+    (fork / "mnist_checks" / "exercise.py").write_text(CONTRACT_SOURCE)
     first = commit_starter(fork)
     scored_with = batch.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base="a batch",
                               isolation=sandbox.UNISOLATED, reference=tmp_path)
