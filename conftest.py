@@ -89,9 +89,11 @@ def pytest_addoption(parser):
              "a checkout (PATH/mnist_checks/exercise.py) or a .py file",
     )
     parser.addoption(
-        "--isolated", nargs="?", const="auto", choices=("auto", "bubblewrap", "unisolated"), metavar="LEVEL",
+        "--isolated", nargs="?", const="auto", choices=("auto", "bubblewrap", "unisolated", "preloaded"),
+        metavar="LEVEL",
         help="never run the contract in this process: a student server answers its calls with data "
-             "(as `mnist-checks grade` does), sandboxed by bubblewrap; LEVEL 'unisolated' is a plain process",
+             "(as `mnist-checks grade` does), sandboxed by bubblewrap; LEVEL 'unisolated' is a plain process, "
+             "'preloaded' a plain one forked with TensorFlow loaded (the grader's catalogue alone)",
     )
     parser.addoption("--allow-unisolated", action="store_true",
                      help="with --isolated: use a plain separate process where bubblewrap cannot run")
@@ -124,7 +126,13 @@ def contract(request):
             limits=Limits(call_seconds=request.config.getoption("--call-timeout"),
                           memory_mb=request.config.getoption("--fork-memory-mb")),
         )
-        request.addfinalizer(contract.close)
+        def close():
+            from mnist_checks.grading.pytest_plugin import note_unended
+
+            contract.close()
+            note_unended(request.config, contract.unended)
+
+        request.addfinalizer(close)
         contract.check_loaded()
         return contract
     if path is None:

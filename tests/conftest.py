@@ -1,6 +1,7 @@
 """Fixtures of the data tests (``test_data_*.py``): files in either layout, a loopback server;
 of the variants tests: a contract's source loaded as a fork's; and of the grading tests: a graded
-fork's result, graded tests as the checker logs them."""
+fork's result, graded tests as the checker logs them, and the course the e2e tier grades once
+(``course``: tests/course.py)."""
 
 from pathlib import Path
 
@@ -137,3 +138,13 @@ def graded_starter_tests(raised: dict[str, str]) -> list[dict]:
 def starter_run():
     """A function returning graded tests as the checker logs them (the rubric and batch tests)."""
     return graded_starter_tests
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """The e2e tier's graded course (tests/course.py), graded once per session: every test that
+    reads it is in the xdist group ``course``, so one pytest-xdist worker grades it."""
+    from course import grade_course, require_sandbox
+
+    require_sandbox()
+    return grade_course(tmp_path_factory.mktemp("course"))

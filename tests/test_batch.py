@@ -58,3 +58,40 @@ def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebo
     assert isinstance(cached, results.ForkResult) and cached.status == "cached"
     assert cached.commit == _git(fork, "rev-parse", "HEAD")[:7] != first[:7]
     assert gradebook.gradebook_rows([cached])[0]["commit"] == cached.commit
+
+
+def test_a_fork_graded_before_in_a_reused_folder_takes_that_grading_at_its_isolation_or_the_sandboxs(tmp_path,
+                                                                                                   a_result):
+    """``grade_forks(reuse=...)``: a contract graded with the same tests, rubric and tier into another
+    folder is taken from there, when graded at this batch's isolation or in the sandbox (whose grading
+    stands for any); one graded another way, or another contract, is graded afresh."""
+    import dataclasses
+
+    from mnist_checks.files import sha256_hex
+    from mnist_checks.grading import sandbox
+
+    fork = tmp_path / "fork"
+    (fork / "mnist_checks").mkdir(parents=True)
+    (fork / "mnist_checks" / "exercise.py").write_text(CONTRACT_SOURCE)
+    bases = {level: batch.key_base("fast", DEFAULT_RUBRIC, level, "canon") for level in
+             ("preloaded", "bubblewrap", "unisolated")}
+    for level, base in bases.items():
+        earlier = dataclasses.replace(a_result(), fork=level, isolation=level,
+                                      key=sha256_hex(base.encode() + CONTRACT_SOURCE.encode()))
+        results.write_fork_outputs(earlier, tmp_path / "earlier" / level, f"{level}'s output")
+
+    def prepared(level, folders, name):
+        scored_with = batch.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base=bases[level],
+                                  isolation=sandbox.PRELOADED, reference=tmp_path,
+                                  sandboxed_key_base=bases["bubblewrap"], reusable=batch.reusable(folders))
+        return batch.prepare(fork, "fork", tmp_path / name / "fork", scored_with)
+
+    own = prepared("preloaded", [tmp_path / "earlier" / "preloaded"], "own")
+    assert isinstance(own, results.ForkResult) and own.status == "cached" and own.isolation == "preloaded"
+    assert own.path == str(fork.resolve()) and (tmp_path / "own" / "fork" / results.RESULTS).is_file()
+    assert (tmp_path / "own" / "fork" / results.OUTPUT).read_text() == "preloaded's output"
+    sandboxed = prepared("preloaded", [tmp_path / "earlier" / "bubblewrap"], "sandboxed")
+    assert isinstance(sandboxed, results.ForkResult) and sandboxed.isolation == "bubblewrap"
+    assert isinstance(prepared("preloaded", [tmp_path / "earlier" / "unisolated"], "weaker"), checker.Job)
+    (fork / "mnist_checks" / "exercise.py").write_text(CONTRACT_SOURCE + "# changed\n")
+    assert isinstance(prepared("preloaded", [tmp_path / "earlier"], "changed"), checker.Job)

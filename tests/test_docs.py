@@ -11,6 +11,7 @@ punctuation dropped, a repeated heading suffixed -1, -2, ...
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 from dataclasses import dataclass
@@ -271,3 +272,33 @@ def test_ci_runs_the_readmes_install_and_test_commands():
     assert 'pytest -m "$@"' in ci, ".ci/run's run_tier no longer runs pytest -m TIER"
     ci_tiers = re.findall(r"^run_tier (\w+)", ci, re.MULTILINE)
     assert sorted(ci_tiers) == sorted(tier for (tier,) in tiers)
+
+
+GROUPED = '''
+import pytest
+
+pytestmark = pytest.mark.xdist_group("together")
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_one_of_a_group(n):
+    pass
+'''
+
+
+def test_ci_keeps_each_xdist_group_on_one_worker(tmp_path):
+    """.ci/run runs the e2e tier with ``-n 2 --dist loadgroup`` so that the tests sharing a module's
+    or the session's fixture (the graded course) run on one worker, which builds it once: with the
+    pytest and pytest-xdist installed here, six tests of one group all run on the same worker."""
+    import subprocess
+    import sys
+
+    assert "run_tier e2e -n 2 --dist loadgroup" in (ROOT / ".ci" / "run").read_text()
+    (tmp_path / "test_grouped.py").write_text(GROUPED)
+    done = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-n", "2", "--dist", "loadgroup", "-v",
+                           "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "PYTEST_ADDOPTS": ""})
+    workers = set(re.findall(r"\[(gw\d+)\].* PASSED test_grouped", done.stdout))
+    assert done.returncode == 0 and "6 passed" in done.stdout, done.stdout[-2000:]
+    assert len(workers) == 1, f"one group ran on {sorted(workers)}: pytest-xdist's --dist loadgroup is broken here"

@@ -98,3 +98,72 @@ def test_a_machine_too_small_for_one_grading_is_refused_with_the_remedy():
     with pytest.raises(memory.MemoryTooSmall) as refused:
         memory.jobs_that_fit(1, 8 * 1024 * MB, available=4 * 1024 * MB)
     assert "8,192 MB" in str(refused.value) and "--grading-memory-mb" in refused.value.remedy
+
+
+#: A grading's worst leftovers: daemons in sessions of their own, and one that keeps forking
+#: short-lived children (a bounded churn, not a fork bomb); says "ready" once all are running.
+DAEMONS = """
+import os, sys, time
+for i in range(40):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(1000)
+        os._exit(0)
+    os.wait()
+if os.fork() == 0:
+    os.setsid()
+    while True:
+        if os.fork() == 0:
+            time.sleep(0.05)
+            os._exit(0)
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+        time.sleep(0.01)
+print("ready", flush=True)
+time.sleep(1000)
+"""
+
+
+def test_every_process_a_grading_started_is_ended_before_its_row_is_written(cgroup):
+    """``Cell.end_every_process``: the checker is gone, its daemons (new sessions, double-forked)
+    and a process that keeps forking are all still in the grading's cgroup; none is left after,
+    and the cgroup is then removed."""
+    with cgroup.cell() as cell:
+        started = subprocess.Popen([sys.executable, "-c", DAEMONS], preexec_fn=cell.join, start_new_session=True,
+                                   stdout=subprocess.PIPE, text=True)
+        assert started.stdout.readline() == "ready\n"
+        started.kill()
+        started.wait()
+        assert len((cell.path / "cgroup.procs").read_text().split()) >= 41, "the daemons outlive their parent"
+        assert cell.end_every_process() == []
+        assert (cell.path / "cgroup.procs").read_text().split() == []
+        path = cell.path
+    assert not path.exists()
+
+
+def test_the_probes_run_once_per_process(cgroup, monkeypatch):
+    """``memory.probe`` makes a trial cgroup once per process (a grading batch asks on every call);
+    ``sandbox.probe`` starts Python in bubblewrap once per process and not at all in a checker the
+    grader has told (``PROBED_ENV``); a failure is not kept."""
+    from mnist_checks.grading import sandbox
+
+    made = []
+    real_mkdir = memory.Path.mkdir
+    monkeypatch.setattr(memory.Path, "mkdir", lambda self, *a, **k: (made.append(self), real_mkdir(self, *a, **k)))
+    assert memory.probe(256 * MB) == cgroup and memory.probe(512 * MB).limit_bytes == 512 * MB
+    assert not [path for path in made if "probe" in path.name]
+    started = []
+    real_run = sandbox.subprocess.run
+    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: (started.append(a), real_run(*a, **k))[1])
+    try:
+        first = sandbox.probe()
+    except sandbox.SandboxUnavailable:
+        pytest.skip("bubblewrap cannot run here")
+    assert sandbox.probe() == first and len(started) <= 1
+    monkeypatch.setenv(sandbox.PROBED_ENV, "bubblewrap")
+    assert sandbox.probe() == first and len(started) <= 1
+    monkeypatch.delenv(sandbox.PROBED_ENV)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(sandbox.SandboxUnavailable):
+        sandbox.probe()

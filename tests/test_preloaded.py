@@ -73,3 +73,53 @@ def test_a_forked_checkers_failures_are_its_exit_status(tmp_path):
     status, output = run_probe(tmp_path, FAIL="yes")
     assert status == 1 and "1 failed, 4 passed" in output, output
     assert sys.modules["mnist_checks"].__file__ != str(tmp_path / "canon" / "mnist_checks" / "__init__.py")
+
+
+READY = '''
+import os
+import sys
+from pathlib import Path
+
+from mnist_checks.grading import preloaded, wire
+
+
+def test_the_checker_brings_one_ready_student_server_forked_with_tensorflow_loaded():
+    ready = preloaded.take_ready_server()
+    assert ready is not None and preloaded.take_ready_server() is None, "taken once"
+    assert os.getppid() != ready.pid and ready.poll() is None
+    cmdline = Path(f"/proc/{ready.pid}/cmdline").read_bytes()
+    assert b"forkserver" in cmdline, "forked from the preloaded checker, not started as python -I"
+    scratch = Path(os.environ["SCRATCH"])
+    ready.start(lib=Path(os.environ["LIB"]), contract=Path(os.environ["CONTRACT"]), memory_mb=0, cpu_seconds=60,
+                env={"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch)}, cwd=scratch)
+    hello, _ = wire.read(ready.stdout)
+    assert hello["ready"] and hello["load_error"] is None and hello["pid"] == ready.pid
+    ready.stdin.write(wire.encode({"call": "scale", "args": [3.0], "kwargs": {}}, {}))
+    ready.stdin.flush()
+    reply, _ = wire.read(ready.stdout)
+    assert reply == {"value": 1.0}, reply
+    assert os.getsid(ready.pid) == ready.pid != os.getsid(0), "a session of its own, killed as a group"
+    ready.stdin.close()
+    assert ready.wait(timeout=60) == 0
+'''
+
+
+def test_a_checker_for_the_catalogue_brings_a_ready_student_server(tmp_path):
+    """``ready_server=True`` (isolation ``preloaded``): the forked checker has one student server
+    forked before pytest started, with TensorFlow loaded, which takes the contract it is handed and
+    answers over the wire as a server started from scratch would, in a session of its own."""
+    from mnist_checks import exercise
+
+    root = Path(exercise.__file__).resolve().parent.parent
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_ready.py").write_text(READY)
+    (tmp_path / "contract.py").write_text("def scale(X):\n    return X / 3\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {"PATH": os.environ["PATH"], "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "LIB": str(root),
+           "CONTRACT": str(tmp_path / "contract.py"), "SCRATCH": str(scratch)}
+    process = preloaded.CheckerProcess([str(tmp_path / "tests"), "-p", "no:cacheprovider", "--rootdir",
+                                        str(tmp_path)], cwd=tmp_path, env=env, path_first=[str(root)],
+                                       ready_server=True)
+    output = process.stdout.read().decode()
+    assert process.wait(timeout=120) == 0 and "1 passed" in output, output

@@ -170,6 +170,15 @@ def add_mutants_parser(commands) -> None:
                          help="the generated correct variants (whole contracts in other spellings, "
                               "mnist_checks/grading/variants.py) to grade besides the hand-written ones: a fixed "
                               "sample with the exercise's own code, or all of them (default: %(default)s)")
+    mutants.add_argument("--isolation", choices=("preloaded", "bubblewrap"), default=catalogue.get("isolation"),
+                         help="how the catalogue's forks are run: 'preloaded', a plain process started with "
+                              "TensorFlow loaded (the catalogue is this project's own code, not students'), or "
+                              "'bubblewrap', the sandbox students' forks get; both grade alike, test by test "
+                              "(default: %(default)s)")
+    mutants.add_argument("--reuse", action="append", default=[], metavar="DIR",
+                         help="take a fork's grading from an earlier `grade` or `mutants` output under DIR where "
+                              "its contract was graded with the same tests, rubric and tier, at this isolation or "
+                              "in the sandbox (repeatable; CI reuses the e2e tier's course)")
     mutants.set_defaults(handler=mutants_command)
 
 
@@ -178,24 +187,30 @@ def mutants_command(args) -> int:
     if mutation_report is None:
         raise UsageError("the mutation catalogue is the instructor's (it quotes the solutions): run "
                          "`mnist-checks mutants` from the instructor's checkout")
+    missing = [folder for folder in args.reuse if not Path(folder).is_dir()]
+    if missing:
+        raise UsageError(f"--reuse {missing[0]}: no such folder (a `grade` or `mutants` output to take gradings from)")
     done, count = [0], [0]
 
     def start(mutants, variants):
         count[0] = mutants + variants
         print(f"grading {plural(mutants, 'mutant')} and {plural(variants, 'correct variant')} ({args.variants} of "
-              f"the generated ones, and those written independently), {args.tier} tier, {args.jobs} at a time",
+              f"the generated ones, and those written independently), {args.tier} tier, {args.jobs} at a time, "
+              f"isolation {args.isolation}",
               flush=True)
 
     def progress(result):
         done[0] += 1
         total = result.totals.get("total", (0.0, 0.0))
-        print(f"  [{done[0]}/{count[0]}] {result.fork}: {total[0]:.1f}/{total[1]:.1f}", flush=True)
+        taken = f" (taken from {result.isolation}'s earlier grading)" if result.status == "cached" else ""
+        print(f"  [{done[0]}/{count[0]}] {result.fork}: {total[0]:.1f}/{total[1]:.1f}{taken}", flush=True)
 
     try:
         found = mutation_report.grade_catalogue(
             reference_checkout(args.reference), Path(args.out), tier=args.tier, rubric=load_rubric(args.rubric),
             limits=Limits(), jobs=args.jobs, on_start=start, on_result=progress,
-            allow_unisolated=args.allow_unisolated, variants=args.variants)
+            allow_unisolated=args.allow_unisolated, variants=args.variants, isolation=args.isolation,
+            reuse=tuple(args.reuse))
     except GradingInterrupted:
         print("\nmnist-checks: interrupted; no report written", file=sys.stderr)
         return INTERRUPTED

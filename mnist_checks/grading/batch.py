@@ -24,12 +24,12 @@ from .. import __version__, trainings
 from ..cluster import ClusterError, as_they_finish
 from ..files import sha256_hex
 from . import memory, sandbox
-from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests
+from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests, graded_files
 from .contract import CONTRACT
 from .gradebook import GRADEBOOK, merge_gradebook, read_gradebook, write_gradebook
 from .intake import copy_canonical, edited_canonical_files, head_commit, read_contract, tree_digest, unique_names
 from .limits import Limits
-from .results import RESULTS, ForkResult, ForkStatus, read_results, write_fork_outputs
+from .results import OUTPUT, RESULTS, ForkResult, ForkStatus, read_results, write_fork_outputs
 from .rubric import not_started, score_tests
 
 #: Where ``mnist-checks grade`` writes each fork's outputs and the gradebook unless told.
@@ -46,7 +46,7 @@ class GradingInterrupted(KeyboardInterrupt):
 
 def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
                 jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False, retrain: bool = False,
-                cluster=None, on_result=None, say=None) -> list[ForkResult]:
+                cluster=None, on_result=None, say=None, isolation: str = "auto", reuse=()) -> list[ForkResult]:
     """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask
     ``distributed.Client``); write each one's results and the gradebook as it finishes.
 
@@ -54,13 +54,20 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     to what fits the machine's memory, and ``say`` (a callable taking a line) is told so.
 
     Refuses (``sandbox.SandboxUnavailable``) where forks cannot be isolated, unless
-    ``allow_unisolated``; every row records the isolation it was graded under.  The slow tier's
+    ``allow_unisolated``; every row records the isolation it was graded under.  ``isolation``
+    ``preloaded`` is for the catalogue's own code alone (``mutation_report``), never students'
+    forks: no sandbox, each fork's first server forked with TensorFlow loaded.  ``reuse`` names
+    folders of earlier calls' outputs: a fork whose contract was graded there with the same tests,
+    rubric and tier, at this isolation or in the sandbox, takes that grading (``cached``).  The slow tier's
     trainings are shared by key (``mnist_checks.trainings``): each distinct training is done once
     for the whole batch, and reused from earlier calls unless ``retrain``.  Ctrl-C raises
     ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.
     """
     reference, out = Path(reference).resolve(), Path(out)
-    isolation = None if cluster is not None else sandbox.isolation_here(allow_unisolated)
+    if isolation == sandbox.PRELOADED.level and cluster is not None:
+        raise ValueError("the preloaded route grades the catalogue on this machine, not on a cluster")
+    isolation = None if cluster is not None else (
+        sandbox.PRELOADED if isolation == sandbox.PRELOADED.level else sandbox.isolation_here(allow_unisolated))
     held, jobs = (None, jobs) if cluster is not None else local_memory(limits, jobs, say)
     out.mkdir(parents=True, exist_ok=True)
     earlier = read_gradebook(out / GRADEBOOK)
@@ -73,23 +80,42 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
             # A fork that is not sandboxed could write into a store kept across calls: it gets this call's alone.
             own = retrain or trainings.retraining() or not isolation.isolated
             store = str(private / "trainings") if own else trainings.default_store_spec()
-            checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store, held), jobs)
+            checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store, held,
+                                         files=graded_files(graded)), jobs)
         else:
             from .remote import ClusterChecks
 
             checks = ClusterChecks(cluster, tier=tier, limits=limits, canon_digest=tree_digest(canon),
                                    allow_unisolated=allow_unisolated)
             isolation = checks.isolation
-        key_base = sha256_hex(json.dumps([tier, rubric, __version__, isolation.level], sort_keys=True).encode()
-                           + tree_digest(canon).encode())
-        batch = Batch(tier=tier, rubric=rubric, graded=graded, key_base=key_base, isolation=isolation,
-                      reference=reference, earlier=earlier)
+        digest = tree_digest(canon)
+        batch = Batch(tier=tier, rubric=rubric, graded=graded, key_base=key_base(tier, rubric, isolation.level, digest),
+                      isolation=isolation, reference=reference, earlier=earlier,
+                      sandboxed_key_base=key_base(tier, rubric, "bubblewrap", digest), reusable=reusable(reuse))
         try:
             return _grade_all(batch, checks, names, out, regrade=regrade, on_result=on_result)
         finally:
             checks.close()
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def key_base(tier: str, rubric: dict, level: str, canon_digest: str) -> str:
+    """What a fork's grading key (``prepare``) adds its contract's bytes to: the tier, rubric,
+    version, isolation and canonical tests it is graded with."""
+    return sha256_hex(json.dumps([tier, rubric, __version__, level], sort_keys=True).encode() + canon_digest.encode())
+
+
+def reusable(folders) -> dict[str, Path]:
+    """Each grading key found in ``folders`` (earlier calls' outputs) -> its results.json."""
+    found = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob(RESULTS)):
+            try:
+                found.setdefault(json.loads(path.read_text())["extra_data"]["key"], path)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return found
 
 
 def local_memory(limits: Limits, jobs: int, say=None) -> tuple[memory.MemoryLimit | None, int]:
@@ -117,6 +143,8 @@ class Batch:
     isolation: sandbox.Isolation
     reference: Path
     earlier: list = field(default_factory=list)  # the gradebook's rows before this call
+    sandboxed_key_base: str = ""  # key_base in the sandbox: its gradings stand for any isolation's
+    reusable: dict = field(default_factory=dict)  # key -> an earlier call's results.json (``reuse``)
 
 
 def _grade_all(batch: Batch, checks: Checks, names: dict, out: Path, *, regrade: bool, on_result) -> list[ForkResult]:
@@ -175,6 +203,14 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
     source, problem = read_contract(fork / CONTRACT)
     key = sha256_hex(batch.key_base.encode() + (source or b""))
     previous = out / RESULTS
+    if source is not None and batch.reusable:
+        found = batch.reusable.get(key) or batch.reusable.get(sha256_hex(batch.sandboxed_key_base.encode() + source))
+        if found is not None:  # graded in an earlier call, into another folder: that grading, here too
+            taken = read_results(found, name)
+            taken.path, taken.commit = str(fork), head_commit(fork)
+            write_fork_outputs(taken, out, (found.parent / OUTPUT).read_text(errors="replace")
+                               if (found.parent / OUTPUT).is_file() else "")
+            return taken
     if not regrade and source is not None and previous.is_file():
         try:
             if json.loads(previous.read_text())["extra_data"]["key"] == key:
@@ -196,10 +232,12 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
                         trainings=checked.get("trainings", {}), worker=checked.get("worker", ""),
                         memory=checked.get("memory", ""))
     result.tests = score_tests(merge_outcomes(batch.graded, checked.get("outcomes", {}), result), batch.rubric)
-    if result.status == ForkStatus.TAMPERED:
+    if result.status in (ForkStatus.TAMPERED, ForkStatus.UNENDED):
         result.tests = [{**test, "score": 0.0} for test in result.tests]
     classify(result)
-    if result.isolation != "bubblewrap":
+    if result.isolation == sandbox.PRELOADED.level:
+        result.warnings.append(f"graded preloaded: {sandbox.PRELOADED.details}")
+    elif result.isolation != "bubblewrap":
         result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
     write_fork_outputs(result, job.out, checked.get("output", ""))
     return result

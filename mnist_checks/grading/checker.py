@@ -71,10 +71,12 @@ def marker_expression(tier: str) -> str:
     return f"({' or '.join(tiers)}) and ({' or '.join(QUESTIONS)})"
 
 
-def pytest_args(root: Path, tier: str, *extra: str) -> list[str]:
-    """pytest's arguments for the canonical tests under ``root``: its settings and named plugins alone."""
+def pytest_args(root: Path, tier: str, *extra: str, files: tuple[str, ...] = ()) -> list[str]:
+    """pytest's arguments for the canonical tests under ``root`` (its test files that hold graded
+    tests, ``files``, where known: the others' collection only to deselect them costs every fork
+    seconds): its settings and named plugins alone."""
     return [
-        str(root / "tests"), "-c", str(root / "pyproject.toml"),
+        *([str(root / f) for f in files] or [str(root / "tests")]), "-c", str(root / "pyproject.toml"),
         "--rootdir", str(root), "-m", marker_expression(tier), "-p", "no:cacheprovider",
         "-p", "mnist_checks.grading.pytest_plugin", "-p", "_hypothesis_pytestplugin", "--hypothesis-seed=0",
         "-q", "-o", "addopts=--strict-markers", *extra,
@@ -101,6 +103,11 @@ def collect_graded_tests(canon: Path, tier: str) -> list[dict]:
         return json.loads(listing.read_text())
 
 
+def graded_files(graded: list[dict]) -> tuple[str, ...]:
+    """The test files (relative to the canonical copy) that hold ``graded`` tests, in order."""
+    return tuple(dict.fromkeys(test["id"].split("::")[0] for test in graded))
+
+
 @dataclass
 class Checker:
     """Runs the canonical tests (a private copy, ``canon``) against contracts on this machine,
@@ -115,6 +122,7 @@ class Checker:
     reference: Path
     trainings: str = "off"
     memory: memory.MemoryLimit | None = None  # each grading's memory limit (memory.probe); None: none
+    files: tuple = ()  # the canonical test files holding graded tests (graded_files); (): all of tests/
     running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -138,17 +146,21 @@ class Checker:
         log = workdir / "grade-log.jsonl"
         args = pytest_args(self.canon, self.tier, "--contract", str(contract), "--grade-log", str(log),
                            f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
-                           "--fork-memory-mb", str(limits.memory_mb or 0))
+                           "--fork-memory-mb", str(limits.memory_mb or 0), files=self.files)
         (workdir / "work").mkdir()
         output, returncode, timed_out, held = self._run(args, workdir)
-        outcomes, trained = read_grade_log(log)
+        outcomes, trained, unended = read_grade_log(log)
         checked = {"status": ForkStatus.GRADED, "reason": "", "outcomes": outcomes, "output": output,
                    "trainings": trained, "memory": held["memory"]}
         after = f"after {len(outcomes)} tests"
+        unended += [f"{len(held['left'])} process(es) of the grading still ran after every one was killed "
+                    f"for a minute (pids {', '.join(map(str, held['left'][:5]))})"] if held["left"] else []
         if tree_digest(self.canon) != before:  # no fork process can reach it: a grader bug if it happens
             checked.update(status=ForkStatus.TAMPERED, reason="the canonical tests changed while this fork was graded")
             shutil.rmtree(self.canon)
             copy_canonical(self.reference, self.canon)
+        elif unended:  # they could still write: nothing of this grading is trusted
+            checked.update(status=ForkStatus.UNENDED, reason=f"the grading did not end cleanly: {'; '.join(unended)}")
         elif timed_out:
             checked.update(status=ForkStatus.TIMEOUT,
                            reason=f"stopped at the {limits.fork_seconds:g} s wall-clock limit per fork {after}")
@@ -165,11 +177,13 @@ class Checker:
 
     def _run(self, args: list[str], workdir: Path):
         """Run the checker (pytest with ``args``) under the wall-clock limit and in its memory
-        cell; return (bounded output, returncode, timed out, the memory it held)."""
+        cell; return (bounded output, returncode, timed out, the memory it held and the processes
+        left in it). Every process of the grading is ended before this returns (``end_every_process``)."""
         with self.memory.cell() if self.memory else NoCell() as cell:
             output, returncode, timed_out = self._run_in(args, workdir, cell)
+            left = cell.end_every_process()
             peak = cell.peak_bytes()
-            held = {"oom_kills": cell.oom_kills(),
+            held = {"oom_kills": cell.oom_kills(), "left": left,
                     "memory": (self.memory.describe() if self.memory else "no limit")
                     + (f"; peak {peak / memory.MB:,.0f} MB" if peak else "")}
         return output, returncode, timed_out, held
@@ -177,9 +191,12 @@ class Checker:
     def _run_in(self, args: list[str], workdir: Path, cell):
         limits = self.limits
         env = checker_env(self.canon, workdir)
+        if self.isolation.isolated:  # probed once, by the grader: the checker need not start a sandbox to know
+            env[sandbox.PROBED_ENV] = self.isolation.level
         env[trainings.ENV_TRAININGS] = self.trainings  # the batch's store: it alone decides what is reused
         env.pop(trainings.ENV_RETRAIN, None)
-        process = start_checker(args, workdir / "work", env, cell)
+        process = start_checker(args, workdir / "work", env, cell,
+                                ready_server=self.isolation.level == sandbox.PRELOADED.level)
         with self.lock:
             self.running.add(process)
         kept, total = bytearray(), [0]
@@ -214,21 +231,24 @@ class Checker:
                 kill_group(process)
 
 
-def read_grade_log(log: Path) -> tuple[dict, dict]:
-    """The checker's log (``pytest_plugin``'s ``--grade-log``): each test's outcome by id, and
-    each training by model; lines that do not parse are skipped (a killed checker's last one)."""
-    outcomes, trained = {}, {}
+def read_grade_log(log: Path) -> tuple[dict, dict, list]:
+    """The checker's log (``pytest_plugin``'s ``--grade-log``): each test's outcome by id, each
+    training by model, and what the checker could not end (``pytest_plugin.note_unended``);
+    lines that do not parse are skipped (a killed checker's last one)."""
+    outcomes, trained, unended = {}, {}, []
     if log.exists():
         for line in log.read_text().splitlines():
             try:
                 entry = json.loads(line)
                 if "training" in entry:
                     trained[entry.pop("training")] = entry
+                elif "unended" in entry:
+                    unended.append(str(entry["unended"]))
                 else:
                     outcomes[entry["id"]] = entry
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
-    return outcomes, trained
+    return outcomes, trained, unended
 
 
 class NoCell:
@@ -251,6 +271,9 @@ class NoCell:
 
     def oom_kills(self) -> int:
         return 0
+
+    def end_every_process(self) -> list:
+        return []  # no cgroup to empty: the student server's own teardown waits for its sandbox
 
 
 class LocalChecks:
@@ -277,14 +300,16 @@ class LocalChecks:
         self.pool.shutdown(wait=True)
 
 
-def start_checker(args: list[str], cwd: Path, env: dict, cell):
+def start_checker(args: list[str], cwd: Path, env: dict, cell, *, ready_server: bool = False):
     """The checker, pytest with ``args``: forked from the preloaded forkserver where this
     process can have one (``preloaded``), else a fresh ``python -m pytest``; either way in a
-    session of its own, in ``cell``, output and error on one stream."""
+    session of its own, in ``cell``, output and error on one stream.  With ``ready_server``
+    (isolation ``preloaded``: the catalogue's own code) the forked checker brings its first
+    student server, forked before pytest starts (``preloaded.ReadyServer``)."""
     if preloaded.available():
         cgroup_procs, data_limit = cell.entry()
         return preloaded.CheckerProcess(args, cwd=cwd, env=env, path_first=[env["PYTHONPATH"]],
-                                        cgroup_procs=cgroup_procs, data_limit=data_limit)
+                                        cgroup_procs=cgroup_procs, data_limit=data_limit, ready_server=ready_server)
 
     def before_it_runs():
         die_with_parent()

@@ -26,7 +26,7 @@ import numpy as np
 from ..architecture import Refused
 from ..installed import package_dir
 from ..processes import kill_group
-from . import budget, description, sandbox, wire
+from . import budget, description, preloaded, sandbox, wire
 from .contract import BUILDERS, FUNCTIONS, INPUT_SHAPES
 from .limits import Limits
 from .starter import SOLUTION_BEARING, starter_source
@@ -60,6 +60,7 @@ class IsolatedContract:
         self._seed = 0
         self._load_error = None
         self._output_total = 0
+        self.unended: list[str] = []  # sandboxes whose processes outlived the wait: said in the fork's row
         self._home = Path(tempfile.mkdtemp(prefix="mnist-checks-server-"))
         self._write_files()
 
@@ -222,6 +223,7 @@ class IsolatedContract:
         if self._process is not None and self._process.poll() is None:
             return
         self._stop()
+        ready = preloaded.take_ready_server() if self.isolation.level == sandbox.PRELOADED.level else None
         if self.isolation.isolated:
             inner = sandbox.python_command(sandbox.LIB, sandbox.FORK / "exercise.py", self.memory_mb, self.cpu_seconds)
             command = sandbox.bwrap_command(self._home / "lib", self._home / "fork" / "exercise.py", inner)
@@ -233,9 +235,14 @@ class IsolatedContract:
                                              self.memory_mb, self.cpu_seconds)
             env, cwd = sandbox.server_environment(str(scratch)), scratch
             env["PATH"] = os.environ.get("PATH", env["PATH"])
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, env=env, cwd=cwd, close_fds=True,
-                                         start_new_session=True)
+        if ready is not None:  # forked with TensorFlow loaded: the same server, without the import
+            ready.start(lib=self._home / "lib", contract=self._home / "fork" / "exercise.py",
+                        memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds, env=env, cwd=cwd)
+            self._process = ready
+        else:
+            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, env=env, cwd=cwd, close_fds=True,
+                                             start_new_session=True)
         threading.Thread(target=self._forward_output, args=(self._process.stderr,), daemon=True).start()
         hello, _ = self._exchange_hello()
         self._load_error = hello.get("load_error")
@@ -298,7 +305,8 @@ class IsolatedContract:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pass
-        sandbox.wait_until_empty(namespaces)  # the fork's daemons are gone before the grading goes on
+        if not sandbox.wait_until_empty(namespaces):  # the fork's daemons are gone before the grading goes on
+            self.unended.append("the sandbox's PID namespace still held processes 30 s after bubblewrap was killed")
 
 
 def _answered_by_the_fork(name: str, question: str):
@@ -322,12 +330,14 @@ def open_contract(path: str | Path, *, isolation: str = "auto", allow_unisolated
     """The fork's contract at ``path`` (a checkout or a file) behind a student server.
 
     ``isolation`` is ``bubblewrap`` (sandboxed, or ``SandboxUnavailable``), ``unisolated`` (a
-    plain process), or ``auto``: sandboxed where bubblewrap runs, else unisolated only if
-    ``allow_unisolated`` says so.
+    plain process), ``preloaded`` (the catalogue's own code: a plain process, the first one forked
+    with TensorFlow loaded: ``preloaded.ReadyServer``), or ``auto``: sandboxed where bubblewrap
+    runs, else unisolated only if ``allow_unisolated`` says so.
     """
     from .contract import contract_path
 
-    level = sandbox.UNISOLATED if isolation == "unisolated" else sandbox.isolation_here(
+    plain = {"unisolated": sandbox.UNISOLATED, "preloaded": sandbox.PRELOADED}
+    level = plain[isolation] if isolation in plain else sandbox.isolation_here(
         allow_unisolated and isolation != "bubblewrap")
     file = contract_path(path)
     if not file.is_file():

@@ -12,8 +12,10 @@ process has its own ``RLIMIT_AS``).  ``jobs_that_fit`` keeps N forks at once wit
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
+import signal
 import subprocess
 import time
 import uuid
@@ -65,11 +67,18 @@ class MemoryLimit:
 
 def probe(limit_bytes: int) -> MemoryLimit:
     """The strongest way this host holds a grading to ``limit_bytes``: a child cgroup of the
-    grader's own (v2, then v1), checked by making one; else the checker's ``RLIMIT_DATA``."""
-    for how, directory in own_cgroups():
+    grader's own (v2, then v1), checked by making one, once per process and cgroup; else the
+    checker's ``RLIMIT_DATA``."""
+    how, parent = _strongest_way(tuple(own_cgroups()))
+    return MemoryLimit(how, limit_bytes, parent)
+
+
+@functools.lru_cache(maxsize=None)
+def _strongest_way(cgroups: tuple) -> tuple[str, str]:
+    for how, directory in cgroups:
         if _can_make_children(how, directory):
-            return MemoryLimit(how, limit_bytes, str(directory))
-    return MemoryLimit("rlimit", limit_bytes)
+            return how, str(directory)
+    return "rlimit", ""
 
 
 def own_cgroups() -> list[tuple[str, Path]]:
@@ -185,6 +194,32 @@ class Cell:
             if key == "oom_kill" and value.strip().isdigit():
                 return int(value)
         return 0
+
+    def end_every_process(self, seconds: float = 60) -> list[int]:
+        """SIGKILL every process in this grading's cgroup, again and again, until none is left:
+        the checker, the fork's process and whatever those started, in any session or PID
+        namespace (no process can leave the cgroup: the fork sees no cgroup file system).  Returns
+        the pids still there after ``seconds`` (none: the grading ended cleanly); without a cgroup,
+        none (the caller has no list to empty)."""
+        if self.path is None:
+            return []
+        procs = self.path / "cgroup.procs"
+        if (self.path / "cgroup.kill").exists():  # cgroup v2 (Linux 5.14+): the kernel kills them all at once
+            try:
+                (self.path / "cgroup.kill").write_text("1")
+            except OSError:
+                pass
+        deadline = time.monotonic() + seconds
+        while True:
+            left = [int(pid) for pid in _read(procs).split()]
+            if not left or time.monotonic() > deadline:
+                return left
+            for pid in left:  # a process forked after the read is killed on the next round
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.02)
 
     def __exit__(self, *exc) -> None:
         if self.path is not None:

@@ -1,7 +1,10 @@
 """``mnist-checks mutants``: grade the catalogue (``mutants.py``) and say how much a green run proves.
 
 Every mutant and correct variant becomes a fork (the starter with the edited contract), graded
-by the normal grader, sandbox included; the generated correct variants (``variants.py``: whole
+by the normal grader: by default at isolation ``preloaded`` (the catalogue is our own code, not
+hostile: each fork's student server starts with TensorFlow loaded, no sandbox), or through the
+sandbox (``isolation="bubblewrap"``), which grades every fork the same, test by test
+(``tests/test_course.py``); the generated correct variants (``variants.py``: whole
 contracts in other spellings) join the hand-written ones, a fixed sample of them or all.  The
 report gives per mutant the points it lost per question and the tests that caught it, per
 variant its score, and the kill rate (mutants that lose a point) and false-fail rate (variants
@@ -87,14 +90,16 @@ def build_forks(reference: Path, root: Path, extra: tuple[GeneratedVariant, ...]
 
 
 def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: int, on_result=None,
-        allow_unisolated: bool = False, variants: str = "sample") -> dict:
+        allow_unisolated: bool = False, variants: str = "sample", isolation: str = "preloaded", reuse=()) -> dict:
     """Build, grade and report the catalogue, with the generated variants that ``variants`` names
-    (``generated``); returns the report as data (also written to ``out``)."""
+    (``generated``); a fork graded before into one of the ``reuse`` folders is taken from there
+    (``batch.grade_forks``); returns the report as data (also written to ``out``)."""
     out = Path(out)
     extra = (*generated(variants), *independent(reference))
     forks = build_forks(reference, out / "forks", extra)
     results = grade_forks(list(forks.values()), reference, out / "grades", tier=tier, rubric=rubric,
                           limits=limits, jobs=jobs, regrade=True, allow_unisolated=allow_unisolated,
+                          isolation=isolation, reuse=reuse,
                           on_result=on_result)
     by_name = {result.fork: result for result in results}
     outcomes = []
@@ -120,7 +125,8 @@ def counts(reference: Path, variants: str = "sample") -> tuple[int, int]:
 
 
 def grade_catalogue(reference: Path, out: str | Path = DEFAULT_OUT, *, tier: str, rubric: dict, limits, jobs: int,
-                    on_start=None, on_result=None, allow_unisolated: bool = False, variants: str = "sample") -> dict:
+                    on_start=None, on_result=None, allow_unisolated: bool = False, variants: str = "sample",
+                    isolation: str = "preloaded", reuse=()) -> dict:
     """``mnist-checks mutants``: ``run`` afresh into ``out``, the forks of an earlier call rebuilt
     from the catalogue; beyond the fast tier the full data set is found (downloaded) once here and
     shared with every fork's checker through ``$MNIST_CHECKS_DATA``. ``on_start(mutants,
@@ -138,7 +144,7 @@ def grade_catalogue(reference: Path, out: str | Path = DEFAULT_OUT, *, tier: str
     if on_start:
         on_start(*counts(reference, variants))
     return run(reference, out, tier=tier, rubric=rubric, limits=limits, jobs=jobs, on_result=on_result,
-               allow_unisolated=allow_unisolated, variants=variants)
+               allow_unisolated=allow_unisolated, variants=variants, isolation=isolation, reuse=reuse)
 
 
 def verdict(report: dict, min_kill_rate: float = 0.0) -> list[str]:

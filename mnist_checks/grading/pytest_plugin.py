@@ -133,6 +133,16 @@ def note_run(config, record: dict) -> None:
                 handle.write(json.dumps({"training": name, **model["training"]}) + "\n")
 
 
+def note_unended(config, unended: list[str]) -> None:
+    """What the student server's teardown could not end (``IsolatedContract.unended``), one
+    ``{"unended": why}`` line each in the grader's log: the fork's row then says so."""
+    path = config.getoption("--grade-log")
+    if path and unended:
+        with open(path, "a") as handle:
+            for why in unended:
+                handle.write(json.dumps({"unended": why}) + "\n")
+
+
 def _say_run(terminalreporter, record: dict, prefix: str) -> None:
     """Which of a run's trained models were reused from an earlier, identical training, and its
     improvement claims with their McNemar tests."""

@@ -24,7 +24,7 @@ from .. import __version__
 from ..cluster import ClusterError
 from ..installed import reference_root
 from . import memory, sandbox
-from .checker import Checker, Job
+from .checker import Checker, Job, collect_graded_tests, graded_files
 from .intake import copy_canonical, tree_digest
 from .limits import Limits
 from .results import ForkStatus
@@ -77,7 +77,8 @@ def _checker(tier: str, limits: Limits, allow_unisolated: bool, canon_digest: st
             isolation = sandbox.isolation_here(allow_unisolated)
             _CHECKERS[key] = Checker(canon, private, tier, limits, isolation, reference,
                                      trainings=get_worker().scheduler.address,
-                                     memory=memory.probe(limits.grading_mb * memory.MB) if limits.grading_mb else None)
+                                     memory=memory.probe(limits.grading_mb * memory.MB) if limits.grading_mb else None,
+                                     files=graded_files(collect_graded_tests(canon, tier)))
         return _CHECKERS[key]
 
 

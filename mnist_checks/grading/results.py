@@ -26,6 +26,7 @@ class ForkStatus(str, enum.Enum):
     TIMEOUT = "timeout"  # stopped at the wall-clock limit per fork
     CRASHED = "crashed"  # the checker died (a signal, or the grading's memory limit)
     TAMPERED = "tampered"  # the canonical tests changed while it was graded (a grader bug: scored 0)
+    UNENDED = "not ended"  # a process of its grading outlived every kill: nothing of it is trusted (scored 0)
     ERROR = "error"  # no contract to grade, or pytest itself failed
     NOT_GRADED = "not graded"  # not reached: interrupted, or the cluster failed
 

@@ -13,6 +13,7 @@ environment and rlimits, which ``probe`` reports as ``unisolated``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -50,7 +51,7 @@ class SandboxUnavailable(MnistChecksError, RuntimeError):
 class Isolation:
     """How a fork's process is sealed off; ``level`` goes into every results.json and gradebook row."""
 
-    level: str  # "bubblewrap" or "unisolated"
+    level: str  # "bubblewrap", "unisolated" or "preloaded"
     details: str
 
     @property
@@ -60,15 +61,31 @@ class Isolation:
 
 UNISOLATED = Isolation("unisolated", "a separate process with a minimal environment and rlimits; it can read "
                                      "what the grader's user can, reach the network and outlive the grading")
+#: The catalogue's own code alone (``mnist-checks mutants``): as ``UNISOLATED``, the first server
+#: forked with TensorFlow already loaded (``preloaded.ReadyServer``). Never for a student's fork.
+PRELOADED = Isolation("preloaded", "the catalogue's own code: a separate process forked with TensorFlow already "
+                                   "loaded, minimal environment and rlimits, no sandbox; never for students' forks")
+
+
+#: Set by the grader in each checker's environment once its own probe found bubblewrap working:
+#: the checker then does not start a sandbox again to learn what the grader knows.
+PROBED_ENV = "MNIST_CHECKS_PROBED_ISOLATION"
 
 
 def probe() -> Isolation:
-    """The strongest isolation this host gives, checked by starting Python in it; raises
-    ``SandboxUnavailable`` (with the cause and the remedy) when bubblewrap cannot run here."""
-    bwrap = shutil.which("bwrap")
+    """The strongest isolation this host gives, checked by starting Python in it once per process
+    (for the same bwrap, setpriv and user); raises ``SandboxUnavailable`` (with the cause and the
+    remedy) when bubblewrap cannot run here, and probes again on the next call."""
+    if os.environ.get(PROBED_ENV) == "bubblewrap" and shutil.which("bwrap"):
+        return _bubblewrap()
+    return _probe(shutil.which("bwrap"), shutil.which("setpriv"), os.geteuid())
+
+
+@functools.lru_cache(maxsize=None)  # a success only: an exception is not kept
+def _probe(bwrap: str | None, setpriv: str | None, euid: int) -> Isolation:
     if bwrap is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
-    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+    if euid == 0 and setpriv is None:
         raise SandboxUnavailable("running as root, the grader drops forks to nobody with setpriv, which is missing: "
                                  "install util-linux (Debian: `apt-get install util-linux`)")
     with _scratch() as scratch:
@@ -80,6 +97,10 @@ def probe() -> Isolation:
             raise SandboxUnavailable(f"bubblewrap did not start: {error}; {INSTALL_HINT}") from None
     if done.returncode != 0:
         raise SandboxUnavailable(f"bubblewrap failed here: {done.stderr.strip()[-300:]}; {INSTALL_HINT}")
+    return _bubblewrap()
+
+
+def _bubblewrap() -> Isolation:
     who = f"uid {NOBODY} (nobody)" if os.geteuid() == 0 else "the grader's uid in a user namespace"
     return Isolation("bubblewrap", f"pid, network, IPC, UTS and mount namespaces; runs as {who}; read-only "
                                    f"system and Python; a {TMPFS_BYTES // 1024**2} MB tmpfs; no home, checkout, "
