@@ -35,7 +35,8 @@ from .flags import flag
 #: Where trainings are kept: a directory, a Dask scheduler's address (``tcp://HOST:PORT``), or
 #: ``off``.  Unset: ``trainings/`` in the download cache (``mnist_checks.data.cache_dir``).
 ENV_TRAININGS = "MNIST_CHECKS_TRAININGS"
-#: Set (to anything but "" or "0") to reuse no earlier training: ``pytest --retrain``; CI sets it.
+#: Set (to anything but "" or "0") to reuse no earlier training: ``pytest --retrain``. CI gives each run an
+#: empty store instead (``ENV_TRAININGS``), so that its steps share the trainings they do.
 ENV_RETRAIN = "MNIST_CHECKS_RETRAIN"
 
 #: Layers whose output is a function of their weights and input alone: a model of these, with
