@@ -113,7 +113,10 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session")
 def contract(request):
     """The student's contract under test (Q1-Q5): imported here, or with ``--isolated`` a proxy
-    whose every call a sandboxed student server answers with data."""
+    whose every call a sandboxed student server answers with data; either way its data replies
+    read as numpy reads them (``NumpyReplies``: a list of digits is an array of digits)."""
+    from mnist_checks.replies import NumpyReplies
+
     path = request.config.getoption("--contract")
     if request.config.getoption("--isolated"):
         from mnist_checks.grading.isolated import open_contract
@@ -134,12 +137,12 @@ def contract(request):
 
         request.addfinalizer(close)
         contract.check_loaded()
-        return contract
+        return NumpyReplies(contract)
     if path is None:
-        return importlib.import_module("mnist_checks.exercise")
+        return NumpyReplies(importlib.import_module("mnist_checks.exercise"))
     from mnist_checks.grading.contract import load_contract
 
-    return load_contract(path)
+    return NumpyReplies(load_contract(path))
 
 
 @pytest.fixture(scope="session")

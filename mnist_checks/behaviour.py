@@ -14,7 +14,7 @@ import numpy as np
 
 from . import facts
 from .architecture import architecture
-from .compat import KERAS_MAJOR, built, keras, loss_settings, ops
+from .compat import KERAS_MAJOR, built, compiled_loss_weights, keras, loss_settings, ops
 
 #: The exercise's models: their layers (``facts``) and the inputs they take (batch left out).
 EXERCISE = {
@@ -136,6 +136,21 @@ def probability_difference(probabilities) -> str | None:
             "last layer activation='softmax' (and remove from_logits=True from the loss)")
 
 
+def fresh_weights_difference(first: list, second: list) -> str | None:
+    """None when two builds' kernels (every weight array of two or more axes) all differ: newly
+    drawn in each build (Q2, Q5), by Keras's default ``glorot_uniform`` or any initializer that
+    draws (``he_normal``, ``RandomNormal``, ...).  Biases may start equal (Keras's ``zeros``)."""
+    if not first:
+        return "the model has no weights: build it on its inputs (an Input, or input_shape=) before returning it"
+    for index, (a, b) in enumerate(zip(first, second)):
+        if np.ndim(a) >= 2 and np.array_equal(a, b):
+            return (f"two builds start from the same weights (weight {index}, of shape {tuple(np.shape(a))}): its "
+                    "initializer draws nothing (zeros, ones, Constant?) or the builds share it; the exercise's "
+                    "layers draw new weights in every build: leave kernel_initializer at Keras's default "
+                    "(glorot_uniform) or use one that draws (he_normal, ...)")
+    return None
+
+
 # --- compile settings ---------------------------------------------------------------------------
 
 #: Gradients of five probe steps, large then small (a shrinking second moment shows amsgrad), one
@@ -230,3 +245,145 @@ def accuracy_difference(results: dict, expected: float) -> str | None:
     found = ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()) or "none"
     return (f"no compiled metric is the accuracy ({expected:.4f} on these digits); metrics: {found}: "
             "compile with metrics=['accuracy']")
+
+
+# --- one training step (issue 30) -----------------------------------------------------------------
+
+#: What a layer adds to training beyond its outputs: each is named when the step differs.
+TRAINING_SETTINGS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                     "bias_constraint")
+#: One step agrees to float32 rounding: equivalent spellings gave identical losses and weights
+#: (differences of 0); an l2(0.01) or a MaxNorm moves weights by up to twice adam's learning
+#: rate (2e-3) and l2(1e-6) changes the loss by 1e-5 of itself, so these bounds separate them.
+STEP_TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
+#: The scales of the step's starting weights: as Keras's initializers draw them, and ten times
+#: larger, where a max-norm constraint of a few units binds.
+STEP_SCALES = (1.0, 10.0)
+N_STEP_PROBES = 32
+
+
+def compile_difference(model) -> str | None:
+    """None when the model is compiled so that it can train; else why not, in the student's
+    words: uncompiled, or metrics given where Keras 3 takes loss weights (Q2, Q5)."""
+    if getattr(model, "optimizer", None) is None:
+        return "the model is not compiled: call model.compile(optimizer='adam', ...) before returning it"
+    weights = compiled_loss_weights(model)
+    values = list(weights.values()) if isinstance(weights, dict) else weights if isinstance(weights, (list, tuple)) \
+        else [weights]
+    if any(isinstance(value, str) for value in values):
+        return (f"compile() got {list(values)!r} as loss_weights, not as metrics: Keras 3's order is "
+                "compile(optimizer, loss, loss_weights, metrics), so a third positional argument weighs the loss: "
+                f"write metrics={list(values)!r}")
+    return None
+
+
+def training_settings_difference(model) -> str | None:
+    """The first setting that makes ``model`` train otherwise than the exercise's model with the
+    same outputs (a regularizer, a constraint, a frozen layer, ``loss_weights``), in the student's
+    words; None when it has none.  Names what ``training_step_difference`` found."""
+    weights = compiled_loss_weights(model)
+    values = list(weights.values()) if isinstance(weights, dict) else weights if isinstance(weights, (list, tuple)) \
+        else [weights]
+    if weights is not None and not all(isinstance(v, (int, float)) and v == 1 for v in values):
+        return (f"the model is compiled with loss_weights={weights!r}, which scales its loss; the exercise's has "
+                "none: remove loss_weights")
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    for index, layer in enumerate(layers, 1):
+        if layer.weights and not layer.trainable:
+            return (f"layer {index} ({type(layer).__name__}) is frozen (trainable=False): the exercise trains every "
+                    "layer: remove trainable=False")
+        for key in TRAINING_SETTINGS:
+            value = getattr(layer, key, None)
+            if value is not None and not _neutral(value):
+                return (f"layer {index} ({type(layer).__name__}) has {key}={_spell_object(value)}, which the "
+                        "exercise's has not: remove it")
+    return None
+
+
+def _neutral(value) -> bool:
+    """A regularizer whose every factor is 0 (``l2(0.0)``) adds nothing to training."""
+    if not isinstance(value, keras.regularizers.Regularizer):
+        return False
+    try:
+        config = value.get_config()
+    except Exception:  # a custom regularizer: not neutral as far as anyone can tell
+        return False
+    return bool(config) and all(isinstance(v, (int, float, np.floating)) and float(v) == 0.0 for v in config.values())
+
+
+def _spell_object(value) -> str:
+    """A Keras object as a student writes it: ``L2(0.01)``, ``MaxNorm(max_value=3, axis=0)``."""
+    try:
+        config = value.get_config()
+    except Exception:
+        config = {}
+    shown = {key: f"{float(v):.6g}" if isinstance(v, (float, np.floating)) else repr(v) for key, v in config.items()}
+    args = [*shown.values()] if len(shown) == 1 else [f"{key}={v}" for key, v in shown.items()]
+    return f"{type(value).__name__}({', '.join(args)})"
+
+
+def training_step_difference(model, which: str) -> str | None:
+    """None when one ``train_on_batch`` of ``model`` reports the loss and leaves the weights that
+    the exercise's ``which`` model (Q2, Q5) gives from the same weights on the same probe batch;
+    else the first training setting that differs, in the student's words.
+
+    The exercise's model takes its step with a copy of ``model``'s optimizer and its loss: those
+    are judged by ``optimizer_difference`` and ``loss_difference``, and a model that computes other
+    outputs by ``model_difference``, so that each mistake costs its own claim.  What the step
+    judges is everything else training uses: regularizers, constraints, frozen layers, loss
+    weights, and whatever Keras adds later.  ``model``'s weights are restored after; its optimizer
+    has taken the steps.
+    """
+    difference = compile_difference(model)
+    if difference is not None:
+        return difference
+    reference = exercise_model(which)
+    if [w.shape for w in model.get_weights()] != [w.shape for w in reference.get_weights()]:
+        return None  # another model: the claim of what it computes says so
+    optimizer = model.optimizer
+    try:
+        copy = type(optimizer).from_config(optimizer.get_config())
+        reference.compile(optimizer=copy, loss=model.loss)
+    except Exception:  # an optimizer or loss that cannot be copied: their own claims say so
+        return None
+    _, shape = EXERCISE[which]
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 1, (N_STEP_PROBES, *shape)).astype(np.float32)
+    y = rng.integers(0, facts.N_CLASSES, N_STEP_PROBES)
+    original = model.get_weights()
+    try:
+        for scale in STEP_SCALES:
+            start = [rng.normal(0, scale / np.sqrt(max(1, np.prod(w.shape[:-1]))), w.shape).astype(np.float32)
+                     for w in original]
+            expected_loss, expected = _one_step(reference, start, x, y)
+            try:
+                found_loss, found = _one_step(model, start, x, y)
+            except Exception as error:  # a model that cannot take a step on the exercise's batches
+                return f"the model cannot take a training step: {str(error).splitlines()[0][:300]}"
+            same_loss = np.isclose(found_loss, expected_loss, **STEP_TOLERANCE)
+            if same_loss and all(np.allclose(a, b, **STEP_TOLERANCE) for a, b in zip(found, expected)):
+                continue
+            if model_difference(model, which) is not None:  # asked only now: most models take the step
+                return None  # another model: the claim of what it computes says so
+            what = (f"reports loss {found_loss:.6g} where the exercise's reports {expected_loss:.6g}" if not same_loss
+                    else "moves the weights otherwise than the exercise's")
+            return training_settings_difference(model) or (
+                f"from the same weights, one training step of the model {what}: something it adds to training "
+                "(a regularizer, a constraint, a frozen layer, loss_weights) differs from the exercise's model")
+    finally:
+        model.set_weights(original)
+    return None
+
+
+def _one_step(model, weights: list, x, y) -> tuple[float, list]:
+    """``model.train_on_batch(x, y)`` from ``weights``, run eagerly (no tracing: a fraction of a
+    second), as (the loss it reports, its weights after)."""
+    model.set_weights(weights)
+    eager = model.run_eagerly
+    model.run_eagerly = True
+    try:
+        reported = model.train_on_batch(x, y)
+    finally:
+        model.run_eagerly = eager
+    loss = reported[0] if isinstance(reported, (list, tuple)) else reported
+    return float(np.asarray(loss)), model.get_weights()

@@ -143,6 +143,14 @@ def optimizer_name(model) -> str:
     return type(model.optimizer).__name__.lower()
 
 
+def compiled_loss_weights(model):
+    """The ``loss_weights`` the model was compiled with (None when none), on Keras 2 and 3."""
+    try:
+        return (model.get_compile_config() or {}).get("loss_weights")
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def loss_settings(model) -> tuple[str, bool]:
     """The compiled loss as ``(snake_case name, from_logits)``, however it was given: a string, a
     ``Loss`` object or a function.  Keras 3 quietly undoes ``from_logits=True`` on a softmax

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 
-from .compat import BACKEND, array_batches, keras, on_device, ops
+from .compat import BACKEND, array_batches, compiled_loss_weights, keras, on_device, ops
 
 #: Keras runs this many training steps per call into the backend on the fast path. It changes
 #: no arithmetic (still one adam update per batch of 32); it removes per-step Python and
@@ -23,10 +23,11 @@ TRAINING_PASSES = 3
 
 
 def compile_for_speed(model) -> None:
-    """Recompile ``model`` with the same optimizer (its config, fresh state), loss and accuracy,
-    running ``STEPS_PER_EXECUTION`` batches per backend call."""
+    """Recompile ``model`` with the same optimizer (its config, fresh state), loss, loss weights
+    and accuracy, running ``STEPS_PER_EXECUTION`` batches per backend call."""
     optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
-    model.compile(optimizer=optimizer, loss=model.loss, metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
+    model.compile(optimizer=optimizer, loss=model.loss, metrics=["accuracy"], loss_weights=compiled_loss_weights(model),
+                  steps_per_execution=STEPS_PER_EXECUTION)
 
 
 def fit_arrays(*arrays) -> list:

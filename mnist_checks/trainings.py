@@ -115,8 +115,15 @@ def training_key(model, data: dict, settings: dict, environment: dict) -> str:
 
 
 def model_fingerprint(model) -> dict:
-    """The model's layers as (class, settings), names and initialisers left out (the initial
-    weights are keyed instead), and its input shape."""
+    """The model as it trains: its layers as (class, settings), normalised so that equivalent
+    spellings share a fingerprint, and its input shape.
+
+    Names, input layers and initialisers are left out (the initial weights are keyed instead); an
+    activation given as its own layer (``ReLU()``, ``Softmax()``, ``Activation``) becomes the
+    activation of the layer before it; activations are named however they were given; a
+    regularizer whose every factor is 0 is none (issue 30: what trains alike shares, what trains
+    differently never does).
+    """
     from .architecture import Refused, layer_chain
 
     try:
@@ -128,16 +135,64 @@ def model_fingerprint(model) -> dict:
         kind = type(layer).__name__
         if kind not in DETERMINISTIC_LAYERS or not type(layer).__module__.startswith(_KERAS_MODULES):
             raise NoKey(f"layer {layer.name} ({kind}) is not one of Keras's deterministic layers")
-        config = {k: v for k, v in layer.get_config().items() if k != "name" and not k.endswith("_initializer")}
+        config = {k: _normalised(k, v) for k, v in layer.get_config().items()
+                  if k not in _UNKEYED and not k.endswith("_initializer")}
+        if "activation" in config:
+            config["activation"] = _activation(layer)
         _check_keras_own(config, f"layer {layer.name}")
+        folded = _activation_layer(kind, config, layer)
+        if folded is not None:
+            if described and described[-1][1].get("activation") == "linear":
+                described[-1][1]["activation"] = folded
+                continue
+            if folded == "linear":
+                continue
         described.append([kind, config])
     shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
     input_shape = None if shape is None else [None if d is None else int(d) for d in shape]
     return {"layers": described, "input_shape": input_shape}
 
 
+#: Configuration keys that change nothing a training computes: names, and the input shape a
+#: first layer was given (keyed as the model's input shape).
+_UNKEYED = frozenset({"name", "batch_input_shape", "input_shape", "batch_shape", "batch_size"})
+
+
+def _activation(layer) -> str:
+    from .activations import activation_name
+
+    name = activation_name(getattr(layer, "activation", None))
+    if name is None:
+        raise NoKey(f"layer {layer.name} has an activation that is not Keras's own")
+    return name
+
+
+def _activation_layer(kind: str, config: dict, layer) -> str | None:
+    """The activation a layer that only applies one applies (``Activation``, a plain ``ReLU``, a
+    ``Softmax`` over the last axis); None for any other layer."""
+    if kind == "Activation":
+        return config["activation"]
+    if kind == "ReLU" and config.get("max_value") is None and not config.get("negative_slope") \
+            and not config.get("threshold"):
+        return "relu"
+    if kind == "Softmax" and config.get("axis") in (-1, [-1]):
+        return "softmax"
+    return None
+
+
+def _normalised(key: str, value):
+    """A regularizer with every factor 0 is no regularizer."""
+    if key.endswith("_regularizer") and isinstance(value, dict):
+        factors = value.get("config") or {}
+        if factors and all(isinstance(v, (int, float)) and float(v) == 0.0 for v in factors.values()):
+            return None
+    return value
+
+
 def compile_fingerprint(model) -> dict:
-    """The optimizer (class and settings), the loss and the metrics the model was compiled with."""
+    """What the model was compiled with, as it trains: the optimizer (class and settings), the
+    loss (its name however it was given), loss weights (none when every one is 1) and the
+    metrics under the names the history records them (``acc`` is ``accuracy``)."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or not type(optimizer).__module__.startswith(_KERAS_MODULES):
         raise NoKey(f"an optimizer that is not Keras's own ({type(optimizer).__name__})")
@@ -157,11 +212,40 @@ def compile_fingerprint(model) -> dict:
     else:
         raise NoKey(f"a loss that is not Keras's own ({loss!r})")
     try:
-        metrics = model.get_compile_config().get("metrics")
+        compiled = model.get_compile_config() or {}
     except (AttributeError, TypeError, ValueError):
-        metrics = None
+        compiled = {}
+    metrics = json.loads(json.dumps(compiled.get("metrics"), default=_unkeyable))
+    weights = json.loads(json.dumps(compiled.get("loss_weights"), default=_unkeyable))
+    values = list(weights.values()) if isinstance(weights, dict) else weights if isinstance(weights, list) \
+        else [weights]
+    if all(isinstance(v, (int, float)) and float(v) == 1.0 for v in values):
+        weights = None
     return {"optimizer": [type(optimizer).__name__, settings], "loss": loss_settings,
-            "metrics": json.loads(json.dumps(metrics, default=_unkeyable))}
+            "loss_weights": weights, "metrics": _history_names(metrics)}
+
+
+def _history_names(metrics):
+    """The compiled metrics as the names ``normalise_history`` gives their history: ``acc``,
+    ``sparse_categorical_accuracy``, its function and a ``SparseCategoricalAccuracy`` under those
+    names are all ``accuracy``; any other metric is keyed whole (``Accuracy()`` is named
+    ``accuracy`` too, but counts equal values: another history)."""
+    from .compat import ACCURACY_NAMES
+
+    if metrics is None:
+        return None
+    named = []
+    for metric in metrics if isinstance(metrics, list) else [metrics]:
+        name = metric
+        if isinstance(metric, dict):
+            config = metric.get("config")
+            if metric.get("class_name") == "function" and isinstance(config, str):
+                name = config
+            elif metric.get("class_name") == "SparseCategoricalAccuracy" and isinstance(config, dict) \
+                    and set(config) <= {"name", "dtype"}:
+                name = config.get("name", "sparse_categorical_accuracy")
+        named.append("accuracy" if isinstance(name, str) and name in ACCURACY_NAMES else name)
+    return named
 
 
 def _default_config(kind) -> dict | None:

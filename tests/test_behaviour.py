@@ -7,13 +7,16 @@ import pytest
 from mnist_checks.architecture import output_shapes
 from mnist_checks.behaviour import (
     accuracy_difference,
+    compile_difference,
     exercise_model,
+    fresh_weights_difference,
     loss_difference,
     model_difference,
     optimizer_difference,
     probability_difference,
+    training_step_difference,
 )
-from mnist_checks.compat import keras, set_seed
+from mnist_checks.compat import KERAS_MAJOR, keras, set_seed
 
 pytestmark = pytest.mark.fast
 L = keras.layers
@@ -150,3 +153,128 @@ def test_the_layers_of_every_spelling_output_32_then_10(name):
     output no shape of the exercise's own: every spelling's layers output 32, then 10."""
     assert output_shapes(SAME_MLPS[name]() if name != "without an Input" else mlp(
         L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"))) == [(32,), (10,)]
+
+
+# --- one training step (issue 30) ------------------------------------------------------------------
+
+R, C = keras.regularizers, keras.constraints
+
+
+def compiled(*layers, loss_weights=None, optimizer="adam"):
+    model = keras.Sequential([keras.Input(shape=(784,)), *layers])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  loss_weights=loss_weights)
+    return model
+
+
+def hidden(**settings):
+    return compiled(L.Dense(32, activation="relu", **settings), L.Dense(10, activation="softmax"))
+
+
+#: Spellings that train exactly as the exercise's MLP: their step is its step.
+SAME_STEPS = {
+    "the exercise's": lambda: hidden(),
+    "kernel_regularizer=None": lambda: hidden(kernel_regularizer=None),
+    "l2(0.0)": lambda: hidden(kernel_regularizer=R.l2(0.0)),
+    "loss_weights=[1.0]": lambda: compiled(L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"),
+                                           loss_weights=[1.0]),
+    "loss_weights=1.0": lambda: compiled(L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"),
+                                         loss_weights=1.0),
+    "activations as layers": lambda: compiled(L.Dense(32), L.ReLU(), L.Dense(10), L.Softmax()),
+    "he_normal weights": lambda: hidden(kernel_initializer="he_normal"),
+    "a max-norm that never binds": lambda: hidden(kernel_constraint=C.MaxNorm(1e6)),
+    "adam with PyTorch's epsilon": lambda: compiled(L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"),
+                                                    optimizer=keras.optimizers.Adam(epsilon=1e-8)),
+}
+#: Models whose outputs are the exercise's but whose training is not, and what the message names.
+OTHER_STEPS = {
+    "an L2 kernel penalty": (lambda: hidden(kernel_regularizer=R.l2(0.01)),
+                             "layer 1 (Dense) has kernel_regularizer=L2(0.01), which the exercise's has not: "
+                             "remove it"),
+    "an L1 bias penalty": (lambda: hidden(bias_regularizer=R.l1(0.01)), "bias_regularizer=L1(0.01)"),
+    "an activity penalty": (lambda: hidden(activity_regularizer=R.l2(0.01)), "activity_regularizer=L2(0.01)"),
+    "a max-norm of 3": (lambda: hidden(kernel_constraint=C.MaxNorm(3)), "kernel_constraint=MaxNorm(max_value=3"),
+    "non-negative output weights": (lambda: compiled(L.Dense(32, activation="relu"),
+                                                     L.Dense(10, activation="softmax", kernel_constraint=C.NonNeg())),
+                                    "layer 2 (Dense) has kernel_constraint=NonNeg()"),
+    "a frozen hidden layer": (lambda: hidden(trainable=False), "layer 1 (Dense) is frozen (trainable=False)"),
+    "the loss doubled": (lambda: compiled(L.Dense(32, activation="relu"), L.Dense(10, activation="softmax"),
+                                          loss_weights=[2.0]), "loss_weights=[2.0], which scales its loss"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAME_STEPS))
+def test_every_spelling_that_trains_alike_takes_the_exercises_step(name):
+    """A neutral regularizer, loss weights of 1, another initializer or a constraint that never binds trains alike."""
+    set_seed(0)
+    assert training_step_difference(SAME_STEPS[name](), "mlp") is None
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_STEPS))
+def test_a_model_that_trains_otherwise_is_told_the_setting_to_remove(name):
+    """The same outputs with a regularizer, a constraint, a frozen layer or loss weights: the step names the setting."""
+    build, says = OTHER_STEPS[name]
+    set_seed(0)
+    model = build()
+    assert model_difference(model, "mlp") is None  # the same outputs: only the step can tell
+    difference = training_step_difference(model, "mlp")
+    assert difference is not None and says in difference, difference
+
+
+def test_the_step_restores_the_models_weights():
+    """After the step the model's weights are those it had: the claims after it see the model as built."""
+    set_seed(0)
+    model = hidden(kernel_regularizer=R.l2(0.01))
+    before = model.get_weights()
+    training_step_difference(model, "mlp")
+    for found, expected in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(found, expected)
+
+
+def test_the_cnn_with_a_penalty_on_its_dense_layer_is_told_so():
+    """The step judges Q5's CNN as Q2's MLP: an L2 penalty on its Dense(64) is named."""
+    set_seed(0)
+    cnn = exercise_model("cnn")
+    layers = [keras.Input(shape=(28, 28, 1))] + [
+        L.Dense(64, activation="relu", kernel_regularizer=R.l2(0.001)) if getattr(layer, "units", None) == 64
+        else layer for layer in cnn.layers]
+    model = keras.Sequential(layers)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert training_step_difference(exercise_compiled("cnn"), "cnn") is None
+    assert "kernel_regularizer=L2(0.001)" in (training_step_difference(model, "cnn") or "")
+
+
+def exercise_compiled(which):
+    model = exercise_model(which)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.skipif(KERAS_MAJOR < 3, reason="Keras 2's third positional argument of compile is metrics")
+def test_metrics_given_positionally_on_keras_3_are_told_keras_3s_order():
+    """compile('adam', loss, ['acc']) on Keras 3 puts ['acc'] into loss_weights: the message names the order."""
+    model = keras.Sequential([keras.Input(shape=(784,)), L.Dense(32, activation="relu"),
+                              L.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", ["acc"])
+    difference = compile_difference(model)
+    assert "compile(optimizer, loss, loss_weights, metrics)" in difference and "write metrics=['acc']" in difference
+    assert training_step_difference(model, "mlp") == difference
+
+
+def test_fresh_weights_are_any_initializers_draws_and_never_constant_kernels():
+    """Two builds with he_normal kernels are fresh; two with zeros kernels start the same and are told why."""
+    set_seed(0)
+    drawn = [hidden(kernel_initializer="he_normal").get_weights() for _ in range(2)]
+    assert fresh_weights_difference(*drawn) is None
+    constant = [hidden(kernel_initializer="zeros").get_weights() for _ in range(2)]
+    difference = fresh_weights_difference(*constant)
+    assert difference is not None and "initializer draws nothing" in difference
+
+
+@pytest.mark.parametrize("name", ["a sigmoid hidden layer", "a Dropout", "64 hidden units"])
+def test_a_model_that_computes_otherwise_is_charged_by_its_own_claim_not_by_the_step(name):
+    """Other outputs, another layer, another size: model_difference says so; the step adds no second charge."""
+    set_seed(0)
+    model = OTHER_MLPS[name][0]()
+    assert model_difference(model, "mlp") is not None
+    assert training_step_difference(model, "mlp") is None

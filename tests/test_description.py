@@ -8,7 +8,7 @@ import pytest
 
 from mnist_checks import exercise
 from mnist_checks.compat import keras, set_seed
-from mnist_checks.grading import description
+from mnist_checks.grading import allowlists
 from mnist_checks.grading.description import Refused, describe, rebuild, validate
 
 pytestmark = pytest.mark.fast
@@ -25,7 +25,7 @@ def round_trip(*models):
 
 def layer_summary(model):
     return [(type(layer).__name__,
-             {k: v for k, v in layer.get_config().items() if k in description.LAYERS[type(layer).__name__]})
+             {k: v for k, v in layer.get_config().items() if k in allowlists.LAYERS[type(layer).__name__]})
             for layer in model.layers]
 
 
@@ -154,6 +154,14 @@ def described_mlp():
     (lambda d: d["compile"]["optimizer"].update({"class": "Evil"}), "optimizer"),
     (lambda d: d["compile"].update(loss="os.system"), "loss"),
     (lambda d: d["compile"].update(metrics=[{"class": "Custom", "config": {}}]), "metric"),
+    (lambda d: d["layers"][0]["config"].update(kernel_regularizer={"class": "Evil", "config": {}}),
+     "kernel_regularizer"),
+    (lambda d: d["layers"][0]["config"].update(kernel_constraint={"class": "MaxNorm", "config": {"code": "x"}}),
+     "kernel_constraint"),
+    (lambda d: d["layers"][0]["config"].update(kernel_regularizer={"unsupported": "MyPenalty"}),
+     "kernel_regularizer MyPenalty is none of Keras's regularizers"),
+    (lambda d: d["compile"].update(loss_weights=["os.system"]), "loss_weights"),
+    (lambda d: d["compile"].update(loss_weights=[1.0, 2.0]), "one loss weight"),
     (lambda d: d["layers"].append({"same_as": [41, 0]}), "never rebuilt"),
     (lambda d: d.update(input_shape=[784, "x"]), "input shape"),
     (lambda d: d.update(layers=[d["layers"][0]] * 100), "at most"),
@@ -173,3 +181,65 @@ def test_weights_of_the_wrong_shapes_are_refused():
 
 def test_a_valid_description_passes_validation():
     validate(described_mlp()[0])
+
+
+R, C = keras.regularizers, keras.constraints
+
+
+def test_what_training_uses_is_carried_and_rebuilt_so_the_step_is_judged_in_the_checker():
+    """Regularizers, constraints, a frozen layer, an initializer and loss_weights cross as data;
+    the rebuilt model trains as the fork's model does, so the checker's step check sees them."""
+    from mnist_checks.behaviour import training_step_difference
+
+    set_seed(0)
+    model = keras.Sequential([
+        keras.Input(shape=(784,)),
+        keras.layers.Dense(32, activation="relu", kernel_regularizer=R.l2(0.01), bias_regularizer=R.l1(0.001),
+                           kernel_constraint=C.MaxNorm(3), kernel_initializer="he_normal", trainable=False),
+        keras.layers.Dense(10, activation="softmax", activity_regularizer=R.L1L2(l1=0.01, l2=0.02)),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], loss_weights=[2.0])
+    (copy,) = round_trip(model)
+    hidden, output = copy.layers
+    assert (type(hidden.kernel_regularizer).__name__, float(hidden.kernel_regularizer.get_config()["l2"])) == (
+        "L2", pytest.approx(0.01))
+    assert type(hidden.bias_regularizer).__name__ == "L1" and type(hidden.kernel_constraint).__name__ == "MaxNorm"
+    assert hidden.kernel_constraint.get_config()["max_value"] == 3 and not hidden.trainable
+    assert type(hidden.kernel_initializer).__name__ == "HeNormal"
+    assert type(output.activity_regularizer).__name__ == "L1L2"
+    assert copy.get_compile_config()["loss_weights"] == [2.0]
+    for ours, theirs in zip(copy.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert training_step_difference(copy, "mlp") == training_step_difference(model, "mlp") is not None
+
+
+def test_a_custom_regularizer_or_constraint_is_refused_by_name():
+    """A regularizer or constraint of the fork's own class carries code: refused, named, with the rule."""
+
+    class Penalty(R.Regularizer):
+        def __call__(self, x):
+            return 0.0
+
+    class Clip(C.Constraint):
+        def __call__(self, w):
+            return w
+
+    for settings, named in (({"kernel_regularizer": Penalty()}, "kernel_regularizer Penalty"),
+                            ({"kernel_constraint": Clip()}, "kernel_constraint Clip")):
+        model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax", **settings)])
+        with pytest.raises(Refused, match=named) as refused:
+            round_trip(model)
+        assert "carries code, which the grader never runs" in str(refused.value)
+
+
+def test_a_custom_initializer_is_named_and_accepted_since_its_weights_cross():
+    """An initializer of the fork's own ran in the fork: its weights cross as arrays, its code never."""
+
+    def ones(shape, dtype=None):
+        return np.ones(shape, dtype="float32")
+
+    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, kernel_initializer=ones)])
+    spec, weights = describe(model, {}, 0)
+    assert spec["layers"][0]["config"]["kernel_initializer"] == {"custom": "function"}
+    copy = rebuild(json.loads(json.dumps(spec)), weights, {})
+    np.testing.assert_array_equal(copy.get_weights()[0], np.ones((784, 10)))

@@ -87,6 +87,22 @@ def test_a_backend_tensor_comes_back_as_a_numpy_array(quirky):
     assert isinstance(digits, np.ndarray) and digits.tolist() == [3, 1]
 
 
+def test_a_list_reply_crosses_as_one_array_and_an_unreadable_one_is_refused_in_words(tmp_path):
+    """The server reads a reply as numpy reads it before it crosses (issue 30): a list of ints per
+    row is the array of digits; strings are refused with what came back, as ``UnreadableReply``."""
+    from mnist_checks.replies import UnreadableReply
+
+    path = tmp_path / "exercise.py"
+    path.write_text("import numpy as np\n\n"
+                    "def predicted_digits(probabilities):\n    return [int(np.argmax(p)) for p in probabilities]\n\n"
+                    "def scale(X):\n    return [str(x) for x in X]\n")
+    with IsolatedContract(path, isolation=sandbox.UNISOLATED, limits=Limits(call_seconds=20)) as contract:
+        digits = contract.predicted_digits(np.eye(10, dtype=np.float32)[[3, 1]])
+        assert isinstance(digits, np.ndarray) and digits.tolist() == [3, 1]
+        with pytest.raises(UnreadableReply, match=r"scale\(\) returned a list of <U\d+ values, which are not numbers"):
+            contract.scale(np.arange(3))
+
+
 def test_the_forks_own_exception_names_its_type_and_line(quirky):
     own = r"Mistake: a mistake of the fork's own \(exercise.py, line \d+, in to_images\)"
     with pytest.raises(ForkError, match=own):

@@ -7,10 +7,13 @@ from mnist_checks import facts
 from mnist_checks.architecture import output_shapes
 from mnist_checks.behaviour import (
     accuracy_difference,
+    compile_difference,
+    fresh_weights_difference,
     loss_difference,
     model_difference,
     optimizer_difference,
     probability_difference,
+    training_step_difference,
 )
 from mnist_checks.compat import built
 
@@ -83,7 +86,7 @@ def test_mlp_loss_is_sparse_categorical_cross_entropy(mlp, scaled_sample):
 
     The compiled loss of probe labels and probabilities is the mean of -log p(true digit), and
     what Keras reports for the model equals it over integer labels."""
-    difference = loss_difference(mlp)
+    difference = loss_difference(mlp) or compile_difference(mlp)
     assert difference is None, difference
     X, y = scaled_sample[0][:64], scaled_sample[1][:64]
     probabilities = mlp.predict(X, verbose=0)
@@ -96,23 +99,38 @@ def test_mlp_reports_accuracy_of_its_predicted_digits(mlp, scaled_sample):
     """build_mlp's model reports accuracy: the share of digits whose most probable class is their label.
 
     Under whatever name it was compiled with (``'accuracy'``, ``'acc'``, a metric object)."""
+    difference = compile_difference(mlp)
+    assert difference is None, difference
     X, y = scaled_sample[0][:64], scaled_sample[1][:64]
     reported = mlp.evaluate(X, y, verbose=0, return_dict=True)
     difference = accuracy_difference(reported, float(np.mean(mlp.predict(X, verbose=0).argmax(axis=1) == y)))
     assert difference is None, difference
 
 
-def test_every_mlp_build_has_fresh_weights(contract, scaled_sample):
+def test_mlp_takes_the_exercises_training_step(mlp):
+    """build_mlp's model trains as the exercise's: one step from the same weights gives the same loss and weights.
+
+    Q2's training judged by what it does: a regularizer, a constraint, a frozen layer or
+    loss_weights change training without changing outputs; from the same weights, one
+    train_on_batch on a probe batch reports the exercise's loss and leaves its weights."""
+    difference = training_step_difference(mlp, "mlp")
+    assert difference is None, difference
+
+
+def test_every_mlp_build_has_fresh_weights(contract):
     """build_mlp builds a new model with new weights on every call.
 
-    Two builds share no variables: training one leaves the other untouched."""
+    Newly drawn (by any initializer that draws: Keras's default glorot_uniform, he_normal, ...),
+    and two builds share no variables: changing one's weights leaves the other's untouched."""
     first, second = new_mlp(contract), new_mlp(contract)
     before = [w.copy() for w in second.get_weights()]
-    assert not np.array_equal(first.get_weights()[0], before[0])
-    X, y = scaled_sample[0][:32], scaled_sample[1][:32]
-    first.train_on_batch(X, y)
+    difference = fresh_weights_difference(first.get_weights(), before)
+    assert difference is None, difference
+    first.set_weights([w + 1 for w in first.get_weights()])
     for weight, original in zip(second.get_weights(), before):
-        np.testing.assert_array_equal(weight, original)
+        np.testing.assert_array_equal(weight, original, err_msg=(
+            "changing one build's weights changed another's: the builds share layer objects; make new layers "
+            "in every call"))
 
 
 def test_mlp_weights_are_reproducible_for_a_fixed_seed(contract):

@@ -7,10 +7,13 @@ from mnist_checks import facts
 from mnist_checks.architecture import output_shapes
 from mnist_checks.behaviour import (
     accuracy_difference,
+    compile_difference,
+    fresh_weights_difference,
     loss_difference,
     model_difference,
     optimizer_difference,
     probability_difference,
+    training_step_difference,
 )
 from mnist_checks.compat import built
 
@@ -70,7 +73,7 @@ def test_cnn_computes_what_the_exercises_convolutions_pooling_and_dense_layers_c
 
 def test_cnn_is_compiled_like_the_mlp(cnn, scaled_sample):
     """build_cnn's model is compiled like the MLP: adam at its defaults, sparse categorical cross-entropy, accuracy."""
-    for difference in (optimizer_difference(cnn), loss_difference(cnn)):
+    for difference in (optimizer_difference(cnn), loss_difference(cnn), compile_difference(cnn)):
         assert difference is None, difference
     X, y = scaled_sample[0][:32].reshape(-1, *facts.IMAGE_SHAPE), scaled_sample[1][:32]
     probabilities = cnn.predict(X, verbose=0)
@@ -95,8 +98,21 @@ def test_to_images_is_row_major_like_mnist(contract, sample):
     np.testing.assert_array_equal(images[:, k // 28, k % 28, 0], X)
 
 
+def test_cnn_takes_the_exercises_training_step(cnn):
+    """build_cnn's model trains as the exercise's: one step from the same weights gives the same loss and weights.
+
+    Q5's training judged by what it does, as Q2's: regularizers, constraints, frozen layers and
+    loss_weights show in one train_on_batch from the same weights on probe images."""
+    difference = training_step_difference(cnn, "cnn")
+    assert difference is None, difference
+
+
 def test_every_cnn_build_has_fresh_weights(contract):
-    """build_cnn builds a new model with new weights on every call."""
+    """build_cnn builds a new model with new weights on every call.
+
+    Newly drawn by any initializer that draws; two builds share no variables."""
     first, second = new_cnn(contract), new_cnn(contract)
-    assert not any(a is b for a in first.weights for b in second.weights)
-    assert not np.array_equal(first.get_weights()[0], second.get_weights()[0])
+    assert not any(a is b for a in first.weights for b in second.weights), (
+        "two builds share weights: make new layers in every call")
+    difference = fresh_weights_difference(first.get_weights(), second.get_weights())
+    assert difference is None, difference

@@ -68,6 +68,16 @@ def test_the_warm_started_model_reused_still_shares_the_raw_mlps_weights(sample,
     ("float64-as-the-exercise", "return np.asarray(X, dtype=np.float32) / np.float32(255)", "return X / 255"),
     ("loss-object", "loss=LOSS", "loss=keras.losses.SparseCategoricalCrossentropy()"),
     ("no-input", "            keras.Input(shape=(N_PIXELS,)),\n", ""),
+    ("activation-layers", 'keras.layers.Dense(32, activation="relu"),\n'
+     '            keras.layers.Dense(N_CLASSES, activation="softmax"),',
+     'keras.layers.Dense(32),\n            keras.layers.ReLU(),\n'
+     '            keras.layers.Dense(N_CLASSES),\n            keras.layers.Softmax(),'),
+    ("l2-of-zero", 'keras.layers.Dense(32, activation="relu")',
+     'keras.layers.Dense(32, activation="relu", kernel_regularizer=keras.regularizers.l2(0.0))'),
+    ("loss-weights-one", "metrics=METRICS)\n    return model\n    # END SOLUTION\n\n\ndef predicted",
+     "metrics=METRICS, loss_weights=[1.0])\n    return model\n    # END SOLUTION\n\n\ndef predicted"),
+    ("metrics-acc", "metrics=METRICS)\n    return model\n    # END SOLUTION\n\n\ndef predicted",
+     "metrics=['acc'])\n    return model\n    # END SOLUTION\n\n\ndef predicted"),
 ])
 def test_behaviourally_identical_code_shares_every_training(sample, first, tmp_path, name, old, new):
     """Other source text, the same arrays and the same initial weights: nothing is trained again."""
@@ -75,6 +85,23 @@ def test_behaviourally_identical_code_shares_every_training(sample, first, tmp_p
     assert reused(run) == dict.fromkeys(run.record["models"], True)
     assert {n: m["training"]["key"] for n, m in run.record["models"].items()} == {
         n: m["training"]["key"] for n, m in first[1].record["models"].items()}
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("l2-kernel", 'keras.layers.Dense(32, activation="relu")',
+     'keras.layers.Dense(32, activation="relu", kernel_regularizer=keras.regularizers.l2(0.01))'),
+    ("frozen-hidden", 'keras.layers.Dense(32, activation="relu")',
+     'keras.layers.Dense(32, activation="relu", trainable=False)'),
+    ("loss-weights-two", "metrics=METRICS)\n    return model\n    # END SOLUTION\n\n\ndef predicted",
+     "metrics=METRICS, loss_weights=[2.0])\n    return model\n    # END SOLUTION\n\n\ndef predicted"),
+    ("accuracy-of-equal-values", "metrics=METRICS)\n    return model\n    # END SOLUTION\n\n\ndef predicted",
+     "metrics=[keras.metrics.Accuracy()])\n    return model\n    # END SOLUTION\n\n\ndef predicted"),
+])
+def test_the_same_outputs_trained_otherwise_share_no_mlp_training(sample, first, tmp_path, name, old, new):
+    """A regularizer, a frozen layer, loss weights or another metric (another history) trains the
+    MLPs otherwise: their trainings are their own; the CNN, untouched, is shared (issue 30)."""
+    run = run_exercise(*sample, SHORT, contract=edited(tmp_path, name, old, new), store=first[0])
+    assert reused(run) == {"mlp_raw": False, "mlp_scaled": False, "mlp_scaled_warm": False, "cnn": True}
 
 
 def test_a_key_means_one_training_however_many_random_numbers_the_build_drew(sample, first, tmp_path):

@@ -8,104 +8,36 @@ checked every class, key and value: no Keras config is ever deserialised by Kera
 file is ever loaded, so a description cannot run code (Keras's ``safe_mode`` has been bypassed
 repeatedly: CVE-2024-3660, CVE-2025-1550, CVE-2025-8747, CVE-2025-9905).
 
-Initializers, regularizers and constraints are not carried: the initial weights are.
+What training uses is carried too (issue 30): each layer's regularizers, constraints and
+initializers and whether it trains, and the compile's ``loss_weights``, as configurations of
+Keras's own classes from the allow-lists of ``mnist_checks.grading.allowlists``.  A
+custom regularizer or constraint is refused by name; a custom initializer is described by its
+name alone and accepted, since the weights it drew are carried as arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..activations import NAMES as ACTIVATION_NAMES
 from ..activations import activation_name
 from ..architecture import Refused, layer_chain
 from ..compat import built, keras
-
-ACTIVATIONS = frozenset(ACTIVATION_NAMES)
-PADDINGS = frozenset({"valid", "same"})
-
-
-def _int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 100_000
-
-
-def _ints(length=None):
-    def check(value):
-        return (isinstance(value, (list, tuple)) and (length is None or len(value) == length)
-                and 0 < len(value) <= 4 and all(_int(v) for v in value))
-    return check
-
-
-def _optional(check):
-    return lambda value: value is None or check(value)
-
-
-def _number(low=0.0, high=float("inf")):
-    return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
-
-
-def _bool(value):
-    return isinstance(value, bool)
-
-
-def _one_of(allowed):
-    return lambda value: isinstance(value, str) and value in allowed
-
-
-_int_or_pair = lambda value: _int(value) or _ints(2)(value)  # noqa: E731
-
-#: Layer class -> the configuration keys carried, each with its check.  A student reasonably
-#: builds the exercise's models from these; anything else is refused with its name.
-LAYERS = {
-    "Dense": {"units": _int, "activation": _one_of(ACTIVATIONS), "use_bias": _bool},
-    "Conv2D": {"filters": _int, "kernel_size": _int_or_pair, "strides": _int_or_pair, "padding": _one_of(PADDINGS),
-               "dilation_rate": _int_or_pair, "activation": _one_of(ACTIVATIONS), "use_bias": _bool},
-    "MaxPooling2D": {"pool_size": _int_or_pair, "strides": _optional(_int_or_pair), "padding": _one_of(PADDINGS)},
-    "AveragePooling2D": {"pool_size": _int_or_pair, "strides": _optional(_int_or_pair), "padding": _one_of(PADDINGS)},
-    "Flatten": {},
-    "Dropout": {"rate": _number(0, 1), "seed": _optional(lambda v: isinstance(v, int) and not isinstance(v, bool))},
-    "Reshape": {"target_shape": _ints()},
-    "Activation": {"activation": _one_of(ACTIVATIONS)},
-    "ReLU": {"max_value": _optional(_number(0, 1e6)), "negative_slope": _number(0, 1e6),
-             "threshold": _number(-1e6, 1e6)},
-    "Softmax": {"axis": lambda v: isinstance(v, int) and not isinstance(v, bool)},
-    "BatchNormalization": {"momentum": _number(0, 1), "epsilon": _number(0, 1), "center": _bool, "scale": _bool},
-    "Rescaling": {"scale": _number(-1e6, 1e6), "offset": _number(-1e6, 1e6)},
-}
-
-OPTIMIZERS = {
-    name: {"learning_rate": _number(0, 10), "weight_decay": _optional(_number(0, 10)),
-           "clipnorm": _optional(_number()), "clipvalue": _optional(_number()), "global_clipnorm": _optional(_number()),
-           **extra}
-    for name, extra in {
-        "Adam": {"beta_1": _number(0, 1), "beta_2": _number(0, 1), "epsilon": _number(0, 1), "amsgrad": _bool},
-        "AdamW": {"beta_1": _number(0, 1), "beta_2": _number(0, 1), "epsilon": _number(0, 1), "amsgrad": _bool},
-        "Adamax": {"beta_1": _number(0, 1), "beta_2": _number(0, 1), "epsilon": _number(0, 1)},
-        "Nadam": {"beta_1": _number(0, 1), "beta_2": _number(0, 1), "epsilon": _number(0, 1)},
-        "SGD": {"momentum": _number(0, 1), "nesterov": _bool},
-        "RMSprop": {"rho": _number(0, 1), "momentum": _number(0, 1), "epsilon": _number(0, 1), "centered": _bool},
-        "Adagrad": {"initial_accumulator_value": _number(0, 1e6), "epsilon": _number(0, 1)},
-        "Adadelta": {"rho": _number(0, 1), "epsilon": _number(0, 1)},
-    }.items()
-}
-
-LOSS_NAMES = frozenset({
-    "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy", "mean_squared_error",
-    "mse", "mean_absolute_error", "mae", "kl_divergence", "kld", "categorical_hinge", "hinge", "poisson",
-})
-LOSS_CLASSES = {
-    "SparseCategoricalCrossentropy": {"from_logits": _bool, "ignore_class": _optional(lambda v: isinstance(v, int))},
-    "CategoricalCrossentropy": {"from_logits": _bool, "label_smoothing": _number(0, 1)},
-    "BinaryCrossentropy": {"from_logits": _bool, "label_smoothing": _number(0, 1)},
-    "MeanSquaredError": {}, "MeanAbsoluteError": {}, "KLDivergence": {}, "CategoricalHinge": {},
-}
-METRIC_NAMES = frozenset({
-    "accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy", "sparse_top_k_categorical_accuracy",
-    "mse", "mae", "mean_squared_error", "mean_absolute_error", "crossentropy", "sparse_categorical_crossentropy",
-})
-METRIC_CLASSES = frozenset({"SparseCategoricalAccuracy", "CategoricalAccuracy", "Accuracy"})
-
-MAX_LAYERS = 64
-
+from .allowlists import (
+    ACTIVATIONS,
+    LAYERS,
+    LOSS_CLASSES,
+    LOSS_NAMES,
+    MAX_LAYERS,
+    METRIC_CLASSES,
+    METRIC_NAMES,
+    OBJECT_KINDS,
+    OPTIMIZERS,
+    UNREADABLE,
+    int_list,
+    number,
+    object_kind,
+    positive_int,
+)
 
 # --- in the student server ------------------------------------------------------------------
 
@@ -130,12 +62,19 @@ def describe(model, earlier: dict, model_id: int, input_shape: tuple | None = No
             described.append({"same_as": earlier[id(layer)]})
             continue
         kind = type(layer).__name__
-        config = layer.get_config()
+        try:
+            config = layer.get_config()
+        except Exception as error:  # a custom object inside it that cannot say its configuration
+            config = {UNREADABLE: f"{type(error).__name__}: {error}"[:300]}
         carried = LAYERS.get(kind, {})
-        values = {key: _plain(config[key]) for key in carried if key in config}
+        values = {key: _plain(config[key]) for key in carried if key in config and not object_kind(key)}
+        for key in filter(object_kind, carried):
+            values[key] = _describe_object(object_kind(key), getattr(layer, key, None))
         if "activation" in carried:
             function = getattr(layer, "activation", None)
             values["activation"] = activation_name(function) or {"unsupported": _name_of(function)}
+        if UNREADABLE in config:  # after the objects: a refused custom object is the better message
+            values[UNREADABLE] = str(config[UNREADABLE])
         described.append({"class": kind, "config": values})
     for index, layer in enumerate(layers):
         earlier.setdefault(id(layer), [model_id, index])
@@ -147,6 +86,23 @@ def describe(model, earlier: dict, model_id: int, input_shape: tuple | None = No
         "compile": _compile_settings(model),
     }
     return description, [np.asarray(w) for w in model.get_weights()] if description["input_shape"] else []
+
+
+def _describe_object(kind: str, value):
+    """A regularizer, constraint or initializer as ``{"class", "config"}`` when it is an object of
+    Keras's own allow-listed class, else by its class's name alone (refused, but for an
+    initializer, whose weights are carried)."""
+    if value is None:
+        return None
+    module, allowed = OBJECT_KINDS[kind]
+    name = type(value).__name__
+    if name not in allowed or type(value) is not getattr(getattr(keras, module), name, None):
+        return {"custom": name} if kind == "initializer" else {"unsupported": name}
+    config = value.get_config() if hasattr(value, "get_config") else {}
+    carried = {key: _plain(config[key]) for key in allowed[name] if key in config}
+    if kind == "initializer":  # a seed Keras keeps as an object changes nothing that crosses: the weights do
+        carried = {key: v for key, v in carried.items() if allowed[name][key](v)}
+    return {"class": name, "config": carried}
 
 
 def _input_shape(model):
@@ -172,11 +128,19 @@ def _compile_settings(model) -> dict | None:
             settings["optimizer"]["config"][key] = _plain(config[key])
     settings["loss"] = _loss(getattr(model, "loss", None))
     try:
-        metrics = model.get_compile_config().get("metrics")
+        compiled = model.get_compile_config() or {}
     except (AttributeError, TypeError, ValueError):
-        metrics = None
-    settings["metrics"] = _metrics(metrics)
+        compiled = {}
+    settings["metrics"] = _metrics(compiled.get("metrics"))
+    settings["loss_weights"] = _plain_mapping(compiled.get("loss_weights"))
     return settings
+
+
+def _plain_mapping(value):
+    """``_plain``, keeping a mapping of names to values (``loss_weights={"dense_1": 1.0}``)."""
+    if isinstance(value, dict):
+        return {str(key): _plain(v) for key, v in value.items()}
+    return _plain(value)
 
 
 def _name_of(function) -> str:
@@ -232,8 +196,8 @@ def validate(description) -> None:
     if not isinstance(description, dict) or description.get("kind") != "model":
         raise Refused("not a model description")
     shape = description.get("input_shape")
-    if shape is not None and not (_ints()(shape) or (isinstance(shape, list) and 0 < len(shape) <= 4
-                                                     and all(v is None or _int(v) for v in shape))):
+    if shape is not None and not (int_list()(shape) or (isinstance(shape, list) and 0 < len(shape) <= 4
+                                                     and all(v is None or positive_int(v) for v in shape))):
         raise Refused(f"input shape {shape!r}")
     layers = description.get("layers")
     if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
@@ -270,6 +234,7 @@ def validate(description) -> None:
         _check_config(f"loss {loss['class']}", loss.get("config"), LOSS_CLASSES[loss["class"]])
     elif loss is not None and loss not in LOSS_NAMES:
         raise Refused(f"loss {loss!r} is not among {', '.join(sorted(LOSS_NAMES))}")
+    _check_loss_weights(settings.get("loss_weights"))
     metrics = settings.get("metrics")
     if metrics is not None:
         if not isinstance(metrics, list) or len(metrics) > 8:
@@ -281,13 +246,35 @@ def validate(description) -> None:
                 raise Refused(f"metric {metric!r} is not among {', '.join(sorted(METRIC_NAMES | METRIC_CLASSES))}")
 
 
+def _check_loss_weights(weights) -> None:
+    """``loss_weights``: none, a number, or one per output (numbers, or the metric names Keras 3
+    takes there from a positional ``compile(optimizer, loss, ["acc"])``: judged, not refused)."""
+    weight = number(0, 1e6)
+    if weights is None or weight(weights):
+        return
+    if isinstance(weights, list) and len(weights) == 1 and (weight(weights[0]) or weights[0] in METRIC_NAMES):
+        return
+    if isinstance(weights, dict) and len(weights) == 1 and all(weight(v) for v in weights.values()):
+        return
+    raise Refused(f"loss_weights={weights!r}: a model with one output takes one loss weight, a number")
+
+
 def _check_config(where: str, config, allowed: dict) -> None:
     if not isinstance(config, dict):
         raise Refused(f"{where}: configuration is not a mapping")
     for key, value in config.items():
+        if key == UNREADABLE:
+            raise Refused(f"{where}: its configuration cannot be read ({value}): build it from Keras's standard "
+                          "layers, regularizers and constraints")
         if key not in allowed:
             raise Refused(f"{where}: configuration key {key!r} is not carried")
         if not allowed[key](value):
+            if object_kind(key) and isinstance(value, dict) and "unsupported" in value:
+                kind = object_kind(key)
+                module, known = OBJECT_KINDS[kind]
+                raise Refused(f"{where}: {key} {value['unsupported']} is none of Keras's {kind}s the grader rebuilds "
+                              f"({', '.join(sorted(known))}); a custom {kind} carries code, which the grader never "
+                              f"runs: leave {key} out (the exercise's models have none)")
             if key == "activation" and isinstance(value, dict) and "unsupported" in value:
                 raise Refused(f"{where}: activation {value['unsupported']} is none of Keras's activations: "
                               f"write one of {', '.join(sorted(ACTIVATIONS))}, e.g. activation='relu'")
@@ -310,7 +297,9 @@ def rebuild(description: dict, weights: list, built: dict) -> "keras.Model":
             except (KeyError, IndexError):
                 raise Refused(f"layer {index}: refers to a layer the grader never rebuilt") from None
             continue
-        config = {key: tuple(v) if isinstance(v, list) else v for key, v in layer["config"].items()}
+        config = {key: _keras_instance(object_kind(key), v) if object_kind(key) else
+                  tuple(v) if isinstance(v, list) else v for key, v in layer["config"].items()
+                  if not (object_kind(key) and (v is None or "custom" in v))}  # Keras's default
         layers.append(getattr(keras.layers, layer["class"])(**config))
     shape = description["input_shape"]
     model = keras.Sequential([keras.Input(shape=tuple(shape)), *layers] if shape is not None else layers)
@@ -323,9 +312,18 @@ def rebuild(description: dict, weights: list, built: dict) -> "keras.Model":
         model.set_weights(weights)
     settings = description["compile"]
     if settings is not None:
+        weights = settings.get("loss_weights")
         model.compile(optimizer=_optimizer(settings["optimizer"]), loss=_rebuilt_loss(settings["loss"]),
-                      metrics=_rebuilt_metrics(settings["metrics"]))
+                      metrics=_rebuilt_metrics(settings["metrics"]),
+                      loss_weights=list(weights.values()) if isinstance(weights, dict) else weights)
     return model
+
+
+def _keras_instance(kind: str, spec: dict):
+    """The regularizer, constraint or initializer ``spec`` describes, made from Keras's own class."""
+    module = getattr(keras, OBJECT_KINDS[kind][0])
+    return getattr(module, spec["class"])(**{key: tuple(v) if isinstance(v, list) else v
+                                             for key, v in spec["config"].items()})
 
 
 def _optimizer(spec: dict):

@@ -26,6 +26,7 @@ import numpy as np
 from ..architecture import Refused
 from ..installed import package_dir
 from ..processes import kill_group
+from ..replies import UnreadableReply
 from . import budget, description, preloaded, sandbox, wire
 from .contract import BUILDERS, FUNCTIONS, INPUT_SHAPES
 from .limits import Limits
@@ -198,6 +199,8 @@ class IsolatedContract:
         error = reply.get("error") or {}
         kind, message = str(error.get("type", "Exception")), str(error.get("message", ""))
         where = f" ({error['where']})" if error.get("where") else ""
+        if kind == UnreadableReply.__name__:  # the harness's own refusal, read in the fork's process
+            return UnreadableReply(message)
         if kind in PLAIN_ERRORS:
             if kind == "SystemExit":
                 return ForkError(f"the fork called sys.exit({message}) during {during}{where}")

@@ -42,6 +42,8 @@ class Mutant:
     edits: tuple[Edit, ...]
     #: Visible only once the model trains (the fast tier cannot see it): slow tier's to kill.
     needs_training: bool = False
+    #: A mistake on this Keras major version alone (None: on every one).
+    only_on_keras: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,27 @@ MUTANTS = (
                 "    global _layers\n    _layers = globals().get('_layers') or "
                 "[keras.layers.Dense(32, activation='relu'), keras.layers.Dense(N_CLASSES, activation='softmax')]\n"
                 "    model = keras.Sequential([keras.Input(shape=(N_PIXELS,)), *_layers])\n    _unused = (")),
+    # Q2: what training uses beyond the outputs (issue 30)
+    Mutant("q2-l2-kernel", "q2", "an L2 penalty on the hidden layer's kernel",
+           edit("build_mlp", MLP_HIDDEN,
+                'keras.layers.Dense(32, activation="relu", kernel_regularizer=keras.regularizers.l2(0.01)),')),
+    Mutant("q2-l1-bias", "q2", "an L1 penalty on the hidden layer's bias",
+           edit("build_mlp", MLP_HIDDEN,
+                'keras.layers.Dense(32, activation="relu", bias_regularizer=keras.regularizers.l1(0.01)),')),
+    Mutant("q2-activity-l2", "q2", "an L2 penalty on the hidden layer's outputs",
+           edit("build_mlp", MLP_HIDDEN,
+                'keras.layers.Dense(32, activation="relu", activity_regularizer=keras.regularizers.l2(0.01)),')),
+    Mutant("q2-max-norm", "q2", "a max-norm constraint (3) on the hidden layer's kernel",
+           edit("build_mlp", MLP_HIDDEN,
+                'keras.layers.Dense(32, activation="relu", kernel_constraint=keras.constraints.MaxNorm(3)),')),
+    Mutant("q2-frozen-hidden", "q2", "the hidden layer frozen (trainable=False)",
+           edit("build_mlp", MLP_HIDDEN, 'keras.layers.Dense(32, activation="relu", trainable=False),')),
+    Mutant("q2-loss-weights", "q2", "compile(loss_weights=[2.0]): the loss doubled",
+           edit("build_mlp", "metrics=METRICS)", "metrics=METRICS, loss_weights=[2.0])")),
+    Mutant("q2-positional-metrics", "q2", "compile(optimizer, loss, metrics) positionally: Keras 3 reads loss_weights",
+           edit("build_mlp", COMPILE, "model.compile(OPTIMIZER, LOSS, METRICS)"), only_on_keras=3),
+    Mutant("q2-zeros-kernel", "q2", "kernel_initializer='zeros': every build the same weights, units that stay equal",
+           edit("build_mlp", MLP_HIDDEN, 'keras.layers.Dense(32, activation="relu", kernel_initializer="zeros"),')),
     # Q3: predicted digits
     Mutant("q3-argmin", "q3", "argmin instead of argmax",
            edit("predicted_digits", ARGMAX, "return probabilities.argmin(axis=1)")),
@@ -203,6 +226,12 @@ MUTANTS = (
            edit("build_cnn", "optimizer=OPTIMIZER", "optimizer=keras.optimizers.Adam(beta_1=0.5)")),
     Mutant("q5-from-logits", "q5", "the CNN's loss for logits on a softmax output",
            edit("build_cnn", "loss=LOSS", "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)")),
+    Mutant("q5-l2-dense", "q5", "an L2 penalty on the CNN's Dense(64) kernel",
+           edit("build_cnn", CNN_DENSE,
+                'keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.l2(0.001)),')),
+    Mutant("q5-non-negative-convolution", "q5", "a NonNeg constraint on the first convolution's kernel",
+           edit("build_cnn", CONV1,
+                'keras.layers.Conv2D(32, (3, 3), activation="relu", kernel_constraint=keras.constraints.NonNeg()),')),
     Mutant("q5-images-transposed", "q5", "images transposed (column-major pixels)",
            edit("to_images", RESHAPE, "return X.reshape((-1, 28, 28)).transpose(0, 2, 1)[..., None]")),
     Mutant("q5-channels-first", "q5", "images as (n, 1, 28, 28)",
@@ -291,6 +320,23 @@ VARIANTS = (
             edit("scale", SCALE, "return np.asarray(X) / 255")),
     Variant("argmax-from-the-end", "the argmax found from the highest digit down (ties would go up)",
             edit("predicted_digits", ARGMAX, "return 9 - probabilities[:, ::-1].argmax(axis=1)")),
+    # What training uses, spelled so that it changes nothing (issue 30): their step is the exercise's.
+    Variant("regularizer-none", "kernel_regularizer=None written out",
+            edit("build_mlp", MLP_HIDDEN, 'keras.layers.Dense(32, activation="relu", kernel_regularizer=None),')),
+    Variant("l2-of-zero", "keras.regularizers.l2(0.0): a penalty of nothing",
+            edit("build_mlp", MLP_HIDDEN,
+                 'keras.layers.Dense(32, activation="relu", kernel_regularizer=keras.regularizers.l2(0.0)),')),
+    Variant("loss-weights-one", "compile(loss_weights=[1.0])",
+            edit("build_mlp", "metrics=METRICS)", "metrics=METRICS, loss_weights=[1.0])")),
+    Variant("he-normal-initializer", "kernel_initializer='he_normal' in both models: other weights, newly drawn",
+            (Edit("build_mlp", MLP_HIDDEN,
+                  'keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal"),'),
+             Edit("build_cnn", CONV1, 'keras.layers.Conv2D(32, (3, 3), activation="relu", '
+                                      'kernel_initializer="he_normal"),'))),
+    Variant("predicted-digits-as-a-list", "one int per row, as a list: [int(np.argmax(p)) for p in probabilities]",
+            edit("predicted_digits", ARGMAX, "return [int(np.argmax(p)) for p in probabilities]")),
+    Variant("predicted-digits-as-a-tensor", "tf.argmax's tensor, returned as it is",
+            edit("predicted_digits", ARGMAX, "import tensorflow as tf\n    return tf.argmax(probabilities, axis=1)")),
     Variant("cnn-kernel-as-int", "kernel sizes and pool sizes as plain ints",
             (Edit("build_cnn", CONV1, 'keras.layers.Conv2D(32, 3, activation="relu"),'),
              Edit("build_cnn", POOL1, "keras.layers.MaxPooling2D(2)" + _AFTER_POOL1))),

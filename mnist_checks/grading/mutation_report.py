@@ -53,6 +53,15 @@ class Outcome:
         return {q: p for q, p in self.lost.items() if q != self.question and p > 1e-9}
 
 
+def mutants_here() -> tuple:
+    """The catalogue's mistakes on this Keras: a mistake of one major version alone
+    (``only_on_keras``: Keras 3 reads a third positional argument of ``compile`` as loss weights,
+    Keras 2 as metrics) is left out on the other."""
+    from ..compat import KERAS_MAJOR
+
+    return tuple(m for m in MUTANTS if m.only_on_keras in (None, KERAS_MAJOR))
+
+
 def generated(variants: str = "sample") -> tuple[GeneratedVariant, ...]:
     """The generated correct variants to grade: ``"all"``, or ``"sample"`` (the exercise's own code
     and ``SAMPLE_SIZE`` others, the same every call)."""
@@ -74,7 +83,7 @@ def build_forks(reference: Path, root: Path, extra: tuple[GeneratedVariant, ...]
     """A fork per mutant and variant under ``root``, holding its contract alone: the reference
     edited, or for a generated variant (``extra``) its own whole source."""
     source = (reference / CONTRACT).read_text()
-    contracts = {item.name: apply(source, item.edits) for item in (*MUTANTS, *VARIANTS)}
+    contracts = {item.name: apply(source, item.edits) for item in (*mutants_here(), *VARIANTS)}
     for item in extra:
         if item.name in contracts:
             raise ValueError(f"two variants named {item.name}")
@@ -103,7 +112,7 @@ def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: in
                           on_result=on_result)
     by_name = {result.fork: result for result in results}
     outcomes = []
-    for kind, items in (("mutant", MUTANTS), ("variant", (*VARIANTS, *extra))):
+    for kind, items in (("mutant", mutants_here()), ("variant", (*VARIANTS, *extra))):
         for item in items:
             result = by_name[item.name]
             sums = result.totals
@@ -121,7 +130,7 @@ def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: in
 
 def counts(reference: Path, variants: str = "sample") -> tuple[int, int]:
     """How many mutants and correct variants ``run`` grades (``variants`` as there)."""
-    return len(MUTANTS), len(VARIANTS) + len(generated(variants)) + len(independent(reference))
+    return len(mutants_here()), len(VARIANTS) + len(generated(variants)) + len(independent(reference))
 
 
 def grade_catalogue(reference: Path, out: str | Path = DEFAULT_OUT, *, tier: str, rubric: dict, limits, jobs: int,

@@ -139,8 +139,9 @@ class Server:
             description, weights = describe(value, self.layers, len(self.built) - 1, INPUT_SHAPES.get(call))
             description["weights"] = [wire.pack(w, out) for w in weights]
             return {"model": description}
-        if hasattr(value, "numpy") and callable(value.numpy) and not isinstance(value, type):
-            value = value.numpy()  # a backend tensor, e.g. from tf.argmax
+        from ..replies import read_reply
+
+        value = read_reply(call, value)  # a list, a tuple or a tensor crosses as the array numpy reads
         try:
             return wire.pack(value, out)
         except TypeError as error:

@@ -45,9 +45,13 @@ AXES = {
     "noop": {"none": "no extra layer", "flatten": "Flatten() first in the MLP", "dropout0": "Dropout(0.0) in the MLP"},
     "split": {"tts": "train_test_split", "modsel": "model_selection.train_test_split",
               "ratio": "test_size=10_000 / 70_000"},
-    "digits": {"npargmax": "np.argmax", "tfargmax": "tf.argmax", "method": ".argmax(axis=-1)"},
-    "scale": {"div": "X / 255 (float64)", "astype": "astype('float32') / 255.0", "divcast": "(X / 255).astype"},
-    "images": {"reshape": "reshape(-1, 28, 28, 1)", "expand": "np.expand_dims", "npreshape": "np.reshape(len(X))"},
+    "digits": {"npargmax": "np.argmax", "tfargmax": "tf.argmax", "method": ".argmax(axis=-1)",
+               "list": "a list of one int per row", "tuple": "a tuple of np.argmax's digits",
+               "tensor": "tf.argmax's tensor as it is"},
+    "scale": {"div": "X / 255 (float64)", "astype": "astype('float32') / 255.0", "divcast": "(X / 255).astype",
+              "tensor": "tf.cast(X, tf.float32) / 255, a tensor"},
+    "images": {"reshape": "reshape(-1, 28, 28, 1)", "expand": "np.expand_dims", "npreshape": "np.reshape(len(X))",
+               "tensor": "tf.reshape, a tensor"},
 }
 ORDER = ("split", "build_mlp", "predicted_digits", "scale", "to_images", "build_cnn")
 MLP_SHAPE, CNN_SHAPE = "(784,)", "(28, 28, 1)"
@@ -243,6 +247,12 @@ def _split(names: _Names, spelling: str) -> list[str]:
 def _digits(names: _Names, spelling: str) -> list[str]:
     if spelling == "tfargmax":
         return [f"return {names.tf('argmax')}(probabilities, axis=1).numpy()"]
+    if spelling == "tensor":
+        return [f"return {names.tf('argmax')}(probabilities, axis=1)"]
+    if spelling == "list":
+        return [f"return [int({names.np('argmax')}(p)) for p in probabilities]"]
+    if spelling == "tuple":
+        return [f"return tuple({names.np('argmax')}(probabilities, axis=1))"]
     if spelling == "method":
         return [f"return {names.np('asarray')}(probabilities).argmax(axis=-1)"]
     return [f"return {names.np('argmax')}(probabilities, axis=1)"]
@@ -253,6 +263,8 @@ def _scale(names: _Names, spelling: str) -> list[str]:
         return ["return X.astype('float32') / 255.0"]
     if spelling == "divcast":
         return [f"return (X / 255).astype({names.np('float32')})"]
+    if spelling == "tensor":
+        return [f"return {names.tf('cast')}(X, {names.tf('float32')}) / 255"]
     return ["return X / 255"]
 
 
@@ -261,6 +273,8 @@ def _images(names: _Names, spelling: str) -> list[str]:
         return [f"return {names.np('expand_dims')}(X.reshape(-1, 28, 28), -1)"]
     if spelling == "npreshape":
         return [f"return {names.np('reshape')}(X, (len(X), 28, 28, 1))"]
+    if spelling == "tensor":
+        return [f"return {names.tf('reshape')}(X, (-1, 28, 28, 1))"]
     return ["return X.reshape(-1, 28, 28, 1)"]
 
 
