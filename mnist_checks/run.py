@@ -31,6 +31,9 @@ class Run:
     models: dict = field(default_factory=dict)
     predictions: dict = field(default_factory=dict)  # predicted test digits right after training
     y_test: np.ndarray | None = None
+    #: The raw MLP whose layer objects Q4's warm-started model took: ``models["mlp_raw"]``, or the
+    #: reference's MLP trained as Q2's when grading (``run_exercise``'s ``reference``).
+    warm_source: object = None
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -74,7 +77,8 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
     With a ``reference`` (the reference contract, when grading), each model takes from
     ``contract`` only the functions of its own question and the rest from the reference, so that a
     mistake costs the trained-model claims of its own question alone: Q2's MLP is the contract's
-    ``build_mlp`` on the reference's split; Q4's is the reference MLP on the contract's ``scale``;
+    ``build_mlp`` on the reference's split; Q4's is the reference MLP on the contract's ``scale``
+    (the warm-started one starts from the reference's MLP trained as Q2's);
     Q5's CNN is the contract's ``build_cnn`` on its ``to_images`` of the reference's scaled split;
     Q3's digits are the contract's ``predicted_digits``.
     """
@@ -130,26 +134,47 @@ class _Training:
         if name == "mlp_scaled":
             return self.reference.build_mlp()
         if name == "mlp_scaled_warm":
-            return warm_started_mlp(self.run.models["mlp_raw"])
+            return warm_started_mlp(self.run.warm_source)
         return self.contract.build_cnn()
+
+    def warm_start(self, model: Model) -> None:
+        """Where Q4's warm-started ``model`` starts: the raw MLP whose layer objects it takes, and
+        that MLP's digits on the raw test pixels before it trains on.  The exercise's own is Q2's
+        MLP; when grading, it is the reference's MLP trained as Q2's is (from the store: one
+        training per course), so that the warm-started claim judges the contract's ``scale`` alone
+        and a mistake of Q2's costs Q2 alone (issue 30)."""
+        if self.reference is self.contract:
+            self.run.warm_source, self.warm_digits = self.run.models["mlp_raw"], self.contract
+            self.warm_before = self.run.predictions["mlp_raw"]
+            return
+        set_seed(self.settings.seed)
+        network = self.reference.build_mlp()
+        training, _, _ = self.trained(network, self.inputs["raw"], model.epochs(self.settings))
+        self.run.warm_source, self.warm_digits = network, self.reference
+        self.warm_before = self.reference.predicted_digits(training.probabilities)
 
     def train_all(self) -> None:
         """Every model of the plan in order; Ctrl-C raises ``RunInterrupted`` with what finished."""
         models = planned(self.settings)
         last_use = {model.inputs: index for index, model in enumerate(models)}
+        if self.reference is not self.contract:  # the warm start's raw MLP trains just before its warm model
+            last_use["raw"] = max([last_use.get("raw", 0)] + [i for i, model in enumerate(models) if model.warm])
         current = None  # the model in training, named in the record if the run is interrupted
         try:
             for index, model in enumerate(models):
                 current = model.name
                 if model.inputs not in self.inputs:
                     self.inputs[model.inputs] = self.images()
+                if model.warm:
+                    self.warm_start(model)
                 set_seed(self.settings.seed, self.contract)
                 self.train(model, self.build(model.name), self.inputs[model.inputs])
                 if model.warm:
-                    raw_now = self.contract.predicted_digits(self.run.models["mlp_raw"].predict(self.raw_test,
-                                                                                                verbose=0))
+                    raw_now = self.warm_digits.predicted_digits(self.run.warm_source.predict(self.raw_test, verbose=0))
                     self.run.record["models"][model.name]["raw_predictions_changed"] = float(
-                        np.mean(raw_now != self.run.predictions["mlp_raw"]))
+                        np.mean(raw_now != self.warm_before))
+                    self.run.record["models"][model.name]["warm_start"] = (
+                        "the contract's Q2 MLP" if self.warm_digits is self.contract else "the reference's Q2 MLP")
                 for kind in [kind for kind, last in last_use.items() if last == index]:
                     del self.inputs[kind]  # each input set is dropped after its last model: the CNN needs only images
         except KeyboardInterrupt:
@@ -158,11 +183,27 @@ class _Training:
 
     def train(self, model: Model, network, fed) -> None:
         """Train ``network`` as the plan's ``model`` (or take its training from the store) and record it."""
-        settings = self.settings
-        (x_train, x_test), (train_digest, test_digest) = fed
-        epochs = model.epochs(settings)
+        epochs = model.epochs(self.settings)
         if self.on_model:
             self.on_model(model, epochs)
+        training, key, reused_or_why = self.trained(network, fed, epochs)
+        self.run.models[model.name] = network
+        self.run.predictions[model.name] = self.contract.predicted_digits(training.probabilities)
+        self.run.record["models"][model.name] = {
+            "question": model.question,
+            "description": model.description,
+            "epochs": epochs,
+            "parameters": int(network.count_params()),
+            "history": training.history,
+            "published_val_accuracy": facts.PUBLISHED[model.name].val_accuracy,
+            "training": {"key": key, "reused": reused_or_why} if key else {"key": None, "why": reused_or_why},
+        }
+
+    def trained(self, network, fed, epochs: int):
+        """``network`` trained for ``epochs`` on ``fed`` (or its training taken from the store):
+        ``(training, key, reused)``, or ``(training, None, why it has no key)``."""
+        settings = self.settings
+        (x_train, x_test), (train_digest, test_digest) = fed
         built(network, tuple(int(d) for d in x_train.shape[1:]))  # its initial weights exist before it is keyed
         if not settings.plain_fit:
             compile_for_speed(network)  # before the key: the model keyed is the model trained
@@ -176,17 +217,7 @@ class _Training:
         training, reused = trainings.fetch_or_train(self.store, key, lambda: self.fit(network, x_train, x_test, epochs))
         if reused:
             network.set_weights(training.weights)
-        self.run.models[model.name] = network
-        self.run.predictions[model.name] = self.contract.predicted_digits(training.probabilities)
-        self.run.record["models"][model.name] = {
-            "question": model.question,
-            "description": model.description,
-            "epochs": epochs,
-            "parameters": int(network.count_params()),
-            "history": training.history,
-            "published_val_accuracy": facts.PUBLISHED[model.name].val_accuracy,
-            "training": {"key": key, "reused": reused} if key else {"key": None, "why": why},
-        }
+        return training, key, reused if key else why
 
     def fit(self, network, x_train, x_test, epochs: int) -> trainings.Training:
         """``network.fit`` for ``epochs``, validated on the test digits every epoch."""

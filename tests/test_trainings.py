@@ -94,14 +94,28 @@ def test_behaviourally_identical_code_shares_every_training(sample, first, tmp_p
      'keras.layers.Dense(32, activation="relu", trainable=False)'),
     ("loss-weights-two", "metrics=METRICS)\n    return model\n    # END SOLUTION\n\n\ndef predicted",
      "metrics=METRICS, loss_weights=[2.0])\n    return model\n    # END SOLUTION\n\n\ndef predicted"),
-    ("accuracy-of-equal-values", "metrics=METRICS)\n    return model\n    # END SOLUTION\n\n\ndef predicted",
-     "metrics=[keras.metrics.Accuracy()])\n    return model\n    # END SOLUTION\n\n\ndef predicted"),
 ])
 def test_the_same_outputs_trained_otherwise_share_no_mlp_training(sample, first, tmp_path, name, old, new):
-    """A regularizer, a frozen layer, loss weights or another metric (another history) trains the
-    MLPs otherwise: their trainings are their own; the CNN, untouched, is shared (issue 30)."""
+    """A regularizer, a frozen layer or loss weights trains the MLPs otherwise: their trainings
+    are their own; the CNN, untouched, is shared (issue 30).  (The fast path trains every model
+    with metrics=['accuracy'], so another metric trains alike there.)"""
     run = run_exercise(*sample, SHORT, contract=edited(tmp_path, name, old, new), store=first[0])
     assert reused(run) == {"mlp_raw": False, "mlp_scaled": False, "mlp_scaled_warm": False, "cnn": True}
+
+
+def test_when_grading_the_warm_start_is_the_references_mlp_so_a_q2_mistake_costs_q2_alone(sample, first, tmp_path):
+    """Grading (a reference given), Q4's warm-started model starts from the reference's MLP trained
+    as Q2's is: a fork whose MLP trains otherwise (an L2 penalty) trains its own Q2 MLP but shares
+    the reference's warm-started training, whose claim then judges its scale alone (issue 30)."""
+    penalised = edited(tmp_path, "l2-kernel", 'keras.layers.Dense(32, activation="relu")',
+                       'keras.layers.Dense(32, activation="relu", kernel_regularizer=keras.regularizers.l2(0.01))')
+    run = run_exercise(*sample, SHORT, contract=penalised, reference=exercise, store=first[0])
+    keys = {name: model["training"]["key"] for name, model in run.record["models"].items()}
+    reference = {name: model["training"]["key"] for name, model in first[1].record["models"].items()}
+    assert keys["mlp_raw"] != reference["mlp_raw"] and keys["mlp_scaled_warm"] == reference["mlp_scaled_warm"]
+    warm = run.record["models"]["mlp_scaled_warm"]
+    assert warm["warm_start"] == "the reference's Q2 MLP" and warm["raw_predictions_changed"] > 0
+    assert first[1].record["models"]["mlp_scaled_warm"]["warm_start"] == "the contract's Q2 MLP"
 
 
 def test_a_key_means_one_training_however_many_random_numbers_the_build_drew(sample, first, tmp_path):
