@@ -125,10 +125,14 @@ LAYERS = {
     "Rescaling": {"scale": number(-1e6, 1e6), "offset": number(-1e6, 1e6)},
 }
 
+#: Every optimizer's settings that change how it trains: carried, so that none is dropped unseen
+#: (Keras 3's gradient accumulation and loss scaling, both versions' moving average of weights).
+_TRAINING = {"use_ema": boolean, "ema_momentum": number(0, 1), "ema_overwrite_frequency": optional(positive_int),
+             "loss_scale_factor": optional(number(0, 1e6)), "gradient_accumulation_steps": optional(positive_int)}
 OPTIMIZERS = {
     name: {"learning_rate": number(0, 10), "weight_decay": optional(number(0, 10)),
            "clipnorm": optional(number()), "clipvalue": optional(number()), "global_clipnorm": optional(number()),
-           **extra}
+           **_TRAINING, **extra}
     for name, extra in {
         "Adam": {"beta_1": number(0, 1), "beta_2": number(0, 1), "epsilon": number(0, 1), "amsgrad": boolean},
         "AdamW": {"beta_1": number(0, 1), "beta_2": number(0, 1), "epsilon": number(0, 1), "amsgrad": boolean},
