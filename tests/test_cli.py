@@ -272,10 +272,13 @@ def test_help_imports_no_tensorflow():
     (["grade", "{tmp}", "--rubric", "{tmp}/none.json"], "not a readable JSON rubric"),
     (["grade", "{tmp}", "--reference", "{tmp}"], "not the reference checkout"),
     (["starter", "{tmp}/out", "--reference", "{tmp}"], "not the reference checkout"),
+    (["grade", "{tmp}", "--out", "{tmp}/grades.txt"], "--out {tmp}/grades.txt is a file; grades go into a folder"),
 ])
 def test_grade_and_starter_commands_reject_bad_input_with_a_message(tmp_path, capsys, argv, problem):
     from mnist_checks import cli
 
+    (tmp_path / "grades.txt").write_text("not a folder")
+    problem = problem.format(tmp=tmp_path)
     assert cli.main([arg.format(tmp=tmp_path) for arg in argv]) == 2
     err = capsys.readouterr().err
     assert problem in err and "Traceback" not in err

@@ -47,6 +47,28 @@ def test_regrading_some_forks_keeps_every_other_row_of_the_gradebook(tmp_path, a
     assert changes == {"added": ["carol"], "changed": ["alice (5.0 -> 10.0)"], "unchanged": [], "kept": ["bob"]}
 
 
+def test_a_regrade_interrupted_before_a_fork_keeps_that_forks_grade_as_it_was(tmp_path, a_result):
+    """Ctrl-C during `grade --regrade`: a fork the call did not reach keeps its earlier row, and
+    the call says it kept it (issue 31: the course's record never loses a grade it had)."""
+    import dataclasses
+
+    from mnist_checks.grading.results import ForkResult, ForkStatus
+
+    book = tmp_path / "gradebook.csv"
+    alice, bob = a_result(), dataclasses.replace(a_result(), fork="bob", path="/forks/bob")
+    gradebook.write_gradebook([alice, bob], book)
+    earlier = gradebook.read_gradebook(book)
+    unreached = ForkResult(fork="bob", path="/forks/bob", status=ForkStatus.NOT_GRADED,
+                           reason="not graded: interrupted")
+    newcomer = dataclasses.replace(unreached, fork="carol", path="/forks/carol")
+    gradebook.write_gradebook(gradebook.merge_gradebook(earlier, [alice, unreached, newcomer]), book)
+    rows = {r["fork"]: r for r in gradebook.read_gradebook(book)}
+    assert rows["bob"] == {**earlier[1]} and (rows["bob"]["status"], rows["bob"]["total"]) == ("graded", "5.0")
+    assert rows["carol"]["status"] == "not graded"  # nothing to keep: the row says why
+    changes = gradebook.gradebook_changes(earlier, [alice, unreached, newcomer])
+    assert changes == {"added": ["carol"], "changed": [], "unchanged": ["alice"], "kept": ["bob"]}
+
+
 @pytest.mark.parametrize("content", ["name,score\nalice,3\n", "\x00\xff\xfe"])
 def test_a_foreign_gradebook_csv_is_refused_and_left_alone(tmp_path, capsys, content):
     from mnist_checks import cli

@@ -14,6 +14,7 @@ from ..grading.batch import DEFAULT_OUT as DEFAULT_GRADES
 from ..grading.batch import GradingInterrupted, grade_forks
 from ..grading.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
 from ..grading.limits import Limits
+from ..grading.results import ForkStatus
 from ..grading.rubric import load_rubric
 from ..grading.starter import write_starter
 from .common import (
@@ -67,6 +68,10 @@ def add_grade_parser(commands) -> None:
             "prints a summary. A fork already graded with the same contract file, tier and rubric is "
             "skipped unless --regrade."
         ),
+        epilog=("exit status: 0 when every fork was graded (status graded or cached); 1 when a fork's row needs "
+                "a look (failed to load, timeout, crashed, tampered, not ended, error, not graded: its status "
+                "and reason are in the summary and the gradebook); 2 for input the command cannot take; "
+                "130 when interrupted (Ctrl-C)"),
     )
     grade.add_argument("forks", nargs="+", metavar="FORK", help="fork checkouts to grade")
     grade.add_argument("--out", default=DEFAULT_GRADES, metavar="DIR", help="output directory (default: %(default)s)")
@@ -101,6 +106,9 @@ def grade_command(args) -> int:
     missing = [fork for fork in args.forks if not os.path.isdir(fork)]
     if missing:
         raise UsageError(f"not a directory: {', '.join(missing)}; pass the forks' checkouts")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out} is a file; grades go into a folder (FORK/results.json, {GRADEBOOK}): "
+                         "give a folder's path")
     if args.tier != "fast":
         os.environ[ENV_DATA] = str(datasets.locate(args.data))  # resolved (downloaded) once, read by every fork
     limits = Limits(fork_seconds=args.fork_timeout, call_seconds=args.call_timeout, memory_mb=args.memory_mb or None,
@@ -128,7 +136,12 @@ def grade_command(args) -> int:
         if client is not None:
             clusters.close(client)
     _say_graded(results, earlier, args.out)
-    return 0
+    return 0 if all(result.status in GRADED_STATUSES for result in results) else NEEDS_A_LOOK
+
+
+#: ``grade``'s exit status when a fork's row needs a look: its grading ended otherwise than graded.
+NEEDS_A_LOOK = 1
+GRADED_STATUSES = frozenset({ForkStatus.GRADED, ForkStatus.CACHED})
 
 
 def _say_graded(results: list, earlier: list[dict], out: str) -> None:

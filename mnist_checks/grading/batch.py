@@ -192,7 +192,8 @@ def _not_graded(name: str, fork: Path, why: str, earlier: list) -> ForkResult:
     path = str(Path(fork).resolve())
     before = next((row for row in earlier if row.get("path") == path), None)
     if before and before["status"] != ForkStatus.NOT_GRADED:
-        why += f" (this call; the row's grade before it was {before['total']}/{before['max']}, {before['status']})"
+        why += (f" (this call; the gradebook keeps its grade from before, {before['total']}/{before['max']}, "
+                f"{before['status']})")
     return ForkResult(fork=name, path=path, status=ForkStatus.NOT_GRADED, reason=why)
 
 

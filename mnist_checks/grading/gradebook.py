@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import MnistChecksError
 from ..files import write_atomically
 from ..questions import QUESTIONS, label
-from .results import ForkResult
+from .results import ForkResult, ForkStatus
 from .rubric import TIERS, shown
 
 #: The gradebook's file, in the grading's output folder.
@@ -78,10 +78,19 @@ def read_gradebook(path: Path) -> list[dict]:
 
 def merge_gradebook(earlier: list[dict], results: list[ForkResult]) -> list[dict]:
     """The gradebook after this call: each earlier row in its place, replaced where this call
-    graded the same fork (same path), then this call's new forks. No fork's row is ever lost."""
-    current = {row["path"]: row for row in gradebook_rows(results)}
+    graded the same fork (same path), then this call's new forks. No fork's row is ever lost, and
+    no grade: a fork this call did not reach (interrupted) keeps its earlier row as it was."""
+    before = {row["path"]: row for row in earlier if row.get("path")}
+    current = {row["path"]: _kept(row, before.get(row["path"])) or row for row in gradebook_rows(results)}
     merged = [current.pop(row["path"], row) if row.get("path") else row for row in earlier]
     return merged + list(current.values())
+
+
+def _kept(row: dict, old: dict | None) -> dict | None:
+    """``old``, where this call's ``row`` is no grade (``not graded``) and ``old`` is one."""
+    if row["status"] == ForkStatus.NOT_GRADED and old is not None and old["status"] != ForkStatus.NOT_GRADED:
+        return old
+    return None
 
 
 def gradebook_changes(earlier: list[dict], results: list[ForkResult]) -> dict[str, list[str]]:
@@ -93,11 +102,13 @@ def gradebook_changes(earlier: list[dict], results: list[ForkResult]) -> dict[st
         old = before.pop(row["path"], None)
         if old is None:
             changes["added"].append(row["fork"])
+        elif _kept(row, old):
+            changes["kept"].append(row["fork"])
         elif (str(old["total"]), old["status"]) != (str(row["total"]), row["status"]) and row["status"] != "cached":
             changes["changed"].append(f"{row['fork']} ({old['total']} -> {row['total']})")
         else:
             changes["unchanged"].append(row["fork"])
-    changes["kept"] = [row["fork"] for row in earlier if row.get("path") in before or not row.get("path")]
+    changes["kept"] += [row["fork"] for row in earlier if row.get("path") in before or not row.get("path")]
     return changes
 
 
