@@ -14,7 +14,16 @@ import numpy as np
 
 from . import facts
 from .architecture import architecture
-from .compat import KERAS_MAJOR, built, compiled_loss_weights, keras, loss_settings, ops
+from .compat import (
+    KERAS_MAJOR,
+    built,
+    compiled_loss_weights,
+    keras,
+    loss_settings,
+    loss_weight_values,
+    ops,
+    unit_loss_weights,
+)
 
 #: The exercise's models: their layers (``facts``) and the inputs they take (batch left out).
 EXERCISE = {
@@ -267,13 +276,11 @@ def compile_difference(model) -> str | None:
     words: uncompiled, or metrics given where Keras 3 takes loss weights (Q2, Q5)."""
     if getattr(model, "optimizer", None) is None:
         return "the model is not compiled: call model.compile(optimizer='adam', ...) before returning it"
-    weights = compiled_loss_weights(model)
-    values = list(weights.values()) if isinstance(weights, dict) else weights if isinstance(weights, (list, tuple)) \
-        else [weights]
+    values = loss_weight_values(compiled_loss_weights(model))
     if any(isinstance(value, str) for value in values):
-        return (f"compile() got {list(values)!r} as loss_weights, not as metrics: Keras 3's order is "
+        return (f"compile() got {values!r} as loss_weights, not as metrics: Keras 3's order is "
                 "compile(optimizer, loss, loss_weights, metrics), so a third positional argument weighs the loss: "
-                f"write metrics={list(values)!r}")
+                f"write metrics={values!r}")
     return None
 
 
@@ -282,9 +289,7 @@ def training_settings_difference(model) -> str | None:
     same outputs (a regularizer, a constraint, a frozen layer, ``loss_weights``), in the student's
     words; None when it has none.  Names what ``training_step_difference`` found."""
     weights = compiled_loss_weights(model)
-    values = list(weights.values()) if isinstance(weights, dict) else weights if isinstance(weights, (list, tuple)) \
-        else [weights]
-    if weights is not None and not all(isinstance(v, (int, float)) and v == 1 for v in values):
+    if not unit_loss_weights(weights):
         return (f"the model is compiled with loss_weights={weights!r}, which scales its loss; the exercise's has "
                 "none: remove loss_weights")
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]

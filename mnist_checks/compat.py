@@ -151,6 +151,21 @@ def compiled_loss_weights(model):
         return None
 
 
+def loss_weight_values(weights) -> list:
+    """``loss_weights`` as the list of its values: none, a number, a list or a mapping by output."""
+    if weights is None:
+        return []
+    if isinstance(weights, dict):
+        return list(weights.values())
+    return list(weights) if isinstance(weights, (list, tuple)) else [weights]
+
+
+def unit_loss_weights(weights) -> bool:
+    """Whether ``loss_weights`` leaves the loss as it is: none, or every weight 1."""
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == 1.0
+               for v in loss_weight_values(weights))
+
+
 def loss_settings(model) -> tuple[str, bool]:
     """The compiled loss as ``(snake_case name, from_logits)``, however it was given: a string, a
     ``Loss`` object or a function.  Keras 3 quietly undoes ``from_logits=True`` on a softmax

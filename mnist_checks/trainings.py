@@ -216,10 +216,10 @@ def compile_fingerprint(model) -> dict:
     except (AttributeError, TypeError, ValueError):
         compiled = {}
     metrics = json.loads(json.dumps(compiled.get("metrics"), default=_unkeyable))
+    from .compat import unit_loss_weights
+
     weights = json.loads(json.dumps(compiled.get("loss_weights"), default=_unkeyable))
-    values = list(weights.values()) if isinstance(weights, dict) else weights if isinstance(weights, list) \
-        else [weights]
-    if all(isinstance(v, (int, float)) and float(v) == 1.0 for v in values):
+    if unit_loss_weights(weights):
         weights = None
     return {"optimizer": [type(optimizer).__name__, settings], "loss": loss_settings,
             "loss_weights": weights, "metrics": _history_names(metrics)}
