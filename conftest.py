@@ -48,14 +48,15 @@ def pytest_collection_finish(session):
     needing = [item for item in session.items if "digits" in getattr(item, "fixturenames", ())]
     if not needing or config.option.collectonly or config.getoption("--grade-collect", default=None):
         return
-    from mnist_checks.data import DataError, locate
+    from mnist_checks.data import ENV_DATA, DataError, locate
 
     try:
         locate()
     except DataError as error:
         pytest.exit(f"{len(needing)} of the selected tests need the full MNIST data set (70,000 digits), "
-                    f"and it is not available:\n{error}\n(`pytest -m fast` needs no data.)",
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+                    f"and it is not available:\n{error}\npytest reads it from {ENV_DATA}: point it at mnist.npz or "
+                    f"digits.csv.zip, or the folder holding one, e.g. `{ENV_DATA}=~/data/mnist.npz pytest -m slow`. "
+                    "(`pytest -m fast` needs no data.)", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _seed_count(text: str) -> int:
@@ -205,7 +206,7 @@ def exercise_run(request, digits, contract):
     reused from the store (``mnist_checks.trainings``: ``$MNIST_CHECKS_TRAININGS``, else the
     download cache); ``--retrain`` or ``MNIST_CHECKS_RETRAIN=1`` trains everything again."""
     from mnist_checks import trainings
-    from mnist_checks.grading.pytest_plugin import note_run
+    from mnist_checks.grading.pytest_plugin import note_epoch, note_run, note_training
     from mnist_checks.plan import Settings
     from mnist_checks.run import run_exercise
 
@@ -213,6 +214,8 @@ def exercise_run(request, digits, contract):
     store = None if retrain else trainings.open_store(trainings.default_store_spec())
     seed = getattr(request, "param", Settings.seed)
     run = run_exercise(*digits, Settings(warm=True, seed=seed), contract=contract,
-                       reference=_reference_when_grading(request), store=store)
+                       reference=_reference_when_grading(request), store=store,
+                       on_model=lambda model, epochs: note_training(request.config, model.name, epochs),
+                       on_epoch=lambda done, epochs: note_epoch(request.config, done, epochs))
     note_run(request.config, run.record)
     return run

@@ -3,6 +3,8 @@ their output shapes, the same for every equivalent construction Keras accepts.""
 
 from __future__ import annotations
 
+import warnings
+
 from .activations import activation_name
 from .compat import keras
 
@@ -38,7 +40,7 @@ def architecture(model) -> list[tuple[str, dict]]:
         if kind == "InputLayer" or (kind not in ACTIVATION_LAYERS and kind not in ARCHITECTURE_KEYS
                                     and _changes_nothing(layer)):
             continue
-        config = layer.get_config()
+        config = layer_config(layer)
         if kind in ACTIVATION_LAYERS:
             name = ACTIVATION_LAYERS[kind] if kind != "Activation" else activation_name(layer.activation)
             if kind == "ReLU" and (config.get("max_value") is not None or config.get("negative_slope")
@@ -90,6 +92,17 @@ def _keeps_its_shape(layer) -> bool:
 def _shape(tensor) -> tuple:
     shape = tensor.shape
     return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+
+
+def layer_config(layer) -> dict:
+    """``layer.get_config()``, without Keras 3's warning that an activation given as a lambda is
+    unsafe to serialize: an activation is read from the layer itself (``activation_name``) and a
+    model never crosses as Keras's serialization, so the warning would only tell a student about
+    code of ours (``description`` names or refuses the lambda itself)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The object being serialized includes a `lambda`",
+                                category=UserWarning)
+        return layer.get_config()
 
 
 def _activation_of(value) -> str:

@@ -38,7 +38,8 @@ LABEL_COLUMN = "label"
 
 
 class DataError(MnistChecksError):
-    """A data source is missing, unreadable, or not MNIST; the message names the file."""
+    """A data source is missing, unreadable, or not MNIST; the message names the file and says what
+    any user can do. ``remedy`` is the command line's (``--data``); pytest's is the suite's conftest's."""
 
     remedy = ("point --data (or MNIST_CHECKS_DATA) at a good copy of MNIST: mnist.npz in Keras's layout or the "
               "exercise's digits.csv.zip; a damaged download is fetched again once removed from the cache")
@@ -124,7 +125,6 @@ def locate(source: str | os.PathLike | None = None, *, download: bool = True) ->
         + "\n".join(failures)
         + "\nProvide one of these:\n"
         f"  - set {ENV_DATA} to a file (mnist.npz, digits.csv.zip or digits.csv) or a directory holding one;\n"
-        "  - pass the path: load_digits(PATH), or --data PATH on the command line;\n"
         f"  - put mnist.npz or digits.csv.zip into the download cache {cache_dir()} "
         f"(set {ENV_CACHE} to use another directory);\n"
         "  - or connect to the internet once: downloads are cached."

@@ -8,6 +8,16 @@ from __future__ import annotations
 QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 
 
+#: What each question asks, in a few words (the feedback pages' and the class report's headings).
+TITLES = {
+    "q1": "the split: 60,000 train, 10,000 test",
+    "q2": "the MLP",
+    "q3": "the predicted digit",
+    "q4": "inputs scaled into [0, 1]",
+    "q5": "the CNN",
+}
+
+
 def label(question: str) -> str:
     """``Q1`` for ``q1``: a question as people read it."""
     return question.upper()

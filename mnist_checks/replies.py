@@ -80,6 +80,7 @@ class NumpyReplies:
 
         @functools.wraps(value)
         def read(*args, **kwargs):
+            __tracebackhide__ = True  # pytest shows the test's call and the contract's frames, not this wrapper
             return read_reply(name, value(*args, **kwargs))
 
         return read

@@ -46,27 +46,33 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 class _EpochTimer(keras.callbacks.Callback):
-    """Wall time of every epoch, validation included."""
+    """Wall time of every epoch, validation included; ``after(epochs done)``, if given, is told
+    as each epoch ends."""
 
-    def __init__(self):
+    def __init__(self, after=None):
         super().__init__()
         self.seconds: list[float] = []
+        self.after = after
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._start)
+        if self.after:
+            self.after(len(self.seconds))
 
 
 def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType | None = None,
-                 reference: ModuleType | None = None, verbose: int = 0, on_model=None,
+                 reference: ModuleType | None = None, verbose: int = 0, on_model=None, on_epoch=None,
                  source: str | os.PathLike | None = None, store=None) -> Run:
     """Train the exercise's models (Q2, Q4, Q5; ``plan.PLAN``) on ``(X, y)`` and record everything.
 
     ``contract`` is the student's module (default ``mnist_checks.exercise``); ``verbose`` is
     Keras's (0 silent, 1 progress bar with ETA, 2 a line per epoch); ``on_model(model, epochs)``
-    is called before each ``plan.Model`` trains; ``source`` (where ``X, y`` came from) goes into
+    is called before each ``plan.Model`` trains (a warm-started one's before its warm start), and
+    ``on_epoch(done, epochs)`` as each of its epochs ends (never for a training taken from the
+    store, nor for the warm start's own); ``source`` (where ``X, y`` came from) goes into
     the record beside their fingerprints. Ctrl-C raises ``RunInterrupted`` carrying what finished.
 
     With a ``store`` (``mnist_checks.trainings``), a training already done with the same key
@@ -86,7 +92,7 @@ def run_exercise(X, y, settings: Settings = Settings(), *, contract: ModuleType 
         from . import exercise as contract
     started = time.perf_counter()
     training = _Training(X, y, settings, contract, reference or contract, _new_record(settings, X, y, source),
-                         verbose=verbose, on_model=on_model, store=store)
+                         verbose=verbose, on_model=on_model, on_epoch=on_epoch, store=store)
     run = training.run
     try:
         training.train_all()
@@ -102,9 +108,9 @@ class _Training:
     plan's models trained (or taken from the store) one after the other into ``run``."""
 
     def __init__(self, X, y, settings: Settings, contract: ModuleType, reference: ModuleType, record: dict, *,
-                 verbose: int, on_model, store):
+                 verbose: int, on_model, on_epoch=None, store):
         self.X, self.settings, self.contract, self.reference = X, settings, contract, reference
-        self.verbose, self.on_model, self.store = verbose, on_model, store
+        self.verbose, self.on_model, self.on_epoch, self.store = verbose, on_model, on_epoch, store
         X_train, X_test, y_train, y_test = reference.split(X, y)
         self.scaled_split = reference.split(contract.scale(X))
         self.run = Run(record=record, y_test=np.asarray(y_test))
@@ -163,6 +169,8 @@ class _Training:
         try:
             for index, model in enumerate(models):
                 current = model.name
+                if self.on_model:  # before the warm start, which may train the reference's MLP first
+                    self.on_model(model, model.epochs(self.settings))
                 if model.inputs not in self.inputs:
                     self.inputs[model.inputs] = self.images()
                 if model.warm:
@@ -184,9 +192,7 @@ class _Training:
     def train(self, model: Model, network, fed) -> None:
         """Train ``network`` as the plan's ``model`` (or take its training from the store) and record it."""
         epochs = model.epochs(self.settings)
-        if self.on_model:
-            self.on_model(model, epochs)
-        training, key, reused_or_why = self.trained(network, fed, epochs)
+        training, key, reused_or_why = self.trained(network, fed, epochs, self.on_epoch)
         self.run.models[model.name] = network
         self.run.predictions[model.name] = self.contract.predicted_digits(training.probabilities)
         self.run.record["models"][model.name] = {
@@ -199,9 +205,10 @@ class _Training:
             "training": {"key": key, "reused": reused_or_why} if key else {"key": None, "why": reused_or_why},
         }
 
-    def trained(self, network, fed, epochs: int):
+    def trained(self, network, fed, epochs: int, on_epoch=None):
         """``network`` trained for ``epochs`` on ``fed`` (or its training taken from the store):
-        ``(training, key, reused)``, or ``(training, None, why it has no key)``."""
+        ``(training, key, reused)``, or ``(training, None, why it has no key)``; ``on_epoch(done,
+        epochs)`` as each epoch trained ends."""
         settings = self.settings
         (x_train, x_test), (train_digest, test_digest) = fed
         built(network, tuple(int(d) for d in x_train.shape[1:]))  # its initial weights exist before it is keyed
@@ -214,16 +221,17 @@ class _Training:
             key, why = trainings.training_key(network, data, run_settings, self.run.record["environment"]), None
         except trainings.NoKey as error:
             key, why = None, str(error)
-        training, reused = trainings.fetch_or_train(self.store, key, lambda: self.fit(network, x_train, x_test, epochs))
+        training, reused = trainings.fetch_or_train(self.store, key,
+                                                    lambda: self.fit(network, x_train, x_test, epochs, on_epoch))
         if reused:
             network.set_weights(training.weights)
         return training, key, reused if key else why
 
-    def fit(self, network, x_train, x_test, epochs: int) -> trainings.Training:
+    def fit(self, network, x_train, x_test, epochs: int, on_epoch=None) -> trainings.Training:
         """``network.fit`` for ``epochs``, validated on the test digits every epoch."""
         settings = self.settings
         set_seed(settings.seed)  # the batches' order depends on the seed alone, not on how the model was built
-        timer = _EpochTimer()
+        timer = _EpochTimer(after=(lambda done: on_epoch(done, epochs)) if on_epoch else None)
         train_batches = None if settings.plain_fit else batches(x_train, self.y_train, settings.batch_size,
                                                                 shuffle=True)
         if train_batches is None:

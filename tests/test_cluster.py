@@ -96,7 +96,8 @@ def _checkers_alive() -> list[str]:
 
 
 def test_a_batch_on_the_cluster_gives_every_fork_one_row_though_a_worker_dies_mid_batch(cluster, tmp_path):
-    """Six forks on two workers; one worker is killed when the first result arrives: its job runs
+    """Six forks on two workers, each one's start told by its worker (the progress display's);
+    one worker is killed when the first result arrives: its job runs
     again on the other, every fork gets exactly one row with its right grade, and no checker of
     the dead worker is left running."""
     forks = [
@@ -117,9 +118,12 @@ def test_a_batch_on_the_cluster_gives_every_fork_one_row_though_a_worker_dies_mi
             cluster.workers["w1"].kill()
             killed.append(result.fork)
 
-    out = tmp_path / "grades"
+    out, started = tmp_path / "grades", []
     results = grade_forks(forks, REFERENCE_ROOT, out, tier="fast", rubric=DEFAULT_RUBRIC, limits=Limits(),
-                          cluster=cluster.client, on_result=kill_a_worker)
+                          cluster=cluster.client, on_result=kill_a_worker,
+                          on_start=lambda name, now: started.append((name, now())))
+    assert {name for name, _ in started} == {fork.name for fork in forks}, "each fork's start, told by its worker"
+    assert {str(now) for _, now in started} == {"{}"}, "on a cluster, when it starts alone"
     assert killed and cluster.workers["w1"].wait(timeout=30) == -signal.SIGKILL
     with open(out / "gradebook.csv") as handle:
         rows = list(csv.DictReader(handle))

@@ -112,6 +112,24 @@ def test_an_activation_however_spelled_is_described_by_its_name(spelling):
     validate(json.loads(json.dumps(spec)))
 
 
+def test_a_function_activation_is_described_and_read_without_keras_warning_of_a_lambda():
+    """An activation is read from the layer itself, never from Keras's serialized configuration:
+    a lambda activation (named by its values, or refused) brings no warning about serializing a
+    lambda into the student's output."""
+    import warnings
+
+    import tensorflow as tf
+
+    from mnist_checks.architecture import architecture
+
+    for activation in (lambda x: tf.maximum(x, 0.0), lambda x: 2 * x):
+        model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation=activation)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            describe(model, {}, 0)
+            architecture(model)
+
+
 def test_an_unbuilt_model_is_described_built_on_the_contracts_input_shape():
     """A model without an Input (the exercise's own style) is built on the builder's input shape,
     as its first fit() would build it, so its initial weights cross with it."""

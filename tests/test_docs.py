@@ -245,23 +245,37 @@ def test_every_pytest_marker_shown_is_registered(pytestconfig):
     assert not problems, "\n" + "\n".join(problems)
 
 
-def _section_commands(heading: str) -> list[list[str]]:
-    """The commands of the README's first shell block under ``## heading``, comments dropped."""
-    readme = (ROOT / "README.md").read_text()
+def _section_commands(heading: str, path: Path = ROOT / "README.md") -> list[list[str]]:
+    """The commands of the first shell block under ``## heading`` (of the README unless ``path``
+    names another page), comments dropped."""
+    readme = path.read_text()
     section = readme.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    page = read(ROOT / "README.md")
+    page = read(path)
     block = next(lines for _, info, lines in page.blocks if info in SHELL_BLOCKS and "\n".join(lines) in section)
     return [tokens for _, tokens in commands(Page(page.path, [], [(0, "bash", block)]), mentioning=".")]
 
 
+def test_the_readmes_install_makes_and_activates_a_virtual_environment_as_the_starters_does():
+    """A newcomer following either README installs into a virtual environment made and activated
+    the same way, before the first pip install, never into the system's Python."""
+    ours = _section_commands("Install")
+    starter = _section_commands("Install (once)", ROOT / "docs" / "starter-README.md")
+    venv = [command for command in starter if command[0] != "pip"]
+    assert venv and [command for command in venv if command not in ours] == [], ours
+    assert ours.index(venv[-1]) < min(i for i, command in enumerate(ours) if command[0] == "pip")
+
+
 def test_ci_runs_the_readmes_install_and_test_commands():
-    """.ci/run installs with the README's install command and runs exactly the README's test tiers."""
+    """.ci/run installs with the README's install command and runs exactly the README's test tiers;
+    its virtual environment is a folder of its own (``$venv``), which stands for the README's
+    ``.venv``: CI removes and remakes it, and must not take a developer's ``.venv`` with it."""
     ci = (ROOT / ".ci" / "run").read_text()
     quiet = {"--quiet", "-q"}
     ci_commands = []
     for line in ci.splitlines():
         try:
-            ci_commands.append([token for token in shlex.split(line, comments=True) if token not in quiet])
+            ci_commands.append([token.replace("$venv", ".venv") for token in shlex.split(line, comments=True)
+                                if token not in quiet])
         except ValueError:  # a quote across lines: not one of the commands compared here
             continue
     installs = _section_commands("Install")
@@ -302,3 +316,13 @@ def test_ci_keeps_each_xdist_group_on_one_worker(tmp_path):
     workers = set(re.findall(r"\[(gw\d+)\].* PASSED test_grouped", done.stdout))
     assert done.returncode == 0 and "6 passed" in done.stdout, done.stdout[-2000:]
     assert len(workers) == 1, f"one group ran on {sorted(workers)}: pytest-xdist's --dist loadgroup is broken here"
+
+
+def test_the_grading_guide_says_what_every_status_word_means_as_the_pages_do():
+    """docs/grading.md's table of status words is the code's (``results.STATUS_MEANINGS``, which
+    the feedback pages and the class report print): a status added or reworded shows up here."""
+    from mnist_checks.grading.results import STATUS_MEANINGS, ForkStatus
+
+    table = dict(re.findall(r"^\| `([^`]+)` \| (.+) \|$", (ROOT / "docs" / "grading.md").read_text(), re.MULTILINE))
+    assert set(STATUS_MEANINGS) == set(ForkStatus), "every status has its sentence"
+    assert table == {status.value: meaning for status, meaning in STATUS_MEANINGS.items()}

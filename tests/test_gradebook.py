@@ -10,9 +10,29 @@ def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path, a_resul
     gradebook.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
     assert header.split(",") == ["fork", "path", "commit", "status", "total", "max", "q1", "q2", "q3", "q4", "q5",
-                                 "fast", "slow", "isolation", "memory", "reason", "warnings", "trainings",
+                                 "fast", "slow", "isolation", "memory", "reason", "lost", "warnings", "trainings",
                                  "reused"]
     assert row.startswith("alice,/forks/alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
+
+
+def test_a_row_says_where_its_fork_lost_points_when_no_reason_does(a_result):
+    """A fork graded to its end has no reason; its row still says which claim lost which points
+    and what differed (issue 31: the sigmoid fork's Q2 13.5/15 with an empty reason)."""
+    (row,) = gradebook.gradebook_rows([a_result()])
+    assert row["reason"] == ""
+    assert row["lost"] == "Q1 -5: deterministic (AssertionError: expected 10000 test rows, found 14000)"
+    assert "Q1 -5: deterministic" in gradebook.summary_table([a_result()])
+
+
+def test_a_regrade_with_the_same_grade_is_unchanged_however_its_cells_are_spelled(a_result):
+    """`60` and `60.0`, or `cached` then `graded`, are the same grade: a re-run that changes
+    nothing says so (issue 31: `3 changed (correct (60.0 -> 60.0))`)."""
+    import dataclasses
+
+    earlier = [{**row, "total": "5", "status": "cached", "q1": "5"} for row in gradebook.gradebook_rows([a_result()])]
+    assert gradebook.gradebook_changes(earlier, [a_result()])["changed"] == []
+    timed_out = dataclasses.replace(a_result(), status="timeout")
+    assert gradebook.gradebook_changes(earlier, [timed_out])["changed"] == ["alice (cached -> timeout)"]
 
 
 def test_gradebook_says_which_trainings_a_fork_used_and_how_many_were_reused(a_result):
@@ -63,7 +83,8 @@ def test_a_regrade_interrupted_before_a_fork_keeps_that_forks_grade_as_it_was(tm
     newcomer = dataclasses.replace(unreached, fork="carol", path="/forks/carol")
     gradebook.write_gradebook(gradebook.merge_gradebook(earlier, [alice, unreached, newcomer]), book)
     rows = {r["fork"]: r for r in gradebook.read_gradebook(book)}
-    assert rows["bob"] == {**earlier[1]} and (rows["bob"]["status"], rows["bob"]["total"]) == ("graded", "5.0")
+    assert rows["bob"] == {**earlier[1], "warnings": f"{gradebook.KEPT_MARK}; {earlier[1]['warnings']}"}
+    assert (rows["bob"]["status"], rows["bob"]["total"]) == ("graded", "5.0")  # the grade as it was, marked kept
     assert rows["carol"]["status"] == "not graded"  # nothing to keep: the row says why
     changes = gradebook.gradebook_changes(earlier, [alice, unreached, newcomer])
     assert changes == {"added": ["carol"], "changed": [], "unchanged": ["alice"], "kept": ["bob"]}

@@ -63,6 +63,17 @@ def test_an_untouched_starter_reads_as_not_started_and_a_partly_started_fork_kee
     assert failed and all("not implemented yet: Q" in output for output in failed)
 
 
+def test_the_checkers_output_is_short_and_names_none_of_the_graders_files(graded):
+    """output.txt of the untouched starter: one line per function not written yet, no traceback; of
+    every fork of the students' side and a mistake's, short tracebacks through tests/ and exercise.py,
+    never through the grader's own modules or its private copy of the tests."""
+    starter = (graded["out"] / "starter" / "output.txt").read_text()
+    assert len(starter) < 2000 and "Q2: build_mlp is not implemented yet" in starter, starter
+    for fork in ("starter", "partly-started", "reference", "q2-64-units", "q4-divides-by-256"):
+        output = (graded["out"] / fork / "output.txt").read_text()
+        assert [word for word in ("mnist_checks/grading/", "canon/", "left out]") if word in output] == [], fork
+
+
 @pytest.mark.parametrize(("fork", "question"),
                          [("q1-test-size-0.2", "q1"), ("q2-64-units", "q2"), ("q4-divides-by-256", "q4")])
 def test_a_mistake_costs_its_question_and_no_other(graded, fork, question):
@@ -192,7 +203,7 @@ def _cmdline(pid: str) -> bytes:
 
 
 @pytest.mark.xdist_group("slow-tier-batch")  # needs no module fixture: free to run beside them
-def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, digits, capsys):
+def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, digits, capsys, monkeypatch):
     """`grade --tier all` on the reference, the reference written otherwise (named layers), the
     exercise's own code cells (no Input, metrics=['acc'], X/255 in float64), a TensorFlow-tutorial
     style (tf.nn activations, loss and metric objects) and a Q1 mistake: the forks' split, scale
@@ -201,9 +212,12 @@ def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, d
     reference's, and each trained model takes the reference's split, so the Q1 mistake trains
     nothing of its own and keeps its Q2, Q4 and Q5 points. Each of the four is trained at most
     once, here or before into the store of trainings (``$MNIST_CHECKS_TRAININGS``: CI's starts
-    empty, so this batch trains them, about 6 minutes, and the slow tier after it reuses them)."""
+    empty, so this batch trains them, about 6 minutes, and the slow tier after it reuses them).
+    Each checker's log said which model its run was training, in order (the progress display's
+    source); piped, the command prints one line per fork."""
     import re
 
+    from mnist_checks.grading import checker
     from mnist_checks.grading.mutants import MUTANTS, VARIANTS, apply
     from mnist_checks.grading.variants import published
 
@@ -216,8 +230,18 @@ def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, d
              write_fork(tmp_path, "as-published", published().source),
              write_fork(tmp_path, "tf-objects", (contracts / "independent_08_tf_objects_tf_nn.py").read_text()),
              write_fork(tmp_path, swapped.name, apply(SOURCE, swapped.edits))]
-    out = tmp_path / "grades"
+    out, started, read_grade_log = tmp_path / "grades", [], checker.read_grade_log
+
+    def read_and_keep(log):  # the log as it stands when the checker ends, before its workdir goes
+        started.append([json.loads(line)["training_started"] for line in log.read_text().splitlines()
+                        if "training_started" in line])
+        return read_grade_log(log)
+
+    monkeypatch.setattr(checker, "read_grade_log", read_and_keep)
     assert cli.main(["grade", *map(str, forks), "--tier", "all", "--out", str(out), "--jobs", "2"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed[1:printed.index("")]) == len(forks), "piped: a line per fork between the first and the summary"
+    assert started == [["mlp_raw", "mlp_scaled", "mlp_scaled_warm", "cnn"]] * len(forks)
     with open(out / "gradebook.csv") as handle:
         book = {row["fork"]: row for row in csv.DictReader(handle)}
     for name in ("reference", "named-layers", "as-published", "tf-objects"):
@@ -228,10 +252,14 @@ def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, d
     keys = {row["trainings"] for row in book.values()}
     assert len(keys) == 1 and keys.pop().count("=") == 4, "the five forks share the same four trainings"
     said = re.search(r"trainings: 20 trained models of 5 fork\(s\), 4 distinct: (\d+) trained in this call, "
-                     r"(\d+) reused", capsys.readouterr().out)
+                     r"(\d+) reused", "\n".join(printed))
     trained, reused = map(int, said.groups())
     assert trained <= 4 and trained + reused == 20, "each distinct model trained at most once"
     assert sum(int(row["reused"].split("/")[0]) for row in book.values()) == reused
+    page = (out / "reference" / "feedback.md").read_text()  # the slow tier's part of the feedback page
+    assert "](curves.png)" in page and (out / "reference" / "curves.png").read_bytes().startswith(b"\x89PNG")
+    assert page.count("a real improvement: ") == 2 and "NOT a real improvement" not in page  # Q4's and Q5's
+    assert page.count(" | 0.9") >= 4, "each trained model's final val_accuracy beside the published figure"
 
 
 @pytest.mark.xdist_group("unisolated")

@@ -123,3 +123,32 @@ def test_a_checker_for_the_catalogue_brings_a_ready_student_server(tmp_path):
                                        ready_server=True)
     output = process.stdout.read().decode()
     assert process.wait(timeout=120) == 0 and "1 passed" in output, output
+
+
+START_ONE = '''
+import os
+import sys
+from pathlib import Path
+
+from mnist_checks.grading import preloaded
+
+checker = preloaded.CheckerProcess(["--version"], cwd=Path.cwd(), path_first=[],
+                                   env={"PATH": os.environ["PATH"], "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+sys.stdout.write(checker.stdout.read().decode())
+sys.exit(checker.wait(timeout=120))
+'''
+#: What TensorFlow's C++ side writes to standard error as it is imported (absl, oneDNN, CPU features).
+START_UP_LINES = ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard")
+
+
+def test_the_forkserver_imports_tensorflow_without_its_start_up_lines(tmp_path):
+    """`mnist-checks grade` shows none of TensorFlow's start-up lines unless --verbose
+    (``MNIST_CHECKS_VERBOSE``): its forkserver imports TensorFlow as every command does, and what
+    its C++ side writes to standard error meanwhile is held back."""
+    import subprocess
+
+    env = {key: value for key, value in os.environ.items() if key != "MNIST_CHECKS_VERBOSE"}
+    done = subprocess.run([sys.executable, "-c", START_ONE], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and "pytest" in done.stdout, done.stdout + done.stderr
+    assert [line for line in done.stderr.splitlines() if any(word in line for word in START_UP_LINES)] == []

@@ -343,15 +343,21 @@ def test_plot_draws_each_published_curve_once_beside_every_model(short_run, tmp_
 
 
 def test_ctrl_c_keeps_the_models_that_finished_and_names_the_one_in_training(sample, contract):
+    """Also: ``on_model`` announces each model before it trains, ``on_epoch`` each of its epochs as it ends."""
+    told = []
+
     def interrupt_the_cnn(model, epochs):
+        told.append((model.name, epochs))
         if model.name == "cnn":
             raise KeyboardInterrupt
 
     with pytest.raises(RunInterrupted) as stopped:
-        run_exercise(*sample, Settings(mlp_epochs=1, cnn_epochs=1), contract=contract, on_model=interrupt_the_cnn)
+        run_exercise(*sample, Settings(mlp_epochs=2, cnn_epochs=1), contract=contract, on_model=interrupt_the_cnn,
+                     on_epoch=lambda done, epochs: told.append((done, epochs)))
     record = stopped.value.run.record
     assert list(record["models"]) == ["mlp_raw", "mlp_scaled"]
     assert record["interrupted_during"] == "cnn"
+    assert told == [("mlp_raw", 2), (1, 2), (2, 2), ("mlp_scaled", 2), (1, 2), (2, 2), ("cnn", 1)]
 
 
 def test_cli_interrupted_run_writes_what_finished_and_says_so(monkeypatch, sample, short_run, tmp_path, capsys):

@@ -6,5 +6,6 @@ result into lines and an exit status (``mnist_checks.cli.main`` dispatches to it
   (``seeds.spread_files``);
 - ``grades``: ``grade`` (``grade_forks``), ``mutants`` (``mutation_report.grade_catalogue`` and
   its ``verdict``) and ``starter`` (``write_starter``);
+- ``progress``: ``grade``'s progress, a line per finished fork and on a terminal a live line (tqdm);
 - ``common``: the usage error, the argparse types, ``--verbose``, the reference checkout.
 """

@@ -12,6 +12,7 @@ from .. import data as datasets
 from ..data import ENV_DATA
 from ..grading.batch import DEFAULT_OUT as DEFAULT_GRADES
 from ..grading.batch import GradingInterrupted, grade_forks
+from ..grading.class_report import REPORT_HTML
 from ..grading.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
 from ..grading.limits import Limits
 from ..grading.results import ForkStatus
@@ -29,6 +30,7 @@ from .common import (
     seconds,
     verbose_option,
 )
+from .progress import GradingProgress
 
 try:
     from ..grading import mutation_report
@@ -64,8 +66,9 @@ def add_grade_parser(commands) -> None:
             "mnist_checks/exercise.py is read; its code runs in a bubblewrap sandbox (no network, no files but "
             "its own, every process killed at the end) and answers the checker with data only. Writes "
             "OUT/FORK/results.json "
-            "(Gradescope's format), OUT/FORK/junit.xml, OUT/FORK/output.txt and OUT/gradebook.csv, and "
-            "prints a summary. A fork already graded with the same contract file, tier and rubric is "
+            "(Gradescope's format), OUT/FORK/junit.xml, OUT/FORK/output.txt, the fork's feedback page "
+            "OUT/FORK/feedback.html and .md, OUT/gradebook.csv and the class report OUT/report.html and .png, "
+            "and prints a summary. A fork already graded with the same contract file, tier and rubric is "
             "skipped unless --regrade."
         ),
         epilog=("exit status: 0 when every fork was graded (status graded or cached); 1 when a fork's row needs "
@@ -118,15 +121,12 @@ def grade_command(args) -> int:
     where = f"on the Dask cluster {client.scheduler.address}" if client else f"{args.jobs} at a time"
     print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {where}", flush=True)
 
-    def progress(result):
-        total = result.totals.get("total", (0.0, 0.0))
-        print(f"  {result.fork}: {total[0]:.1f}/{total[1]:.1f} {result.status} ({result.seconds:.0f} s)", flush=True)
-
     try:
-        results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
-                              jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
-                              retrain=args.retrain, cluster=client, on_result=progress,
-                              say=lambda line: print(f"mnist-checks: {line}", file=sys.stderr, flush=True))
+        with GradingProgress(len(args.forks)) as progress:  # its live line is gone before anything below
+            results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
+                                  jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
+                                  retrain=args.retrain, cluster=client, on_start=progress.started,
+                                  on_result=progress.finished, say=lambda line: progress.say(f"mnist-checks: {line}"))
     except GradingInterrupted as stop:
         left = sum(r.status == "not graded" for r in stop.results)
         print(f"\nmnist-checks: interrupted; {args.out}/{GRADEBOOK} lists all {len(stop.results)} forks, "
@@ -155,7 +155,8 @@ def _say_graded(results: list, earlier: list[dict], out: str) -> None:
     changes = gradebook_changes(earlier, results)
     said = [f"{len(changes[key])} {key}" + (f" ({', '.join(changes[key])})" if key != "kept" and changes[key] else "")
             for key in ("changed", "added", "unchanged", "kept") if changes[key]]
-    print(f"\nwrote {out}/FORK/results.json, junit.xml, output.txt and {out}/{GRADEBOOK}: "
+    print(f"\nwrote {out}/FORK/results.json, junit.xml, output.txt, feedback.html and .md, {out}/{GRADEBOOK} "
+          f"and {out}/{REPORT_HTML}: "
           f"{sum(map(len, changes.values()))} rows; " + "; ".join(said)
           + (" from earlier calls" if changes["kept"] else ""))
 

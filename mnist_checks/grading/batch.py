@@ -25,7 +25,9 @@ from ..cluster import ClusterError, as_they_finish
 from ..files import sha256_hex
 from . import memory, sandbox
 from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests, graded_files
+from .class_report import write_class_report
 from .contract import CONTRACT
+from .feedback_page import write_feedback
 from .gradebook import GRADEBOOK, merge_gradebook, read_gradebook, write_gradebook
 from .intake import copy_canonical, edited_canonical_files, head_commit, read_contract, tree_digest, unique_names
 from .limits import Limits
@@ -46,7 +48,8 @@ class GradingInterrupted(KeyboardInterrupt):
 
 def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
                 jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False, retrain: bool = False,
-                cluster=None, on_result=None, say=None, isolation: str = "auto", reuse=()) -> list[ForkResult]:
+                cluster=None, on_result=None, on_start=None, say=None, isolation: str = "auto",
+                reuse=()) -> list[ForkResult]:
     """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask
     ``distributed.Client``); write each one's results and the gradebook as it finishes.
 
@@ -62,6 +65,10 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     trainings are shared by key (``mnist_checks.trainings``): each distinct training is done once
     for the whole batch, and reused from earlier calls unless ``retrain``.  Ctrl-C raises
     ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.
+
+    ``on_result(result)`` is told each result as it is written; ``on_start(name, now)``, from the thread
+    running it, each check as it starts, not when queued (a cluster may start one again): ``now()`` says what
+    it is on (``checker.grade_log_now``: tests done, the training and its epoch; {} on a cluster).
     """
     reference, out = Path(reference).resolve(), Path(out)
     if isolation == sandbox.PRELOADED.level and cluster is not None:
@@ -93,11 +100,23 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
                       isolation=isolation, reference=reference, earlier=earlier,
                       sandboxed_key_base=key_base(tier, rubric, "bubblewrap", digest), reusable=reusable(reuse))
         try:
-            return _grade_all(batch, checks, names, out, regrade=regrade, on_result=on_result)
+            return _grade_all(batch, checks, names, out, regrade=regrade, on_result=on_result, on_start=on_start)
         finally:
             checks.close()
+            _write_report(out, say)  # every fork the gradebook holds, even after Ctrl-C
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def _write_report(out: Path, say) -> None:
+    """The class report of ``out``; one that cannot be written is said, never raised: the grades
+    are written before it, and a report's failure must not turn into a lost batch."""
+    try:
+        write_class_report(out)
+    except Exception as error:  # noqa: BLE001 - matplotlib or Jinja2 failing must not hide the grades
+        if say:
+            say(f"the class report could not be written ({type(error).__name__}: {error}); the grades are in "
+                f"{out / GRADEBOOK} and each FORK/results.json")
 
 
 def key_base(tier: str, rubric: dict, level: str, canon_digest: str) -> str:
@@ -147,7 +166,8 @@ class Batch:
     reusable: dict = field(default_factory=dict)  # key -> an earlier call's results.json (``reuse``)
 
 
-def _grade_all(batch: Batch, checks: Checks, names: dict, out: Path, *, regrade: bool, on_result) -> list[ForkResult]:
+def _grade_all(batch: Batch, checks: Checks, names: dict, out: Path, *, regrade: bool, on_result,
+               on_start=None) -> list[ForkResult]:
     results: dict[str, ForkResult] = {}
 
     def done(result: ForkResult):
@@ -166,7 +186,8 @@ def _grade_all(batch: Batch, checks: Checks, names: dict, out: Path, *, regrade:
             elif job.problem:
                 done(finish(job, {"status": ForkStatus.ERROR, "reason": job.problem}, batch))
             else:
-                pending[checks.submit(job)] = job
+                started = (lambda now, name=job.name: on_start(name, now)) if on_start else None
+                pending[checks.submit(job, started)] = job
         for future in as_they_finish(pending, idle=checks.health):
             done(finish(pending.pop(future), checks.outcome(future), batch))
     except KeyboardInterrupt:
@@ -211,12 +232,14 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
             taken.path, taken.commit = str(fork), head_commit(fork)
             write_fork_outputs(taken, out, (found.parent / OUTPUT).read_text(errors="replace")
                                if (found.parent / OUTPUT).is_file() else "")
+            write_feedback(taken, out)
             return taken
     if not regrade and source is not None and previous.is_file():
         try:
             if json.loads(previous.read_text())["extra_data"]["key"] == key:
                 cached = read_results(previous, name)
                 cached.commit = head_commit(fork)  # the same contract may be in a later commit
+                write_feedback(cached, out)  # the page as this version writes it
                 return cached
         except (ValueError, KeyError, TypeError):
             pass
@@ -241,6 +264,7 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
     elif result.isolation != "bubblewrap":
         result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
     write_fork_outputs(result, job.out, checked.get("output", ""))
+    write_feedback(result, job.out)
     return result
 
 

@@ -23,10 +23,14 @@ from ..errors import MnistChecksError
 from ..processes import die_with_parent, kill_group
 from ..questions import QUESTIONS
 from . import memory, preloaded, sandbox
+from .feedback import without_paths
 from .intake import copy_canonical, tree_digest
 from .limits import Limits
 from .results import ForkStatus
 from .rubric import TIERS
+
+#: The checker's log (``pytest_plugin``'s ``--grade-log``) in each check's private workdir.
+GRADE_LOG = "grade-log.jsonl"
 
 
 @dataclass
@@ -49,8 +53,10 @@ class Checks(Protocol):
     ``LocalChecks`` runs them in this machine's checker processes; ``remote.ClusterChecks`` on a
     Dask cluster's workers. Each answers a job with ``Checker.check``'s plain data."""
 
-    def submit(self, job: Job) -> Future:
-        """Start checking ``job``'s contract; its future's outcome is read with ``outcome``."""
+    def submit(self, job: Job, on_start=None) -> Future:
+        """Start checking ``job``'s contract; its future's outcome is read with ``outcome``.
+        ``on_start(now)``, if given, is called as the check itself starts (not when it is queued):
+        ``now()`` says what it is on at that moment (``grade_log_now``; {} where unknown)."""
 
     def outcome(self, future: Future) -> dict:
         """The finished check's answer (``Checker.check``'s dict); a grader bug raises here."""
@@ -74,12 +80,13 @@ def marker_expression(tier: str) -> str:
 def pytest_args(root: Path, tier: str, *extra: str, files: tuple[str, ...] = ()) -> list[str]:
     """pytest's arguments for the canonical tests under ``root`` (its test files that hold graded
     tests, ``files``, where known: the others' collection only to deselect them costs every fork
-    seconds): its settings and named plugins alone."""
+    seconds): its settings and named plugins alone, and short tracebacks: people read its output
+    (output.txt), whose paths are cut to ``tests/...`` and ``exercise.py`` (``feedback.without_paths``)."""
     return [
         *([str(root / f) for f in files] or [str(root / "tests")]), "-c", str(root / "pyproject.toml"),
         "--rootdir", str(root), "-m", marker_expression(tier), "-p", "no:cacheprovider",
         "-p", "mnist_checks.grading.pytest_plugin", "-p", "_hypothesis_pytestplugin", "--hypothesis-seed=0",
-        "-q", "-o", "addopts=--strict-markers", *extra,
+        "-q", "--tb=short", "-o", "addopts=--strict-markers", *extra,
     ]
 
 
@@ -126,13 +133,16 @@ class Checker:
     running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def check(self, source: bytes) -> dict:
+    def check(self, source: bytes, on_start=None) -> dict:
         """The canonical tests against the contract ``source``: a dict of plain data (``outcomes``
         by test id, bounded ``output``, ``status`` and ``reason``, ``seconds``, ``trainings``,
-        ``isolation``) that crosses a process or a network as it is."""
+        ``isolation``) that crosses a process or a network as it is.  ``on_start(now)``, if given,
+        is called first; ``now()`` reads what this check's log says at that moment (``grade_log_now``)."""
         workdir = Path(tempfile.mkdtemp(prefix="fork-", dir=self.private))
         start = time.monotonic()
         try:
+            if on_start:
+                on_start(lambda: grade_log_now(workdir / GRADE_LOG))
             contract = workdir / "exercise.py"
             contract.write_bytes(source)
             checked = self._run_checker(contract, workdir)
@@ -143,7 +153,7 @@ class Checker:
     def _run_checker(self, contract: Path, workdir: Path) -> dict:
         limits = self.limits
         before = tree_digest(self.canon)
-        log = workdir / "grade-log.jsonl"
+        log = workdir / GRADE_LOG
         args = pytest_args(self.canon, self.tier, "--contract", str(contract), "--grade-log", str(log),
                            f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
                            "--fork-memory-mb", str(limits.memory_mb or 0), files=self.files)
@@ -219,7 +229,7 @@ class Checker:
             with self.lock:
                 self.running.discard(process)
         reader.join(timeout=10)
-        text = kept.decode(errors="replace")
+        text = without_paths(kept.decode(errors="replace"))  # output.txt: tests/..., not where the grader keeps them
         if total[0] > len(kept):
             text += f"\n[... {total[0] - len(kept):,} more bytes of output left out]\n"
         return text, process.returncode, timed_out
@@ -244,11 +254,43 @@ def read_grade_log(log: Path) -> tuple[dict, dict, list]:
                     trained[entry.pop("training")] = entry
                 elif "unended" in entry:
                     unended.append(str(entry["unended"]))
+                elif PROGRESS_KEYS & entry.keys():
+                    continue  # the progress of a training (grade_log_now), no outcome
                 else:
                     outcomes[entry["id"]] = entry
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
     return outcomes, trained, unended
+
+
+#: The lines of the checker's log that tell a training's progress (``pytest_plugin.note_training``, ``note_epoch``).
+PROGRESS_KEYS = frozenset({"training_started", "epoch_done"})
+
+
+def grade_log_now(log: Path) -> dict:
+    """What a running check's log says now: the graded ``tests`` finished, and while the
+    exercise's run trains (the slow tier), the model in ``training``, its ``epochs`` and the
+    epochs ``done``; {} before the log exists and after the check has removed it."""
+    try:
+        lines = log.read_text().splitlines()
+    except OSError:
+        return {}
+    now, tests = {}, set()
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            if "training_started" in entry:
+                now.update(training=str(entry["training_started"]), epochs=int(entry["epochs"]), done=0)
+            elif "epoch_done" in entry and "training" in now:
+                now["done"] = int(entry["epoch_done"])
+            elif "training" in entry:  # the run's record: its trainings are over
+                for key in ("training", "epochs", "done"):
+                    now.pop(key, None)
+            elif "id" in entry:
+                tests.add(entry["id"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return {**now, "tests": len(tests)}
 
 
 class NoCell:
@@ -283,8 +325,8 @@ class LocalChecks:
         self.checker = checker
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
 
-    def submit(self, job: Job):
-        return self.pool.submit(self.checker.check, job.source)
+    def submit(self, job: Job, on_start=None):
+        return self.pool.submit(self.checker.check, job.source, on_start)
 
     def outcome(self, future) -> dict:
         return future.result()  # a grader bug surfaces here, not silently

@@ -1,5 +1,6 @@
 """The first lines a forked checker runs (``preloaded.CheckerProcess``), by path, never imported.
 
+It first forgets the grader's ``mnist_checks``, which the forkserver imported (``preloaded.PRELOAD``).
 ``runpy`` hands it ``SETUP``, the grader's plain data: ``OUTPUT`` (a socket for its output and
 error), ``CGROUP_PROCS`` (the memory cell to enter) or ``DATA_LIMIT`` (the rlimit instead),
 ``ENV``, ``CWD``, ``PATH_FIRST`` and pytest's ``ARGS``.  It does what ``subprocess.Popen`` with
@@ -21,6 +22,10 @@ import sys
 import tempfile
 
 setup = globals()["SETUP"]
+# The forkserver imported TensorFlow through the grader's own mnist_checks.compat (preloaded.PRELOAD):
+# forget every module of the grader's package, so that the canonical copy, first on the path, is imported.
+for _name in [name for name in sys.modules if name == "mnist_checks" or name.startswith("mnist_checks.")]:
+    del sys.modules[_name]
 os.setsid()  # a session of its own: the grader kills it and its helpers as one group
 try:  # killed when the forkserver ends, which ends with the grader
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

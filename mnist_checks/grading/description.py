@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import activation_name
-from ..architecture import Refused, layer_chain
+from ..architecture import Refused, layer_chain, layer_config
 from ..compat import built, keras
 from .allowlists import (
     ACTIVATIONS,
@@ -63,7 +63,7 @@ def describe(model, earlier: dict, model_id: int, input_shape: tuple | None = No
             continue
         kind = type(layer).__name__
         try:
-            config = layer.get_config()
+            config = layer_config(layer)
         except Exception as error:  # a custom object inside it that cannot say its configuration
             config = {UNREADABLE: f"{type(error).__name__}: {error}"[:300]}
         carried = LAYERS.get(kind, {})

@@ -9,16 +9,19 @@
 
 The conventions it reads are the spec suite's: ``assert found == expected``, numpy's
 ``ACTUAL``/``DESIRED``, and Hypothesis's ``Failing test case``.  Paths of the sandbox, the
-grader's private copy and the installation are cut down to ``exercise.py``, ``tests/...`` and
-``mnist_checks/...``: they mean nothing to a student and say where the grader keeps its files.
+grader's private copy and the installation are cut down to ``exercise.py``, ``conftest.py``,
+``tests/...`` and ``mnist_checks/...``: they mean nothing to a student and say where the grader
+keeps its files (the checker's whole output, output.txt, too).
 """
 
 from __future__ import annotations
 
 import re
 
-#: A path prefix before a file a student knows: the contract, a test, a package module.
-_PATH_PREFIX = re.compile(r"(?:/[^\s/:'\"(),<>]+)+/(?=(?:tests|mnist_checks)/|exercise\.py\b)")
+#: A path prefix before a file a student knows: the contract, a test or conftest.py, a package
+#: module; absolute, or relative as pytest writes the checker's private copy (``../../canon/tests/...``).
+_PATH_PREFIX = re.compile(r"(?:(?<![\w.])\.\.?(?=/))?(?:/[^\s/:'\"(),<>]+)+/"
+                          r"(?=(?:tests|mnist_checks)/|(?:exercise|conftest)\.py\b)")
 _ASSERT_EQUAL = re.compile(r"^assert (?P<found>.+?) == (?P<expected>.+)$")
 _INDEX_DIFF = re.compile(r"^At index (?P<index>\d+) diff: (?P<found>.+?) != (?P<expected>.+)$")
 _NUMPY = re.compile(r"^(?P<which>ACTUAL|DESIRED|x|y): (?P<value>.+)$")

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import MnistChecksError
 from ..files import write_atomically
 from ..questions import QUESTIONS, label
-from .results import ForkResult, ForkStatus
+from .results import ForkResult, ForkStatus, lost_points
 from .rubric import TIERS, shown
 
 #: The gradebook's file, in the grading's output folder.
@@ -18,7 +18,7 @@ GRADEBOOK = "gradebook.csv"
 
 
 GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "memory",
-                     "reason", "warnings", "trainings", "reused"]
+                     "reason", "lost", "warnings", "trainings", "reused"]
 
 
 #: How many hex digits of a training's key the gradebook shows: forks with the same one shared it.
@@ -43,7 +43,7 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
         row = {"fork": result.fork, "path": result.path, "commit": result.commit, "status": str(result.status),
                "total": shown(sums.get("total", (0, 0))[0]), "max": shown(sums.get("total", (0, 0))[1]),
                "isolation": result.isolation, "memory": result.memory, "reason": result.reason,
-               "warnings": "; ".join(result.warnings)}
+               "lost": lost_points(result), "warnings": "; ".join(result.warnings)}
         row["trainings"], row["reused"] = trainings_cell(result)
         for key in (*QUESTIONS, *TIERS):
             row[key] = shown(sums[key][0]) if key in sums else ""
@@ -86,16 +86,38 @@ def merge_gradebook(earlier: list[dict], results: list[ForkResult]) -> list[dict
     return merged + list(current.values())
 
 
+#: The mark a kept row carries (``_kept``) in its warnings: its grade is from an earlier call.
+KEPT_MARK = "kept from an earlier call: this call did not reach the fork"
+
+
 def _kept(row: dict, old: dict | None) -> dict | None:
-    """``old``, where this call's ``row`` is no grade (``not graded``) and ``old`` is one."""
+    """``old``, marked kept, where this call's ``row`` is no grade (``not graded``) and ``old`` is one."""
     if row["status"] == ForkStatus.NOT_GRADED and old is not None and old["status"] != ForkStatus.NOT_GRADED:
-        return old
+        marked = old["warnings"] if old["warnings"].startswith(KEPT_MARK) else "; ".join(
+            filter(None, [KEPT_MARK, old["warnings"]]))
+        return {**old, "warnings": marked}
     return None
 
 
+def grade_of(row: dict) -> tuple:
+    """What a row's grade is: its points (total, maximum, per question and tier) and whether it
+    was graded (``cached`` is a grading too). Rows with the same grade_of are the same grade."""
+    status = ForkStatus.GRADED.value if row["status"] == ForkStatus.CACHED else row["status"]
+    return (status, *(_number(row[key]) for key in ("total", "max", *QUESTIONS, *TIERS)))
+
+
+def _number(cell) -> float | None:
+    """A gradebook cell as a number (``"60"`` and ``"60.0"`` alike), ``None`` if empty."""
+    try:
+        return float(cell)
+    except (TypeError, ValueError):
+        return None
+
+
 def gradebook_changes(earlier: list[dict], results: list[ForkResult]) -> dict[str, list[str]]:
-    """Which forks this call ``added`` to the gradebook, which rows it ``changed`` (the grade or
-    status differs), which it graded ``unchanged``, and how many earlier rows it ``kept``."""
+    """Which forks this call ``added`` to the gradebook, which rows it ``changed`` (their grade,
+    ``grade_of``, differs: ``alice (60.0 -> 58.5)``, ``bob (graded -> timeout)``), which it graded
+    ``unchanged``, and which earlier rows it ``kept``."""
     before = {row["path"]: row for row in earlier if row.get("path")}
     changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "kept": []}
     for row in gradebook_rows(results):
@@ -104,12 +126,22 @@ def gradebook_changes(earlier: list[dict], results: list[ForkResult]) -> dict[st
             changes["added"].append(row["fork"])
         elif _kept(row, old):
             changes["kept"].append(row["fork"])
-        elif (str(old["total"]), old["status"]) != (str(row["total"]), row["status"]) and row["status"] != "cached":
-            changes["changed"].append(f"{row['fork']} ({old['total']} -> {row['total']})")
+        elif grade_of(old) != grade_of(row):
+            changes["changed"].append(f"{row['fork']} ({_what_changed(old, row)})")
         else:
             changes["unchanged"].append(row["fork"])
     changes["kept"] += [row["fork"] for row in earlier if row.get("path") in before or not row.get("path")]
     return changes
+
+
+def _what_changed(old: dict, row: dict) -> str:
+    """``5.0 -> 10.0`` (the total), ``graded -> timeout`` (the status), else the points that moved."""
+    if _number(old["total"]) != _number(row["total"]):
+        return f"{old['total']} -> {row['total']}"
+    if grade_of(old)[0] != grade_of(row)[0]:
+        return f"{old['status']} -> {row['status']}"
+    return ", ".join(f"{label(key) if key in QUESTIONS else key} {old[key] or '-'} -> {row[key] or '-'}"
+                     for key in ("max", *QUESTIONS, *TIERS) if _number(old[key]) != _number(row[key]))
 
 
 def write_gradebook(rows: list, path: Path) -> None:
@@ -139,14 +171,24 @@ def shared_trainings(results: list[ForkResult]) -> str:
             "trainings column shared that training")
 
 
+#: How much of a fork's reason (or where it lost points) the terminal's summary shows; the
+#: gradebook and the fork's feedback page have all of it.
+NOTE_CHARS = 100
+
+
+def _cut(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 3] + "..."
+
+
 def summary_table(results: list[ForkResult]) -> str:
     """The table ``mnist-checks grade`` prints after a batch: a line per fork."""
     header = ["fork", "status", "total", *[label(q) for q in QUESTIONS], "reason / warnings"]
     lines = []
     for row, result in zip(gradebook_rows(results), results):
-        note = row["reason"] or (f"{len(result.warnings)} warning(s): {result.warnings[0]}" if result.warnings else "")
+        note = row["reason"] or row["lost"] or (
+            f"{len(result.warnings)} warning(s): {result.warnings[0]}" if result.warnings else "")
         lines.append([row["fork"], row["status"], f"{row['total']:g}/{row['max']:g}",
-                      *[f"{row[q]:g}" if row[q] != "" else "-" for q in QUESTIONS], note[:70]])
+                      *[f"{row[q]:g}" if row[q] != "" else "-" for q in QUESTIONS], _cut(note, NOTE_CHARS)])
     widths = [max(len(str(c)) for c in column) for column in zip(header, *lines)]
     fmt = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))  # noqa: E731
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])

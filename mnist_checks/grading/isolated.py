@@ -32,6 +32,9 @@ from .contract import BUILDERS, FUNCTIONS, INPUT_SHAPES
 from .limits import Limits
 from .starter import SOLUTION_BEARING, starter_source
 
+#: pytest leaves this module's frames out of a failing test's traceback: the proxy's workings say
+#: nothing to a student, whose fork's exception comes with its own message and line (``--full-trace`` shows them).
+__tracebackhide__ = True
 #: Exceptions a fork's call re-raises in the checker as themselves; any other is a ``ForkError``.
 PLAIN_ERRORS = frozenset({
     "ValueError", "TypeError", "NotImplementedError", "IndexError", "KeyError", "AttributeError",
@@ -114,7 +117,9 @@ class IsolatedContract:
         bound, why = budget.reply_bound(name, args, kwargs)
         reply, out = self._exchange(request, arrays, name, self.call_seconds, bound, why)
         if "error" in reply:
-            raise self._exception(reply, f"{name}()")
+            error = self._exception(reply, f"{name}()")
+            error.contract_function = name  # the function whose call raised it (pytest_plugin: not implemented yet)
+            raise error
         for index, packed in (reply.get("changed_arguments") or {}).items():
             original = args[int(index)]
             changed = wire.unpack(packed, out)
@@ -199,6 +204,8 @@ class IsolatedContract:
         error = reply.get("error") or {}
         kind, message = str(error.get("type", "Exception")), str(error.get("message", ""))
         where = f" ({error['where']})" if error.get("where") else ""
+        if where and message.endswith(where):  # a SyntaxError's own message says where it is already
+            where = ""
         if kind == UnreadableReply.__name__:  # the harness's own refusal, read in the fork's process
             return UnreadableReply(message)
         if kind in PLAIN_ERRORS:

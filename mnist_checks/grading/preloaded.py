@@ -4,7 +4,8 @@ Every fork's checker is a process of its own: its own session (killed as a group
 environment and canonical copy first on ``sys.path``.  Started with ``python -m pytest``, each one
 first spends about 10 s of a core importing TensorFlow (measured on the 2-core machine), a third
 of a fork's checking.  A ``multiprocessing`` forkserver started once per grader imports
-TensorFlow, Keras and numpy and forks every checker from there; the checker then runs
+TensorFlow, Keras and numpy (as ``mnist_checks.compat`` does: no start-up lines) and forks every
+checker from there; the checker then runs
 ``checker_start.py`` by path, which sets up what ``subprocess.Popen`` and its ``preexec_fn`` set
 up for a plain checker, and calls pytest.  Where no forkserver can be started (a daemonic
 process, such as some Dask workers), ``available()`` says so and the checker starts as before.
@@ -32,8 +33,11 @@ import subprocess
 import time
 from pathlib import Path
 
-#: What the forkserver imports once; the checker's canonical ``mnist_checks`` is not among them.
-PRELOAD = ["numpy", "tensorflow", "keras"]
+#: What the forkserver imports once: numpy, and TensorFlow and Keras as every command imports them
+#: (``mnist_checks.compat``: the backend's C++ start-up lines on standard error held back unless
+#: ``--verbose``; the forkserver's standard error is the grader's).  ``checker_start`` forgets
+#: the grader's ``mnist_checks`` modules first thing, so each checker imports its canonical copy.
+PRELOAD = ["numpy", "mnist_checks.compat"]
 #: Run by path in each forked checker (``runpy.run_path``): importing it would import the grader's
 #: ``mnist_checks`` before the canonical copy is first on the path.
 CHECKER_START = Path(__file__).with_name("checker_start.py")

@@ -2,7 +2,11 @@
 
 The spec suite's conftest loads it, so every ``pytest`` run ends with the points per question
 the default rubric gives the tests that ran (``rubric.points_per_question``), and names, for a
-question whose every test raised NotImplementedError, the function that raised it. With
+question whose every test raised NotImplementedError, the function that raised it.  A test (or
+its fixture) stopped by a contract function's NotImplementedError is counted apart as ``not
+implemented`` (``N``), without a traceback, and each such function is told once, in one line, at
+the end: the untouched starter's first run is a screenful, and every other failure keeps
+pytest's own report. With
 ``--grade-log FILE`` it writes one JSON line per test as soon as it finishes: a process that
 crashes or is killed mid-run keeps the results of every test before it.  ``--grade-collect
 FILE`` writes the graded tests (id, question, tier, claim) and stops after collection.
@@ -20,6 +24,8 @@ from .contract import FUNCTIONS
 from .feedback import plain_words, without_paths
 from .rubric import DEFAULT_RUBRIC, NOT_IMPLEMENTED, TIERS, points_per_question
 
+#: pytest's word for a test that a contract function not written yet stopped (``pytest_report_teststatus``).
+NOT_IMPLEMENTED_YET = "not implemented"
 #: The session's runs of the exercise (``exercise_run``'s records, one per seed): their trainings
 #: are said at the end, and ``mnist_checks.compat_log`` takes the first one's figures.
 RUN_RECORDS = pytest.StashKey[list]()
@@ -66,6 +72,8 @@ def pytest_runtest_makereport(item, call):
     entry = {**describe(item), "outcome": report.outcome, "phase": report.when, "seconds": round(call.duration, 3)}
     if not report.passed and not report.skipped and call.excinfo is not None:
         entry.update(_raised(call.excinfo))
+        if entry.get("raised_by"):  # one line instead of a traceback through the test to the function
+            report.not_implemented = report.longrepr = _not_implemented_line(call.excinfo, entry["raised_by"])
     if entry["question"] and entry["tier"]:
         report.graded = entry  # travels with the report to pytest-xdist's controller
     path = item.config.getoption("--grade-log")
@@ -91,16 +99,47 @@ def graded_outcomes(stats: dict) -> dict:
 
 def _raised(excinfo) -> dict:
     """What a failed test raised: the exception's type (``error``) and, for NotImplementedError
-    raised in a contract function (its innermost frame), that function (``raised_by``)."""
+    raised in a contract function (its innermost frame, or the fork's function whose call
+    ``IsolatedContract`` answered with it), that function (``raised_by``)."""
     raised = {"error": excinfo.typename}
     if excinfo.typename == NOT_IMPLEMENTED:
+        name = getattr(excinfo.value, "contract_function", None)
         try:
-            name = excinfo.traceback[-1].name
+            name = name or excinfo.traceback[-1].name
         except (IndexError, AttributeError):
             name = ""
         if name in FUNCTIONS:
             raised["raised_by"] = name
     return raised
+
+
+def _not_implemented_line(excinfo, function: str) -> str:
+    """What a contract function not written yet says, in one line: ``Q2: build_mlp is not implemented yet``."""
+    text = str(excinfo.value).strip().splitlines()
+    return without_paths(text[0]) if text else f"{function} is not implemented yet"
+
+
+def pytest_report_teststatus(report, config):
+    """A test that a contract function not written yet stopped, in its call or a fixture: counted
+    as ``not implemented`` (``N``), apart from the failures and errors pytest reports in full."""
+    if report.failed and getattr(report, "not_implemented", None):
+        return NOT_IMPLEMENTED_YET, "N", ("NOT IMPLEMENTED", {"yellow": True})
+    return None
+
+
+def _say_not_implemented(terminalreporter) -> None:
+    """Each contract function that stopped tests, once: ``Q2: build_mlp is not implemented yet (11 tests wait for
+    it)``; read from the reports, so pytest-xdist's workers' too."""
+    waiting: dict[str, set] = {}
+    for report in terminalreporter.stats.get(NOT_IMPLEMENTED_YET, []):
+        waiting.setdefault(str(report.not_implemented), set()).add(report.nodeid)
+    if waiting:
+        terminalreporter.ensure_newline()  # after the progress line, which a plain run leaves open
+        terminalreporter.section("not implemented yet", yellow=True)
+        order = [*FUNCTIONS]
+        for line, tests in sorted(waiting.items(), key=lambda told: next(
+                (i for i, function in enumerate(order) if f"{function} " in told[0]), len(order))):
+            terminalreporter.write_line(f"{line} ({len(tests)} test{'s wait' if len(tests) > 1 else ' waits'} for it)")
 
 
 def _message(call, report) -> str:
@@ -130,7 +169,18 @@ def note_run(config, record: dict) -> None:
     if path:
         with open(path, "a") as handle:
             for name, model in record["models"].items():
-                handle.write(json.dumps({"training": name, **model["training"]}) + "\n")
+                handle.write(json.dumps({"training": name, **model["training"], **_curves(record, name)}) + "\n")
+
+
+def _curves(record: dict, name: str) -> dict:
+    """What a fork's feedback page draws of a trained model: its accuracy per epoch (``history``)
+    and the improvement claims it makes over another model, each with its McNemar test."""
+    from ..significance import Comparison
+
+    history = record["models"][name].get("history", {})
+    said = [Comparison.from_record(found) for found in record.get("improvements", [])]
+    return {"history": {key: list(history[key]) for key in ("accuracy", "val_accuracy") if key in history},
+            "improvements": [{"sentence": c.sentence(), "real": c.is_improvement()} for c in said if c.better == name]}
 
 
 def note_unended(config, unended: list[str]) -> None:
@@ -141,6 +191,26 @@ def note_unended(config, unended: list[str]) -> None:
         with open(path, "a") as handle:
             for why in unended:
                 handle.write(json.dumps({"unended": why}) + "\n")
+
+
+def note_training(config, model: str, epochs: int) -> None:
+    """The exercise's run starts ``model`` (``run_exercise``'s ``on_model``): a ``{"training_started":
+    model, "epochs": epochs}`` line in the grader's log, where it asks for one, for its progress
+    display (``checker.grade_log_now``); the outcomes read from the log (``read_grade_log``) skip it."""
+    _progress_line(config, {"training_started": model, "epochs": epochs})
+
+
+def note_epoch(config, done: int, epochs: int) -> None:
+    """``done`` of the model's ``epochs`` trained (``run_exercise``'s ``on_epoch``): an
+    ``{"epoch_done": done, "epochs": epochs}`` line in the grader's log, where it asks for one."""
+    _progress_line(config, {"epoch_done": done, "epochs": epochs})
+
+
+def _progress_line(config, entry: dict) -> None:
+    path = config.getoption("--grade-log")
+    if path:
+        with open(path, "a") as handle:
+            handle.write(json.dumps(entry) + "\n")
 
 
 def _say_run(terminalreporter, record: dict, prefix: str) -> None:
@@ -174,6 +244,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"across the {len(records)} seeds:")
         for line in across_seeds(records):
             terminalreporter.write_line(f"  {line}")
+    _say_not_implemented(terminalreporter)
     tests = list(graded_outcomes(terminalreporter.stats).values())
     if not tests or config.getoption("--grade-log"):
         return  # nothing graded ran; or the grader, which scores with its own rubric

@@ -9,6 +9,9 @@ job.  Trainings are shared cluster-wide through the scheduler (``trainings.Clust
 
 Dask retries only what fails around a fork: a worker that dies mid-job has that job run again on
 another worker; a fork's timeout, crash or error is its result, never a retry.
+
+A check that starts on a worker says so through the scheduler's events (``STARTED_TOPIC``):
+the grader learns when each fork starts and finishes, not what its check is on in between.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ _CHECKERS: dict = {}  # (tier, limits, allow_unisolated) -> this worker process'
 _LOCK = threading.Lock()
 #: Seconds between checks that some worker allowed to check forks is still connected.
 HEALTH_SECONDS = 5.0
+#: The scheduler's event topic on which a worker names each job whose check starts.
+STARTED_TOPIC = "mnist-checks-started"
 
 
 def worker_identity(allow_unisolated: bool = False, limits: Limits = Limits(),
@@ -83,12 +88,15 @@ def _checker(tier: str, limits: Limits, allow_unisolated: bool, canon_digest: st
 
 
 def check_on_worker(source: bytes, tier: str, limits: Limits, canon_digest: str,
-                    allow_unisolated: bool) -> dict:
-    """On a worker: the canonical tests against the contract ``source`` (``Checker.check``)."""
+                    allow_unisolated: bool, announce: str = "") -> dict:
+    """On a worker: the canonical tests against the contract ``source`` (``Checker.check``);
+    where ``announce`` is given, an event naming it on ``STARTED_TOPIC`` as the check starts."""
     from distributed import get_worker
 
+    worker = get_worker()
     checker = _checker(tier, limits, allow_unisolated, canon_digest)
-    return {**checker.check(source), "worker": get_worker().address}
+    started = (lambda now: worker.log_event(STARTED_TOPIC, announce)) if announce else None
+    return {**checker.check(source, started), "worker": worker.address}
 
 
 class ClusterChecks:
@@ -123,15 +131,26 @@ class ClusterChecks:
             "bubblewrap", f"bubblewrap on every worker ({len(self.usable)})")
         self.futures: list = []
         self._checked_at = 0.0
+        self._on_start: dict = {}  # a job's key -> its on_start, told by the workers' events
 
-    def submit(self, job: Job):
+    def submit(self, job: Job, on_start=None):
+        key = f"mnist-checks-grade-{job.name}-{uuid.uuid4().hex[:8]}"
+        if on_start and not self._on_start:
+            self.client.subscribe_topic(STARTED_TOPIC, self._started)
+        if on_start:
+            self._on_start[key] = on_start
         future = self.client.submit(
             check_on_worker, job.source, self.tier, self.limits, self.canon_digest, self.allow_unisolated,
-            key=f"mnist-checks-grade-{job.name}-{uuid.uuid4().hex[:8]}", pure=False,
-            workers=self.usable, allow_other_workers=False, retries=1,
+            key if on_start else "", key=key, pure=False, workers=self.usable, allow_other_workers=False, retries=1,
         )
         self.futures.append(future)
         return future
+
+    def _started(self, event) -> None:
+        """A worker's event: the check of the job its message names has started."""
+        on_start = self._on_start.get(event[1])
+        if on_start:
+            on_start(dict)  # what it is on stays on the worker
 
     def outcome(self, future) -> dict:
         try:
@@ -155,4 +174,5 @@ class ClusterChecks:
         self.client.cancel(self.futures)
 
     def close(self) -> None:
-        pass  # the client belongs to the caller
+        if self._on_start:  # the client belongs to the caller: only what this batch added to it goes
+            self.client.unsubscribe_topic(STARTED_TOPIC)

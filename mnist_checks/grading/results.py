@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 from ..files import write_atomically
 from ..questions import QUESTIONS, label
-from .rubric import TIERS, shown, totals
+from .rubric import TIERS, not_started, not_started_note, shown, totals
 
 #: Each fork's output files, in its own folder of the grading's output.
 RESULTS, JUNIT, OUTPUT = "results.json", "junit.xml", "output.txt"
@@ -32,6 +32,29 @@ class ForkStatus(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def meaning(self) -> str:
+        """What the status says, in a sentence for the people who read the grades."""
+        return STATUS_MEANINGS[self]
+
+
+#: Each status in a sentence: the feedback pages, the class report and docs/grading.md say these.
+STATUS_MEANINGS = {
+    ForkStatus.GRADED: "the canonical tests ran to their end; the points are theirs",
+    ForkStatus.CACHED: "graded before with the same contract file, tests and rubric: that grading again",
+    ForkStatus.FAILED_TO_LOAD: "every test failed the same way before it ran: the contract file does not load "
+                               "(a syntax error, a missing import, an exception at import)",
+    ForkStatus.TIMEOUT: "stopped at the wall-clock limit per fork (--fork-timeout); tests finished before it count",
+    ForkStatus.CRASHED: "the checker died (a signal, or the grading's memory limit); tests finished before it count",
+    ForkStatus.TAMPERED: "the canonical tests changed while the fork was graded, a grader bug: scored 0",
+    ForkStatus.UNENDED: "a process of the grading outlived every kill: nothing of it is trusted, scored 0",
+    ForkStatus.ERROR: "no contract to grade (missing, unreadable, too large, a link), or pytest itself failed",
+    ForkStatus.NOT_GRADED: "not reached: the call was interrupted or the cluster failed; an earlier grade is kept",
+}
+
+#: The longest message line kept in ``lost_points``'s summary of a claim.
+LOST_MESSAGE_CHARS = 90
 
 
 @dataclass
@@ -55,6 +78,34 @@ class ForkResult:
     @property
     def totals(self) -> dict:
         return totals(self.tests)
+
+    def lost(self) -> list[dict]:
+        """Each test that lost points (failed, errored, not run), in order, with the points lost."""
+        return [{**test, "lost": test["max_score"] - test["score"]} for test in self.tests
+                if test["score"] < test["max_score"]]
+
+
+def lost_points(result: ForkResult) -> str:
+    """Where ``result`` lost points, question by question: ``Q2 -1.5: the hidden layer is relu
+    (expected: relu / found: sigmoid)``; each question's first failed claim and its message's
+    first line, with how many more failed."""
+    by_question: dict[str, list[dict]] = {}
+    for test in result.lost():
+        by_question.setdefault(test["question"], []).append(test)
+    parts = []
+    for question, lost in by_question.items():
+        unwritten = not_started(lost)
+        if unwritten is not None:  # every lost point raised NotImplementedError: say which function
+            parts.append(f"{label(question)} -{shown(sum(t['lost'] for t in lost)):g}: "
+                         + not_started_note(unwritten).replace("not started: ", "not implemented: "))
+            continue
+        first = lost[0]
+        line = next((x.strip() for x in first.get("message", "").splitlines() if x.strip()), "")
+        line = line if len(line) <= LOST_MESSAGE_CHARS else line[: LOST_MESSAGE_CHARS - 3] + "..."
+        more = f" (+{len(lost) - 1} more)" if len(lost) > 1 else ""
+        parts.append(f"{label(question)} -{shown(sum(t['lost'] for t in lost)):g}: {first['claim'].rstrip('.')}"
+                     + (f" ({line})" if line else "") + more)
+    return "; ".join(parts)
 
 
 def results_json(result: ForkResult) -> dict:
