@@ -230,9 +230,9 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
         if found is not None:  # graded in an earlier call, into another folder: that grading, here too
             taken = read_results(found, name)
             taken.path, taken.commit = str(fork), head_commit(fork)
+            write_feedback(taken, out)
             write_fork_outputs(taken, out, (found.parent / OUTPUT).read_text(errors="replace")
                                if (found.parent / OUTPUT).is_file() else "")
-            write_feedback(taken, out)
             return taken
     if not regrade and source is not None and previous.is_file():
         try:
@@ -263,8 +263,8 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
         result.warnings.append(f"graded preloaded: {sandbox.PRELOADED.details}")
     elif result.isolation != "bubblewrap":
         result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
+    write_feedback(result, job.out)  # before results.json: a fork with one has every output written
     write_fork_outputs(result, job.out, checked.get("output", ""))
-    write_feedback(result, job.out)
     return result
 
 
