@@ -31,8 +31,9 @@ def test_a_regrade_with_the_same_grade_is_unchanged_however_its_cells_are_spelle
 
     earlier = [{**row, "total": "5", "status": "cached", "q1": "5"} for row in gradebook.gradebook_rows([a_result()])]
     assert gradebook.gradebook_changes(earlier, [a_result()])["changed"] == []
+    graded = [{**row, "total": "5"} for row in gradebook.gradebook_rows([a_result()])]
     timed_out = dataclasses.replace(a_result(), status="timeout")
-    assert gradebook.gradebook_changes(earlier, [timed_out])["changed"] == ["alice (cached -> timeout)"]
+    assert gradebook.gradebook_changes(graded, [timed_out])["changed"] == ["alice (graded -> timeout)"]
 
 
 def test_gradebook_says_which_trainings_a_fork_used_and_how_many_were_reused(a_result):

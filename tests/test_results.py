@@ -23,3 +23,16 @@ def test_junit_xml_lists_each_test_and_its_failure(a_result):
     suite = ElementTree.fromstring(results.junit_xml(a_result()))
     assert suite.get("tests") == "2" and suite.get("failures") == "1"
     assert [case.find("failure") is not None for case in suite.iter("testcase")] == [False, True]
+
+
+def test_a_cached_result_remembers_how_the_grading_it_repeats_ended(tmp_path):
+    """A contract that failed to load, graded again unchanged, is `cached` and still failed to
+    load: `grade` exits 1 for it as it did the first time (issue 31)."""
+    from mnist_checks.grading.results import ForkResult, ForkStatus, read_results, write_fork_outputs
+
+    failed = ForkResult(fork="cy", path="/forks/cy", status=ForkStatus.FAILED_TO_LOAD, reason="SyntaxError: ...")
+    write_fork_outputs(failed, tmp_path, "")
+    cached = read_results(tmp_path / "results.json", "cy")
+    assert (cached.status, cached.ended) == (ForkStatus.CACHED, "failed to load")
+    write_fork_outputs(cached, tmp_path / "again", "")  # cached once more: still that grading's status
+    assert read_results(tmp_path / "again" / "results.json", "cy").ended == "failed to load"

@@ -71,7 +71,8 @@ def add_grade_parser(commands) -> None:
             "and prints a summary. A fork already graded with the same contract file, tier and rubric is "
             "skipped unless --regrade."
         ),
-        epilog=("exit status: 0 when every fork was graded (status graded or cached); 1 when a fork's row needs "
+        epilog=("exit status: 0 when every fork was graded (status graded, or cached from a grading that was); 1 "
+                "when a fork's row needs "
                 "a look (failed to load, timeout, crashed, tampered, not ended, error, not graded: its status "
                 "and reason are in the summary and the gradebook); 2 for input the command cannot take; "
                 "130 when interrupted (Ctrl-C)"),
@@ -136,7 +137,7 @@ def grade_command(args) -> int:
         if client is not None:
             clusters.close(client)
     _say_graded(results, earlier, args.out)
-    return 0 if all(result.status in GRADED_STATUSES for result in results) else NEEDS_A_LOOK
+    return 0 if all(result.ended in GRADED_STATUSES for result in results) else NEEDS_A_LOOK
 
 
 #: ``grade``'s exit status when a fork's row needs a look: its grading ended otherwise than graded.

@@ -17,7 +17,7 @@ from ..files import write_atomically
 from ..questions import QUESTIONS, label
 from . import pages
 from .feedback_page import FEEDBACK_HTML, for_people
-from .gradebook import GRADEBOOK, grade_of, read_gradebook
+from .gradebook import GRADEBOOK, read_gradebook
 from .results import RESULTS, ForkStatus
 from .rubric import NOT_IMPLEMENTED
 
@@ -41,7 +41,8 @@ def class_context(out: Path) -> dict:
         folder = out / row["fork"]
         results = _results(folder / RESULTS)
         extra = results.get("extra_data", {})
-        graded = grade_of(row)[0] == ForkStatus.GRADED
+        ended = extra.get("graded_as") or row["status"]  # a cached fork: how the grading it repeats ended
+        graded = ended in (ForkStatus.GRADED, ForkStatus.CACHED)
         tests = extra.get("raw_tests", []) if graded else []
         unfinished += any(test.get("error") == NOT_IMPLEMENTED for test in tests)
         for test in tests:

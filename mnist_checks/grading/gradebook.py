@@ -100,10 +100,18 @@ def _kept(row: dict, old: dict | None) -> dict | None:
 
 
 def grade_of(row: dict) -> tuple:
-    """What a row's grade is: its points (total, maximum, per question and tier) and whether it
-    was graded (``cached`` is a grading too). Rows with the same grade_of are the same grade."""
-    status = ForkStatus.GRADED.value if row["status"] == ForkStatus.CACHED else row["status"]
+    """What a row's grade is: how its grading ended and its points (total, maximum, per question
+    and tier). A ``cached`` row repeats an earlier grading: its status is ``None``, which
+    ``same_grade`` takes as any."""
+    status = None if row["status"] == ForkStatus.CACHED else row["status"]
     return (status, *(_number(row[key]) for key in ("total", "max", *QUESTIONS, *TIERS)))
+
+
+def same_grade(old: dict, row: dict) -> bool:
+    """Whether two rows hold the same grade: the same points, spelled however (``60``, ``60.0``),
+    and the same status unless one of them is cached (it repeats the grading before it)."""
+    (before, *points_before), (after, *points_after) = grade_of(old), grade_of(row)
+    return points_before == points_after and (before is None or after is None or before == after)
 
 
 def _number(cell) -> float | None:
@@ -126,7 +134,7 @@ def gradebook_changes(earlier: list[dict], results: list[ForkResult]) -> dict[st
             changes["added"].append(row["fork"])
         elif _kept(row, old):
             changes["kept"].append(row["fork"])
-        elif grade_of(old) != grade_of(row):
+        elif not same_grade(old, row):
             changes["changed"].append(f"{row['fork']} ({_what_changed(old, row)})")
         else:
             changes["unchanged"].append(row["fork"])
@@ -138,7 +146,7 @@ def _what_changed(old: dict, row: dict) -> str:
     """``5.0 -> 10.0`` (the total), ``graded -> timeout`` (the status), else the points that moved."""
     if _number(old["total"]) != _number(row["total"]):
         return f"{old['total']} -> {row['total']}"
-    if grade_of(old)[0] != grade_of(row)[0]:
+    if old["status"] != row["status"]:
         return f"{old['status']} -> {row['status']}"
     return ", ".join(f"{label(key) if key in QUESTIONS else key} {old[key] or '-'} -> {row[key] or '-'}"
                      for key in ("max", *QUESTIONS, *TIERS) if _number(old[key]) != _number(row[key]))

@@ -74,10 +74,17 @@ class ForkResult:
     trainings: dict = field(default_factory=dict)  # model -> its training's key, and whether it was reused
     worker: str = ""  # the Dask worker that checked it, on a cluster
     memory: str = ""  # the grading's memory limit, how it was held, and its peak
+    graded_as: str = ""  # a cached result's: the status of the grading it repeats
 
     @property
     def totals(self) -> dict:
         return totals(self.tests)
+
+    @property
+    def ended(self) -> str:
+        """How its grading ended: its status, or a cached result's ``graded_as`` (a contract that
+        failed to load is cached as it was, and still needs a look)."""
+        return self.graded_as if self.status == ForkStatus.CACHED and self.graded_as else str(self.status)
 
     def lost(self) -> list[dict]:
         """Each test that lost points (failed, errored, not run), in order, with the points lost."""
@@ -138,6 +145,7 @@ def results_json(result: ForkResult) -> dict:
         "tests": tests,
         "extra_data": {
             "fork": result.fork, "path": result.path, "commit": result.commit, "status": result.status,
+            "graded_as": result.ended,
             "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
             "memory": result.memory, "trainings": result.trainings, "worker": result.worker,
             "by_question": {q: [shown(points) for points in sums.get(q, (0.0, 0.0))] for q in QUESTIONS},
@@ -177,4 +185,5 @@ def read_results(path: Path, name: str) -> ForkResult:
                       commit=extra["commit"], tests=extra["raw_tests"], warnings=extra["warnings"],
                       seconds=data["execution_time"],
                       key=extra["key"], isolation=extra.get("isolation", ""), trainings=extra.get("trainings", {}),
-                      worker=extra.get("worker", ""), memory=extra.get("memory", ""))
+                      worker=extra.get("worker", ""), memory=extra.get("memory", ""),
+                      graded_as=extra.get("graded_as") or (extra["status"] if extra["status"] != "cached" else ""))
