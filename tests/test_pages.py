@@ -105,3 +105,19 @@ def test_the_class_report_reads_forks_graded_in_earlier_calls(tmp_path, a_result
     earlier = gradebook.read_gradebook(tmp_path / gradebook.GRADEBOOK)
     gradebook.write_gradebook(gradebook.merge_gradebook(earlier, [bob]), tmp_path / gradebook.GRADEBOOK)
     assert [f["fork"] for f in class_report.class_context(tmp_path)["forks"]] == ["alice", "bob"]
+
+
+def test_the_class_report_counts_a_cached_fork_under_how_its_grading_ended(tmp_path, a_result):
+    """A re-run takes every unchanged fork from cache: the report still says which failed to load,
+    and leaves them out of the distributions and the failed claims."""
+    broken = [{**t, "outcome": "failed", "score": 0.0, "message": "SyntaxError"} for t in a_result().tests]
+    failed = ForkResult(fork="cy", path="/forks/cy", status=ForkStatus.FAILED_TO_LOAD, reason="SyntaxError",
+                        tests=broken)
+    write_course(tmp_path, [a_result(), failed])
+    again = [results.read_results(tmp_path / name / "results.json", name) for name in ("alice", "cy")]
+    gradebook.write_gradebook(again, tmp_path / gradebook.GRADEBOOK)  # both rows now read `cached`
+    context = class_report.class_context(tmp_path)
+    assert [(f["shown_status"], f["graded"]) for f in context["forks"]] == [("graded (cached)", True),
+                                                                            ("failed to load (cached)", False)]
+    assert {s["status"]: s["count"] for s in context["statuses"]} == {"graded": 1, "failed to load": 1}
+    assert [c["count"] for c in context["claims"]] == [1]  # alice's failure alone

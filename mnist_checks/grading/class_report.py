@@ -51,10 +51,12 @@ def class_context(out: Path) -> dict:
                 failed[key] += 1
                 messages.setdefault(key, Counter())[_typical(test.get("message", ""))] += 1
         trainings += [t for t in extra.get("trainings", {}).values() if isinstance(t, dict)]
-        forks.append({**row, "seconds": results.get("execution_time"), "graded": graded,
+        cached = " (cached)" if row["status"] == ForkStatus.CACHED and ended != ForkStatus.CACHED else ""
+        forks.append({**row, "ended": ended, "shown_status": ended + cached, "seconds": results.get("execution_time"),
+                      "graded": graded,
                       "page": f"{quote(row['fork'])}/{FEEDBACK_HTML}" if (folder / FEEDBACK_HTML).is_file() else "",
                       "maxima": extra.get("by_question", {})})
-    statuses = Counter(row["status"] for row in rows)
+    statuses = Counter(fork["ended"] for fork in forks)  # a cached fork under the status of the grading it repeats
     return {
         "forks": forks, "questions": [q for q in QUESTIONS if any(f[q] != "" for f in forks)],
         "statuses": [{"status": s, "count": n, "meaning": ForkStatus(s).meaning if s in _STATUS_WORDS else ""}
