@@ -42,7 +42,8 @@ class ForkStatus(str, enum.Enum):
 #: Each status in a sentence: the feedback pages, the class report and docs/grading.md say these.
 STATUS_MEANINGS = {
     ForkStatus.GRADED: "the canonical tests ran to their end; the points are theirs",
-    ForkStatus.CACHED: "graded before with the same contract file, tests and rubric: that grading again",
+    ForkStatus.CACHED: "graded before with the same contract file, tests and rubric: that grading again, which "
+                       "the exit status and the class report take as it ended",
     ForkStatus.FAILED_TO_LOAD: "every test failed the same way before it ran: the contract file does not load "
                                "(a syntax error, a missing import, an exception at import)",
     ForkStatus.TIMEOUT: "stopped at the wall-clock limit per fork (--fork-timeout); tests finished before it count",
