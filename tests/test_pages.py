@@ -121,3 +121,15 @@ def test_the_class_report_counts_a_cached_fork_under_how_its_grading_ended(tmp_p
                                                                             ("failed to load (cached)", False)]
     assert {s["status"]: s["count"] for s in context["statuses"]} == {"graded": 1, "failed to load": 1}
     assert [c["count"] for c in context["claims"]] == [1]  # alice's failure alone
+
+
+def test_the_class_report_leaves_unwritten_functions_out_of_the_claims_most_failed(tmp_path, a_result):
+    """A claim failed only because its function still raises NotImplementedError is counted apart
+    (``unfinished``), so untouched starters do not fill the table of claims most often failed."""
+    unwritten = [{**t, "outcome": "failed", "score": 0.0, "error": "NotImplementedError", "raised_by": "split",
+                  "message": "not implemented yet: Q1: split is not implemented yet"} for t in a_result().tests]
+    starter = dataclasses.replace(a_result(), fork="starter", path="/forks/starter", tests=unwritten)
+    write_course(tmp_path, [a_result(), starter])
+    context = class_report.class_context(tmp_path)
+    assert [(c["claim"], c["count"]) for c in context["claims"]] == [("deterministic", 1)]  # alice's alone
+    assert context["unfinished"] == 1
