@@ -111,6 +111,23 @@ def pytest_addoption(parser):
                           "the very same model, data and settings (also: MNIST_CHECKS_RETRAIN=1)")
 
 
+def _notebook_checkout() -> Path | None:
+    """This checkout, where it holds a notebook contract (``mnist_checks/exercise.ipynb``): the
+    contract is then chosen as the grader chooses it (``contract.choose``); else None."""
+    package = Path(importlib.import_module("mnist_checks").__file__).parent
+    return package.parent if (package / "exercise.ipynb").is_file() else None
+
+
+def pytest_report_header(config):
+    """Which file is graded, in a checkout with a notebook, and what of the notebook is left out."""
+    checkout = None if config.getoption("--contract") else _notebook_checkout()
+    if checkout is None:
+        return None
+    from mnist_checks.grading.contract import described
+
+    return described(checkout)
+
+
 @pytest.fixture(scope="session")
 def contract(request):
     """The student's contract under test (Q1-Q5): imported here, or with ``--isolated`` a proxy
@@ -118,7 +135,7 @@ def contract(request):
     read as numpy reads them (``NumpyReplies``: a list of digits is an array of digits)."""
     from mnist_checks.replies import NumpyReplies
 
-    path = request.config.getoption("--contract")
+    path = request.config.getoption("--contract") or _notebook_checkout()
     if request.config.getoption("--isolated"):
         from mnist_checks.grading.isolated import open_contract
         from mnist_checks.grading.limits import Limits

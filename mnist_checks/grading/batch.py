@@ -26,10 +26,9 @@ from ..files import sha256_hex
 from . import memory, sandbox
 from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests, graded_files
 from .class_report import write_class_report
-from .contract import CONTRACT
 from .feedback_page import write_feedback
 from .gradebook import GRADEBOOK, merge_gradebook, read_gradebook, write_gradebook
-from .intake import copy_canonical, edited_canonical_files, head_commit, read_contract, tree_digest, unique_names
+from .intake import copy_canonical, edited_canonical_files, head_commit, read_submission, tree_digest, unique_names
 from .limits import Limits
 from .results import OUTPUT, RESULTS, ForkResult, ForkStatus, read_results, write_fork_outputs
 from .rubric import not_started, score_tests
@@ -222,7 +221,8 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
     """Read what the grader needs of a fork, once: its contract's bytes (or why not), its commit,
     its edits of canonical files; or its earlier result, if graded with the same key."""
     fork = fork.resolve()
-    source, problem = read_contract(fork / CONTRACT)
+    picked = read_submission(fork)
+    source = None if picked.source is None else picked.source.encode()
     key = sha256_hex(batch.key_base.encode() + (source or b""))
     previous = out / RESULTS
     if source is not None and batch.reusable:
@@ -243,8 +243,9 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
                 return cached
         except (ValueError, KeyError, TypeError):
             pass
-    return Job(name=name, path=str(fork), out=out, commit=head_commit(fork), source=source, problem=problem, key=key,
-               warnings=edited_canonical_files(fork, batch.reference))
+    return Job(name=name, path=str(fork), out=out, commit=head_commit(fork), source=source, problem=picked.problem,
+               key=key, warnings=[*([picked.note] if picked.note else []), *edited_canonical_files(fork, batch.reference)],
+               notebook=picked.notebook)
 
 
 def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
@@ -256,6 +257,15 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
                         trainings=checked.get("trainings", {}), worker=checked.get("worker", ""),
                         memory=checked.get("memory", ""))
     result.tests = score_tests(merge_outcomes(batch.graded, checked.get("outcomes", {}), result), batch.rubric)
+    output = checked.get("output", "")
+    if job.notebook is not None:  # the notebook's cells and lines, where the messages name the module's
+        result.left_out = list(job.notebook.left_out)
+        result.reason = job.notebook.cite(result.reason)
+        result.tests = [{**test, "message": job.notebook.cite(test.get("message", ""))} for test in result.tests]
+        output = job.notebook.cite(output)
+        if result.left_out:
+            result.warnings.append(f"{len(result.left_out)} statement(s) of exercise.ipynb left out: only its "
+                                   "definitions are graded (listed on the feedback page)")
     if result.status in (ForkStatus.TAMPERED, ForkStatus.UNENDED):
         result.tests = [{**test, "score": 0.0} for test in result.tests]
     classify(result)
@@ -264,7 +274,7 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
     elif result.isolation != "bubblewrap":
         result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
     write_feedback(result, job.out)  # before results.json: a fork with one has every output written
-    write_fork_outputs(result, job.out, checked.get("output", ""))
+    write_fork_outputs(result, job.out, output)
     return result
 
 

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from .. import trainings
 from ..errors import MnistChecksError
+from ..notebook import Contract
 from ..processes import die_with_parent, kill_group
 from ..questions import QUESTIONS
 from . import memory, preloaded, sandbox
@@ -45,6 +46,7 @@ class Job:
     problem: str
     key: str
     warnings: list
+    notebook: Contract | None = None  # the contract built from a notebook: what it left out, its lines
 
 
 class Checks(Protocol):

@@ -14,7 +14,8 @@ import stat
 from pathlib import Path
 
 from ..files import sha256_hex
-from .contract import CONTRACT
+from ..notebook import MAX_NOTEBOOK_BYTES, NOTEBOOK
+from .contract import CONTRACT, Picked, implements_any, pick
 from .starter import for_students
 
 #: What the checker copies of the reference: the canonical package, tests and pytest settings.
@@ -28,26 +29,47 @@ SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", "mnist_checks.egg-info"}
 MAX_CONTRACT_BYTES = 1024**2
 
 
-def read_contract(path: Path) -> tuple[bytes | None, str]:
-    """The fork's contract, read once (its bytes are what is graded and keyed); or why not.
+def read_contract(path: Path, limit: int = MAX_CONTRACT_BYTES) -> tuple[bytes | None, str]:
+    """A fork's contract file, read once (its bytes are what is graded and keyed); or why not.
 
     Neither the file nor its folder may be a symbolic link: a fork's ``mnist_checks`` linked to
     the instructor's checkout would otherwise hand in the reference solution.
     """
-    missing = f"no contract module: {CONTRACT} is missing from the fork"
+    name = Path(*path.parts[-2:])
+    missing = f"no contract module: {name} is missing from the fork"
     if path.parent.is_symlink() or path.is_symlink():
-        return None, f"{CONTRACT} (or its folder) is a symbolic link: hand in the file itself"
+        return None, f"{name} (or its folder) is a symbolic link: hand in the file itself"
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None, missing
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return None, f"{CONTRACT} is not a regular file"
-        source = handle.read(MAX_CONTRACT_BYTES + 1)
-    if len(source) > MAX_CONTRACT_BYTES:
-        return None, f"{CONTRACT} is over {MAX_CONTRACT_BYTES:,} bytes"
+            return None, f"{name} is not a regular file"
+        source = handle.read(limit + 1)
+    if len(source) > limit:
+        return None, f"{name} is over {limit:,} bytes"
     return source, ""
+
+
+def read_submission(fork: Path) -> Picked:
+    """What a fork hands in (``contract.pick``): its exercise.py, or the module built from its
+    exercise.ipynb (never run here: only its definitions are kept). Each file is read once, by the
+    rules of ``read_contract``; a notebook by ``notebook.read_notebook``'s too."""
+    module, module_problem = read_contract(fork / CONTRACT)
+    if not (fork / NOTEBOOK).exists() and not (fork / NOTEBOOK).is_symlink():
+        return Picked(None if module is None else module.decode("utf-8", errors="replace"), CONTRACT,
+                      problem=module_problem)
+    notebook, problem = read_contract(fork / NOTEBOOK, MAX_NOTEBOOK_BYTES)
+    text = None if module is None else module.decode("utf-8", errors="replace")
+    if notebook is None:  # a link, not a regular file, or too large: refused unread
+        if text is not None and implements_any(text):
+            return Picked(text, CONTRACT, note=f"graded exercise.py: {problem}")
+        return Picked(None, NOTEBOOK, problem=problem)
+    picked = pick(text, notebook)
+    if picked.source is not None and len(picked.source.encode()) > MAX_CONTRACT_BYTES:
+        return Picked(None, NOTEBOOK, problem=f"the module built from {NOTEBOOK} is over {MAX_CONTRACT_BYTES:,} bytes")
+    return picked
 
 
 def copy_canonical(reference: Path, canon: Path) -> Path:

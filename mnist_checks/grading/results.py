@@ -76,6 +76,7 @@ class ForkResult:
     worker: str = ""  # the Dask worker that checked it, on a cluster
     memory: str = ""  # the grading's memory limit, how it was held, and its peak
     graded_as: str = ""  # a cached result's: the status of the grading it repeats
+    left_out: list = field(default_factory=list)  # a notebook's: what of it was not graded, and why
 
     @property
     def totals(self) -> dict:
@@ -149,6 +150,7 @@ def results_json(result: ForkResult) -> dict:
             "graded_as": result.ended,
             "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
             "memory": result.memory, "trainings": result.trainings, "worker": result.worker,
+            "left_out": result.left_out,
             "by_question": {q: [shown(points) for points in sums.get(q, (0.0, 0.0))] for q in QUESTIONS},
             "by_tier": {t: [shown(points) for points in sums[t]] for t in TIERS if t in sums},
             "raw_tests": result.tests,
@@ -187,4 +189,5 @@ def read_results(path: Path, name: str) -> ForkResult:
                       seconds=data["execution_time"],
                       key=extra["key"], isolation=extra.get("isolation", ""), trainings=extra.get("trainings", {}),
                       worker=extra.get("worker", ""), memory=extra.get("memory", ""),
+                      left_out=extra.get("left_out", []),
                       graded_as=extra.get("graded_as") or (extra["status"] if extra["status"] != "cached" else ""))

@@ -1,0 +1,234 @@
+"""A contract handed in as a notebook (``mnist_checks/exercise.ipynb``): read by rule, and turned
+into the contract module (Q1-Q5's functions) without running a line of it.
+
+Kept, in the notebook's order: imports, function and class definitions, and constants (names
+bound to values computed without a call, from names already kept). Left out, and listed for the
+student: every other top-level statement (loading data, ``model.fit``, plots, prints), every
+IPython magic or shell line (``%matplotlib inline``, ``!pip install``), every cell magic
+(``%%time``) and every cell that does not parse. The module then goes through the grader exactly
+as an ``exercise.py`` does; ``cite`` turns its line numbers back into the notebook's cells.
+
+Cells are counted from 1 at the top, markdown cells included, as the notebook shows them.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Where a checkout keeps a notebook contract, beside ``contract.CONTRACT``.
+NOTEBOOK = Path("mnist_checks") / "exercise.ipynb"
+#: A notebook far above any honest one with its plots, far below a denial of service.
+MAX_NOTEBOOK_BYTES = 32 * 1024**2
+#: Cells: an exercise's notebook has tens; the limit stops 10^5 empty ones before they are validated.
+MAX_CELLS = 2_000
+#: JSON nesting: a notebook is 6 deep, metadata a few more; deeper is no notebook.
+MAX_DEPTH = 64
+#: The longest statement shown in a left-out line.
+SHOWN_CHARS = 60
+
+_IPYTHON_LINE = re.compile(r"^\s*(?:[!%]|\w+\s*=\s*[!%])|\?\s*$")
+_MODULE_LINE = re.compile(r"exercise\.py(?:, line |:)(\d+)")
+
+
+class NotebookRefused(ValueError):
+    """A file the grader will not read as a notebook; the message is the one-line reason."""
+
+
+@dataclass
+class Contract:
+    """The contract module built from a notebook: its source, what was left out, and per module
+    line the notebook's ``(cell, line)`` it came from (``(0, 0)`` for the lines the build adds)."""
+
+    source: str
+    left_out: list[str] = field(default_factory=list)
+    lines: list[tuple[int, int]] = field(default_factory=list)
+
+    def cite(self, text: str) -> str:
+        """``text`` with each ``exercise.py, line N`` (and ``exercise.py:N``) named by its notebook cell."""
+        def where(match):
+            number = int(match.group(1))
+            cell, line = self.lines[number - 1] if 0 < number <= len(self.lines) else (0, 0)
+            return f"exercise.ipynb cell {cell}, line {line}" if cell else match.group(0)
+
+        return _MODULE_LINE.sub(where, text)
+
+
+def read_notebook(data: bytes):
+    """The notebook in ``data`` (nbformat 4, validated), or ``NotebookRefused`` with why, by rule:
+    its size, its JSON, its nesting, its number of cells, then nbformat's schema."""
+    import nbformat
+
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise NotebookRefused(f"the notebook is over {MAX_NOTEBOOK_BYTES // 1024**2} MB (clear its outputs)")
+    try:
+        text = data.decode("utf-8")
+        parsed = json.loads(text)
+    except UnicodeDecodeError:
+        raise NotebookRefused("the notebook is not UTF-8 text") from None
+    except RecursionError:
+        raise NotebookRefused(f"the notebook's JSON is nested over {MAX_DEPTH} deep") from None
+    except ValueError as error:
+        raise NotebookRefused(f"the notebook is not JSON ({error})") from None
+    if not isinstance(parsed, dict):
+        raise NotebookRefused("the notebook is not a JSON object")
+    if _depth(parsed) > MAX_DEPTH:
+        raise NotebookRefused(f"the notebook's JSON is nested over {MAX_DEPTH} deep")
+    cells = parsed.get("cells", parsed.get("worksheets", []))
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        raise NotebookRefused(f"the notebook has {len(cells):,} cells, over {MAX_CELLS:,}")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat's reader and validator raise several kinds
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise NotebookRefused(f"not a valid notebook (nbformat: {first[:200]})") from None
+    return notebook
+
+
+def _depth(value) -> int:
+    """How deep ``value``'s lists and objects nest, walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def contract_from_notebook(notebook) -> Contract:
+    """Q1-Q5's module from the notebook's code cells: definitions kept, everything else left out
+    and listed ("cell 7, line 1: clf1.fit(...) left out: only definitions are graded")."""
+    contract = Contract(source="")
+    future: list[str] = []
+    body: list[str] = []
+    known = set(dir(builtins))
+    shown_cell = 0
+    for number, cell in enumerate(notebook.cells, 1):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        lines = cell.source.splitlines()
+        first = next(line for line in lines if line.strip())
+        if first.lstrip().startswith("%%"):
+            contract.left_out.append(f"cell {number}: a {first.split()[0]} cell left out: cell magics are never graded")
+            continue
+        tree = _parse(number, lines, contract.left_out)
+        if tree is None:
+            continue
+        for statement in tree.body:
+            start = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+            segment = lines[start - 1: statement.end_lineno]
+            why = _left_out_because(statement, known)
+            if why is None:
+                if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                    future.append("\n".join(segment))
+                    continue
+                if number != shown_cell:
+                    body.append(f"# exercise.ipynb, cell {number}")
+                    contract.lines.append((0, 0))
+                    shown_cell = number
+                body.extend(segment)
+                contract.lines.extend((number, start + i) for i in range(len(segment)))
+                known |= _bound_names(statement)
+            elif why:
+                shown = " ".join(line.strip() for line in segment)
+                shown = shown if len(shown) <= SHOWN_CHARS else shown[: SHOWN_CHARS - 3] + "..."
+                contract.left_out.append(f"cell {number}, line {statement.lineno}: {shown} left out: {why}")
+    contract.left_out.sort(key=_place)
+    header = ["# The contract built by mnist_checks from mnist_checks/exercise.ipynb: its definitions alone.", *future]
+    contract.lines[:0] = [(0, 0)] * len(header)
+    contract.source = "\n".join(header + body) + "\n"
+    return contract
+
+
+def _place(line: str) -> tuple[int, int]:
+    """A left-out line's (cell, line), to list them in the notebook's order."""
+    match = re.match(r"cell (\d+)(?:, line (\d+))?", line)
+    return (int(match.group(1)), int(match.group(2) or 0)) if match else (0, 0)
+
+
+def _parse(number: int, lines: list[str], left_out: list[str]) -> ast.Module | None:
+    """A cell's statements, with its IPython lines blanked (each listed), or None where it does not parse."""
+    for _ in range(len(lines) + 1):
+        try:
+            return ast.parse("\n".join(lines))
+        except SyntaxError as error:
+            line = error.lineno or 0
+            if 0 < line <= len(lines) and _IPYTHON_LINE.search(lines[line - 1]) and lines[line - 1].strip():
+                shown = lines[line - 1].strip()[:SHOWN_CHARS]
+                left_out.append(f"cell {number}, line {line}: {shown} left out: IPython magics and shell lines "
+                                "are never graded")
+                lines[line - 1] = ""
+                continue
+            left_out.append(f"cell {number}: left out, it does not parse (line {line}: {error.msg})")
+            return None
+    return None
+
+
+def _left_out_because(statement: ast.stmt, known: set[str]) -> str | None:
+    """Why a top-level statement is left out; None where it is kept; "" where it is left out unsaid
+    (a bare string: a comment)."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return ""
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if all(isinstance(t, ast.Name) for t in targets) and _constant(statement.value, known):
+            return None
+    return "only definitions are graded"
+
+
+def _constant(value: ast.expr, known: set[str]) -> bool:
+    """Whether ``value`` is computed without a call, from names already kept (or built in)."""
+    for node in ast.walk(value):
+        if isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda,
+                             ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return False
+        if isinstance(node, ast.Name) and node.id not in known:
+            return False
+    return True
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return {t.id for t in targets if isinstance(t, ast.Name)}
+
+
+def notebook_from_module(source: str, markdown: dict[str, str] | None = None, *, end: list | None = None):
+    """A notebook of a contract module's source, one step a cell: its imports and constants, then
+    each function in a cell of its own; ``markdown[name]`` is a markdown cell put before function
+    ``name``'s, and ``end`` cells come last. Building the contract back gives the same module."""
+    import nbformat.v4 as v4
+
+    markdown = markdown or {}
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    starts = []
+    for statement in tree.body:
+        start = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        defines = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        while defines and start > 1 and lines[start - 2].startswith("#"):
+            start -= 1  # the comment just above a function goes with it
+        if defines or not starts or starts[-1][1]:
+            starts.append((start, getattr(statement, "name", "") if defines else ""))
+    cells = []
+    for (start, name), (stop, _) in zip(starts, [*starts[1:], (len(lines) + 1, "")]):
+        if name in markdown:
+            cells.append(v4.new_markdown_cell(markdown[name]))
+        text = "\n".join(lines[start - 1: stop - 1]).strip("\n")
+        if text:
+            cells.append(v4.new_code_cell(text))
+    notebook = v4.new_notebook(cells=[*cells, *(end or [])])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
