@@ -118,14 +118,17 @@ def _notebook_checkout() -> Path | None:
     return package.parent if (package / "exercise.ipynb").is_file() else None
 
 
-def pytest_report_header(config):
-    """Which file is graded, in a checkout with a notebook, and what of the notebook is left out."""
+def pytest_terminal_summary(terminalreporter, config):
+    """In a checkout with a notebook: which file was checked and what of the notebook was left out
+    (as the grader's feedback lists it), after the points."""
     checkout = None if config.getoption("--contract") else _notebook_checkout()
     if checkout is None:
-        return None
+        return
     from mnist_checks.grading.contract import described
 
-    return described(checkout)
+    terminalreporter.write_sep("=", "the contract checked")
+    for line in described(checkout):
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

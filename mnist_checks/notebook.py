@@ -28,10 +28,17 @@ MAX_NOTEBOOK_BYTES = 32 * 1024**2
 MAX_CELLS = 2_000
 #: JSON nesting: a notebook is 6 deep, metadata a few more; deeper is no notebook.
 MAX_DEPTH = 64
-#: The longest statement shown in a left-out line.
-SHOWN_CHARS = 60
+#: The longest statement shown in a left-out line, and the most lines listed.
+SHOWN_CHARS, MAX_LISTED = 60, 100
+#: Characters of cells parsed in all: each IPython line blanked parses its cell again, so a cell of
+#: thousands of shell lines would otherwise take minutes of the grader's own time.
+PARSE_BUDGET = 64 * 1024**2
 
-_IPYTHON_LINE = re.compile(r"^\s*(?:[!%]|\w+\s*=\s*[!%])|\?\s*$")
+#: The notebook starter's last cell (``starter.starter_notebook``): it checks the work. Left out
+#: unlisted where it is exactly this; any other text in its place is read as any cell is.
+CHECK_CELL = 'import sys\n!cd .. && "{sys.executable}" -m pytest -m fast -q -p no:cacheprovider'
+_IPYTHON_START = re.compile(r"^\s*(?:[!%?]|\w+\s*=\s*[!%])")
+_IPYTHON_LINE = re.compile(r"^\s*(?:[!%?]|\w+\s*=\s*[!%])|\?\s*$")
 _MODULE_LINE = re.compile(r"exercise\.py(?:, line |:)(\d+)")
 
 
@@ -78,9 +85,11 @@ def read_notebook(data: bytes):
         raise NotebookRefused("the notebook is not a JSON object")
     if _depth(parsed) > MAX_DEPTH:
         raise NotebookRefused(f"the notebook's JSON is nested over {MAX_DEPTH} deep")
-    cells = parsed.get("cells", parsed.get("worksheets", []))
-    if isinstance(cells, list) and len(cells) > MAX_CELLS:
-        raise NotebookRefused(f"the notebook has {len(cells):,} cells, over {MAX_CELLS:,}")
+    sheets = parsed.get("worksheets") if isinstance(parsed.get("worksheets"), list) else [parsed]  # nbformat 3's
+    count = sum(len(sheet["cells"]) for sheet in sheets
+                if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list))
+    if count > MAX_CELLS:
+        raise NotebookRefused(f"the notebook has {count:,} cells, over {MAX_CELLS:,}")
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
@@ -110,29 +119,29 @@ def contract_from_notebook(notebook) -> Contract:
     body: list[str] = []
     known = set(dir(builtins))
     shown_cell = 0
+    budget = [PARSE_BUDGET]
     for number, cell in enumerate(notebook.cells, 1):
-        if cell.cell_type != "code" or not cell.source.strip():
+        if cell.cell_type != "code" or not cell.source.strip() or cell.source.strip() == CHECK_CELL:
             continue
-        lines = cell.source.splitlines()
+        lines = cell.source.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # Python's line breaks alone
         first = next(line for line in lines if line.strip())
         if first.lstrip().startswith("%%"):
             contract.left_out.append(f"cell {number}: a {first.split()[0]} cell left out: cell magics are never graded")
             continue
-        tree = _parse(number, lines, contract.left_out)
+        tree = _parse(number, lines, contract.left_out, budget)
         if tree is None:
             continue
         for statement in tree.body:
-            start = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
-            segment = lines[start - 1: statement.end_lineno]
+            segment = _segment(lines, statement)
             why = _left_out_because(statement, known)
-            if why is None:
-                if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
-                    future.append("\n".join(segment))
-                    continue
+            if why is None and isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                future.extend(segment)
+            elif why is None:
                 if number != shown_cell:
                     body.append(f"# exercise.ipynb, cell {number}")
                     contract.lines.append((0, 0))
                     shown_cell = number
+                start = statement.end_lineno - len(segment) + 1
                 body.extend(segment)
                 contract.lines.extend((number, start + i) for i in range(len(segment)))
                 known |= _bound_names(statement)
@@ -141,10 +150,26 @@ def contract_from_notebook(notebook) -> Contract:
                 shown = shown if len(shown) <= SHOWN_CHARS else shown[: SHOWN_CHARS - 3] + "..."
                 contract.left_out.append(f"cell {number}, line {statement.lineno}: {shown} left out: {why}")
     contract.left_out.sort(key=_place)
+    if len(contract.left_out) > MAX_LISTED:
+        more = len(contract.left_out) - MAX_LISTED
+        contract.left_out[MAX_LISTED:] = [f"... and {more:,} more left out"]
     header = ["# The contract built by mnist_checks from mnist_checks/exercise.ipynb: its definitions alone.", *future]
     contract.lines[:0] = [(0, 0)] * len(header)
     contract.source = "\n".join(header + body) + "\n"
     return contract
+
+
+def _segment(lines: list[str], statement: ast.stmt) -> list[str]:
+    """A top-level statement's own lines: a definition from its first decorator on; a simple
+    statement without what shares its lines (``import numpy as np; model.fit(X)`` keeps the import)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        start = min([statement.lineno, *(d.lineno for d in statement.decorator_list)])
+        return lines[start - 1: statement.end_lineno]
+    first, last = statement.lineno - 1, statement.end_lineno - 1
+    segment = [line.encode() for line in lines[first: last + 1]]  # the parser's columns count UTF-8 bytes
+    segment[-1] = segment[-1][: statement.end_col_offset]
+    segment[0] = segment[0][statement.col_offset:]
+    return [line.decode() for line in segment]
 
 
 def _place(line: str) -> tuple[int, int]:
@@ -153,22 +178,54 @@ def _place(line: str) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2) or 0)) if match else (0, 0)
 
 
-def _parse(number: int, lines: list[str], left_out: list[str]) -> ast.Module | None:
-    """A cell's statements, with its IPython lines blanked (each listed), or None where it does not parse."""
-    for _ in range(len(lines) + 1):
+def _parse(number: int, lines: list[str], left_out: list[str], budget: list[int]) -> ast.Module | None:
+    """A cell's statements, with its IPython lines blanked (each listed), or None where it does not
+    parse. Lines that start as magics and shell lines do are blanked at once, and those that turn
+    out to lie inside a string are put back; any other IPython line is blanked when the parser
+    stops at it (all of them so, where blanking at once broke the cell). Each try parses the cell again: ``budget`` bounds the characters parsed in all."""
+    original = list(lines)
+    blanked = {i for i, line in enumerate(lines) if _IPYTHON_START.match(line)}
+    for i in blanked:
+        lines[i] = ""
+    tree, why = _parse_blanking(number, lines, budget, blanked)
+    if tree is None and blanked:  # a blanked line closed a string, say: one line at a time, as the parser stops
+        lines[:], blanked = original, set()
+        tree, why = _parse_blanking(number, lines, budget, blanked)
+    inside = {i for node in ast.walk(tree) if isinstance(node, (ast.Constant, ast.JoinedStr))
+              and node.end_lineno > node.lineno for i in range(node.lineno, node.end_lineno)} if tree else set()
+    if inside & blanked:  # 0-based: the lines of a string after its first; put back, parsed again
+        for i in inside & blanked:
+            lines[i] = original[i]
+        blanked -= inside
+        tree, why = _parse_blanking(number, lines, budget, blanked)
+    if tree is None:
+        left_out.append(why)
+        return None
+    left_out.extend(f"cell {number}, line {i + 1}: {original[i].strip()[:SHOWN_CHARS]} left out: IPython magics "
+                    "and shell lines are never graded" for i in sorted(blanked))
+    return tree
+
+
+def _parse_blanking(number: int, lines: list[str], budget: list[int],
+                    blanked: set[int]) -> tuple[ast.Module | None, str]:
+    """``lines`` parsed, blanking each IPython line the parser stops at (added to ``blanked``);
+    or None and why the cell is left out."""
+    while True:
+        text = "\n".join(lines)
+        budget[0] -= len(text)
+        if budget[0] < 0:
+            return None, f"cell {number}: left out, past the {PARSE_BUDGET // 1024**2} MB of cells the grader parses"
         try:
-            return ast.parse("\n".join(lines))
+            return ast.parse(text), ""
         except SyntaxError as error:
             line = error.lineno or 0
             if 0 < line <= len(lines) and _IPYTHON_LINE.search(lines[line - 1]) and lines[line - 1].strip():
-                shown = lines[line - 1].strip()[:SHOWN_CHARS]
-                left_out.append(f"cell {number}, line {line}: {shown} left out: IPython magics and shell lines "
-                                "are never graded")
                 lines[line - 1] = ""
+                blanked.add(line - 1)
                 continue
-            left_out.append(f"cell {number}: left out, it does not parse (line {line}: {error.msg})")
-            return None
-    return None
+            return None, f"cell {number}: left out, it does not parse (line {line}: {error.msg})"
+        except (RecursionError, MemoryError):  # Python's parser gives up on nesting this deep
+            return None, f"cell {number}: left out, it nests too deeply for Python's parser"
 
 
 def _left_out_because(statement: ast.stmt, known: set[str]) -> str | None:
@@ -180,7 +237,9 @@ def _left_out_because(statement: ast.stmt, known: set[str]) -> str | None:
         return ""
     if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        if all(isinstance(t, ast.Name) for t in targets) and _constant(statement.value, known):
+        annotation = [statement.annotation] if isinstance(statement, ast.AnnAssign) else []
+        if all(isinstance(t, ast.Name) for t in targets) and all(_constant(v, known)
+                                                                 for v in [statement.value, *annotation]):
             return None
     return "only definitions are graded"
 

@@ -18,6 +18,18 @@ TITLES = {
 }
 
 
+#: The questions as the exercise publishes them (ML-10E2, "## Questions": the text after "Q1. "),
+#: verbatim, typo "Do ou" included: the notebook starter's markdown cells (``starter --notebook``).
+PUBLISHED = {
+    "q1": "Split the data in a training set with 60,000 samples and a test set with 10,000 samples.",
+    "q2": "Train and test a MLP model, with a hidden layer of 32 nodes, using these data.",
+    "q3": "How do you extract the predicted digits from this model?",
+    "q4": "Convert the gray scale (0 = Black, 255 = White) to (0 = Black, 1 = White), and try again with the same "
+          "MLP model.",
+    "q5": "Try now with a convolutional neural network. Do ou get a real improvement with this *deep* model?",
+}
+
+
 def label(question: str) -> str:
     """``Q1`` for ``q1``: a question as people read it."""
     return question.upper()

@@ -183,3 +183,104 @@ def test_the_classroom_workflow_gives_each_question_its_fast_points():
     assert reporter["with"]["runners"].split(",") == list(QUESTIONS)
     assert set(reporter["env"]) == {f"{q.upper()}_RESULTS" for q in QUESTIONS}
     assert all(f"steps.{q}.outputs.result" in reporter["env"][f"{q.upper()}_RESULTS"] for q in QUESTIONS)
+
+
+# The notebook starter (issue 32) ----------------------------------------------------------------
+
+
+def _starter_notebook():
+    """The notebook ``mnist-checks starter --notebook`` writes for the package's own contract."""
+    from pathlib import Path
+
+    from mnist_checks import exercise
+    from mnist_checks.grading.starter import starter_notebook
+
+    return starter_notebook(starter_source(Path(exercise.__file__).read_text()))
+
+
+def _defined(source: str) -> str | None:
+    """The name of the one function ``source`` defines, else None."""
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return None
+    return body[0].name if len(body) == 1 and isinstance(body[0], ast.FunctionDef) else None
+
+
+def test_starter_notebook_writes_a_valid_notebook_beside_exercise_py_in_the_starters_one_commit(tmp_path, capsys):
+    import nbformat
+
+    from mnist_checks import cli
+
+    assert cli.main(["starter", str(tmp_path / "starter"), "--notebook"]) == 0
+    assert "exercise.ipynb" in capsys.readouterr().out
+    starter = tmp_path / "starter"
+    nbformat.validate(nbformat.read(starter / "mnist_checks" / "exercise.ipynb", as_version=4))
+    assert "NotImplementedError" in (starter / "mnist_checks" / "exercise.py").read_text()
+    assert "mnist_checks/exercise.ipynb" in _git(starter, "ls-files").splitlines()
+    assert _git(starter, "status", "--porcelain") == "" and _git(starter, "rev-list", "--count", "HEAD") == "1"
+    assert cli.main(["starter", str(tmp_path / "modules")]) == 0
+    assert not (tmp_path / "modules" / "mnist_checks" / "exercise.ipynb").exists(), "a notebook only when asked"
+
+
+def test_the_notebook_starter_puts_each_questions_published_text_just_above_its_first_functions_cell():
+    from mnist_checks.grading.contract import FUNCTIONS
+    from mnist_checks.questions import PUBLISHED, QUESTIONS
+
+    cells = _starter_notebook().cells
+    for q in QUESTIONS:
+        texts = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and PUBLISHED[q] in cell.source]
+        first = next(name for name, question in FUNCTIONS.items() if question == q)
+        assert len(texts) == 1 and cells[texts[0]].source.startswith(f"## {q.upper()}\n"), q
+        assert _defined(cells[texts[0] + 1].source) == first, f"{q}'s text is not just above {first}'s cell"
+
+
+def test_the_notebook_starter_has_a_cell_per_contract_function_raising_not_implemented_as_exercise_py_has():
+    import ast
+    from pathlib import Path
+
+    from mnist_checks import exercise
+    from mnist_checks.grading.contract import CONTRACT, FUNCTIONS, implements_any, pick
+    from mnist_checks.notebook import contract_from_notebook
+
+    notebook = _starter_notebook()
+    defining = {_defined(cell.source): cell.source for cell in notebook.cells if cell.cell_type == "code"}
+    assert sorted(name for name in defining if name) == sorted(FUNCTIONS)
+    for name, question in FUNCTIONS.items():
+        assert not implements_any(defining[name]), f"{name} answers"
+        assert f'raise NotImplementedError("{question.upper()}: {name} is not implemented yet")' in defining[name]
+    module = starter_source(Path(exercise.__file__).read_text())
+
+    def functions(source):
+        return [ast.dump(node) for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+
+    assert functions(contract_from_notebook(notebook).source) == functions(module), "exercise.py's functions"
+    import nbformat
+
+    assert pick(module, nbformat.writes(notebook).encode()).file == CONTRACT, "untouched, exercise.py is graded"
+
+
+def test_the_notebook_starters_first_cell_is_its_imports_and_constants_and_runs_outside_the_package():
+    """Jupyter runs the notebook as no module of the package: the first cell's imports are absolute."""
+    first = _starter_notebook().cells[0]
+    assert first.cell_type == "code" and "import" in first.source and "from ." not in first.source
+    namespace = {"__name__": "__main__"}
+    exec(compile(first.source, "cell 1", "exec"), namespace)
+    assert {"keras", "OPTIMIZER", "LOSS", "METRICS", "N_PIXELS"} <= set(namespace)
+
+
+def test_the_notebook_starters_last_cell_runs_the_fast_tier_from_the_checkout_and_leaves_nothing_listed():
+    from mnist_checks.notebook import contract_from_notebook
+
+    notebook = _starter_notebook()
+    *_, how, check = notebook.cells
+    assert how.cell_type == "markdown" and "Save the notebook" in how.source and "`pytest -m fast`" in how.source
+    assert check.cell_type == "code"
+    shell = [line for line in check.source.splitlines() if line.startswith("!")]
+    assert len(shell) == 1 and shell[0].startswith("!cd .. && ") and "-m pytest -m fast" in shell[0]
+    assert contract_from_notebook(notebook).left_out == []  # the starter's own cell, exactly: unlisted
+    check.source += "\nprint('hello')"  # any other text in its place is read as any cell is
+    assert [line.split(":")[0] for line in contract_from_notebook(notebook).left_out] == [
+        f"cell {len(notebook.cells)}, line {n}" for n in (2, 3)]

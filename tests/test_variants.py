@@ -11,7 +11,14 @@ from mnist_checks import exercise
 from mnist_checks.compat import KERAS_MAJOR
 from mnist_checks.grading.contract import CONTRACT
 from mnist_checks.grading.mutants import MUTANTS, VARIANTS
-from mnist_checks.grading.variants import AXES, PUBLISHED, generate_variants, sample_variants
+from mnist_checks.grading.variants import (
+    AXES,
+    ORDER,
+    PUBLISHED,
+    generate_variants,
+    published_functions,
+    sample_variants,
+)
 
 pytestmark = pytest.mark.fast
 
@@ -80,6 +87,14 @@ def test_the_exercise_as_published_is_its_code_cells_in_the_contracts_functions(
                  "def split(*arrays, random_state=0):"):
         assert cell in source
     assert "Input" not in source
+
+
+def test_the_exercise_as_publisheds_definitions_one_by_one_are_its_own_text():
+    """``published_functions``: the notebook's answering cells are cut from ``exercise-as-published``, not rewritten."""
+    functions = published_functions()
+    assert list(functions) == list(ORDER)
+    source = generate_variants()[0].source
+    assert all(text in source for text in functions.values())
 
 
 def test_the_report_grades_a_sample_by_default_and_writes_each_generated_source_as_its_forks_contract(tmp_path):

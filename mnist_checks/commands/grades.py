@@ -190,6 +190,12 @@ def add_mutants_parser(commands) -> None:
                               "TensorFlow loaded (the catalogue is this project's own code, not students'), or "
                               "'bubblewrap', the sandbox students' forks get; both grade alike, test by test "
                               "(default: %(default)s)")
+    mutants.add_argument("--notebooks", choices=("sample", "all", "none"), default=catalogue.get("notebooks"),
+                         help="the catalogue's contracts also handed in as notebooks (mnist_checks/exercise.ipynb "
+                              "beside the starter's exercise.py), each to lose exactly what its module loses: "
+                              "'sample', the exercise's own code cells as published, the independent contracts and "
+                              "one mistake per question; 'all', every mistake and hand-written variant besides "
+                              "(default: %(default)s)")
     mutants.add_argument("--reuse", action="append", default=[], metavar="DIR",
                          help="take a fork's grading from an earlier `grade` or `mutants` output under DIR where "
                               "its contract was graded with the same tests, rubric and tier, at this isolation or "
@@ -210,7 +216,8 @@ def mutants_command(args) -> int:
     def start(mutants, variants):
         count[0] = mutants + variants
         print(f"grading {plural(mutants, 'mutant')} and {plural(variants, 'correct variant')} ({args.variants} of "
-              f"the generated ones, and those written independently), {args.tier} tier, {args.jobs} at a time, "
+              f"the generated ones, and those written independently; {args.notebooks} as notebooks), {args.tier} "
+              f"tier, {args.jobs} at a time, "
               f"isolation {args.isolation}",
               flush=True)
 
@@ -225,7 +232,7 @@ def mutants_command(args) -> int:
             reference_checkout(args.reference), Path(args.out), tier=args.tier, rubric=load_rubric(args.rubric),
             limits=Limits(), jobs=args.jobs, on_start=start, on_result=progress,
             allow_unisolated=args.allow_unisolated, variants=args.variants, isolation=args.isolation,
-            reuse=tuple(args.reuse))
+            reuse=tuple(args.reuse), notebooks=args.notebooks)
     except GradingInterrupted:
         print("\nmnist-checks: interrupted; no report written", file=sys.stderr)
         return INTERRUPTED
@@ -244,6 +251,7 @@ def mutants_command(args) -> int:
 
 
 def add_starter_parser(commands) -> None:
+    starting = defaults(write_starter)
     starter = commands.add_parser(
         "starter",
         help="write the students' starter: this project with every solution replaced by NotImplementedError",
@@ -251,14 +259,19 @@ def add_starter_parser(commands) -> None:
     )
     starter.add_argument("directory", metavar="DIR", help="where to write the starter (must not exist or be empty)")
     starter.add_argument("--reference", metavar="DIR", help="the reference checkout (default: this installation's)")
+    starter.add_argument("--notebook", action="store_true", default=starting["notebook"],
+                         help="also write mnist_checks/exercise.ipynb: the same functions a cell each under the "
+                              "exercise's own questions, and a last cell that runs `pytest -m fast`; students who "
+                              "answer in it are graded on it (without it: exercise.py alone)")
     starter.set_defaults(handler=starter_command)
 
 
 def starter_command(args) -> int:
     """``starter``: ``write_starter`` into the directory."""
     try:
-        contract = write_starter(reference_checkout(args.reference), args.directory)
+        contract = write_starter(reference_checkout(args.reference), args.directory, notebook=args.notebook)
     except (FileExistsError, ValueError) as error:
         raise UsageError(str(error)) from None
-    print(f"wrote the starter into {args.directory}; students implement {contract}")
+    where = f"{contract} or {contract.with_suffix('.ipynb')}" if args.notebook else contract
+    print(f"wrote the starter into {args.directory}; students implement {where}")
     return 0

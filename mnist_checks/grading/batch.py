@@ -223,10 +223,15 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
     fork = fork.resolve()
     picked = read_submission(fork)
     source = None if picked.source is None else picked.source.encode()
-    key = sha256_hex(batch.key_base.encode() + (source or b""))
+    # a notebook's grading is keyed by its module and what its feedback says of it (the file graded,
+    # what was left out): cleared outputs or edited markdown grade nothing again; a new left-out line does
+    said = "\n".join([picked.note, *(picked.notebook.left_out if picked.notebook else [])]).encode()
+    source_key = (source or b"") + (b"\0" + said if said.strip() else b"")
+    key = sha256_hex(batch.key_base.encode() + source_key)
     previous = out / RESULTS
     if source is not None and batch.reusable:
-        found = batch.reusable.get(key) or batch.reusable.get(sha256_hex(batch.sandboxed_key_base.encode() + source))
+        sandboxed = sha256_hex(batch.sandboxed_key_base.encode() + source_key)
+        found = batch.reusable.get(key) or batch.reusable.get(sandboxed)
         if found is not None:  # graded in an earlier call, into another folder: that grading, here too
             taken = read_results(found, name)
             taken.path, taken.commit = str(fork), head_commit(fork)
@@ -243,9 +248,9 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
                 return cached
         except (ValueError, KeyError, TypeError):
             pass
+    warnings = [picked.note] if picked.note else []  # which file was graded, where the fork has both
     return Job(name=name, path=str(fork), out=out, commit=head_commit(fork), source=source, problem=picked.problem,
-               key=key, warnings=[*([picked.note] if picked.note else []), *edited_canonical_files(fork, batch.reference)],
-               notebook=picked.notebook)
+               key=key, warnings=warnings + edited_canonical_files(fork, batch.reference), notebook=picked.notebook)
 
 
 def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:

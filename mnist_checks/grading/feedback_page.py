@@ -52,7 +52,8 @@ def feedback_context(result: ForkResult) -> dict:
         "status_line": f"Status: {status} ({status.meaning}).",
         "tiers": " and ".join(tiers) + (" tiers" if len(tiers) > 1 else " tier") if tiers else "no tests ran",
         "reason": for_people(result.reason), "warnings": [for_people(w) for w in result.warnings],
-        "left_out": result.left_out, "questions": questions, "trainings": [_training(name, t) for name, t in result.trainings.items()],
+        "left_out": result.left_out, "questions": questions,
+        "trainings": [_training(name, t) for name, t in result.trainings.items()],
     }
 
 

@@ -6,6 +6,9 @@ The starter holds only what students need (``for_students``): the package, the q
 and the data checks, their README (``docs/starter-README.md``) and a GitHub Classroom workflow.
 It is a git repository with one commit of all of it (``STARTER_AUTHOR``, ``STARTER_MESSAGE``),
 ready to push as a GitHub Classroom template; without git nothing is written (``GitUnavailable``).
+A notebook starter (``notebook=True``, issue 32) also holds ``mnist_checks/exercise.ipynb``
+(``starter_notebook``): the same functions a cell each under the exercise's own questions, and a
+last cell that checks them; the package still imports the starter's ``exercise.py``.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ import subprocess
 from pathlib import Path
 
 from ..errors import MnistChecksError
-from ..questions import QUESTIONS, label
-from .contract import CONTRACT
+from ..notebook import CHECK_CELL, NOTEBOOK, notebook_from_module
+from ..questions import PUBLISHED, QUESTIONS, label
+from .contract import CONTRACT, FUNCTIONS
 from .rubric import DEFAULT_RUBRIC
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 #: Package modules that quote the reference's solutions (the mutation catalogue edits them): no
 #: student's starter and no fork's sandbox ever holds them.
 SOLUTION_BEARING = frozenset({"mnist_checks/grading/mutants.py", "mnist_checks/grading/mutation_report.py",
-                              "mnist_checks/grading/variants.py"})
+                              "mnist_checks/grading/variants.py", "mnist_checks/grading/published_notebook.py"})
 #: Whole solutions written as students write them (the grader's correct variants): never a student's.
 SOLUTION_DIRS = ("tests/data/contracts/",)
 #: The tests students get: the questions' (fast and slow) and the checks of the full data set.
@@ -109,12 +113,13 @@ def solution_lines(reference: str) -> set[str]:
     return lines
 
 
-def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUBRIC) -> Path:
+def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUBRIC, *,
+                  notebook: bool = False) -> Path:
     """Write the students' repository into ``target``: the reference's files ``for_students``
-    (those git tracks), the starter contract, the students' README and the Classroom workflow,
-    all in one commit of a new git repository (branch ``main``). Written beside ``target`` and
-    renamed into place when complete: interrupted, or without git (``GitUnavailable``), it leaves
-    nothing."""
+    (those git tracks), the starter contract (with ``notebook``, its notebook too:
+    ``starter_notebook``), the students' README and the Classroom workflow, all in one commit of
+    a new git repository (branch ``main``). Written beside ``target`` and renamed into place when
+    complete: interrupted, or without git (``GitUnavailable``), it leaves nothing."""
     reference_root, target = Path(reference_root), Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(f"{target} exists and is not empty")
@@ -131,7 +136,12 @@ def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUB
             destination = partial / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(reference_root / relative, destination)
-        (partial / CONTRACT).write_text(starter_source((reference_root / CONTRACT).read_text()))
+        contract = starter_source((reference_root / CONTRACT).read_text())
+        (partial / CONTRACT).write_text(contract)
+        if notebook:
+            import nbformat
+
+            nbformat.write(starter_notebook(contract), str(partial / NOTEBOOK))
         readme = reference_root / STARTER_README
         if readme.is_file():
             (partial / "README.md").write_text(readme.read_text().replace("{RUBRIC}", rubric_table(rubric)))
@@ -149,6 +159,35 @@ def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUB
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return target / CONTRACT
+
+
+#: The markdown above the notebook starter's check cell (``notebook.CHECK_CELL``).
+CHECK_TEXT = """## Check your work
+
+Save the notebook first (Ctrl+S): the tests read `mnist_checks/exercise.ipynb` from disk, not from
+this kernel. The cell below then runs `pytest -m fast` in your repository (the folder above this
+notebook's), which checks the notebook as your instructor's grader does and ends with your points
+per question. Only imports, constants and function and class definitions are graded; everything
+else (loading data, `model.fit(...)`, plots, prints, `!` and `%` lines) is left out and listed
+after the points; the cell below alone is left out unlisted. `pytest -m slow`, in a terminal in
+your repository, trains your models on the full MNIST data set (minutes)."""
+_RELATIVE_IMPORT = re.compile(r"^from \.(\w[\w.]*)? import ", re.MULTILINE)
+
+
+def starter_notebook(starter: str):
+    """The notebook starter's ``exercise.ipynb`` (issue 32): ``starter`` (the starter contract's
+    source) one function a cell, its imports and constants first, with its package's relative
+    imports made absolute (a notebook is no module of the package); each question's published
+    text (``PUBLISHED``) before the cell of its first function; then how to check the work."""
+    import nbformat.v4 as v4
+
+    absolute = _RELATIVE_IMPORT.sub(lambda m: f"from mnist_checks{'.' + m[1] if m[1] else ''} import ", starter)
+    functions = {q: [name for name, question in FUNCTIONS.items() if question == q] for q in QUESTIONS}
+    markdown = {names[0]: f"## {label(q)}\n\n{PUBLISHED[q]}\n\nWrite " + " and ".join(f"`{n}`" for n in names)
+                + (" in the cells below." if len(names) > 1 else " in the cell below.")
+                for q, names in functions.items()}
+    end = [v4.new_markdown_cell(CHECK_TEXT), v4.new_code_cell(CHECK_CELL)]
+    return notebook_from_module(absolute, markdown, end=end)
 
 
 def commit_starter(root: Path) -> str:

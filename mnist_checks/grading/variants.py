@@ -310,13 +310,15 @@ def _signature(function: str) -> str:
     return f"def {function}({parameters.get(function, 'X' if function in ('scale', 'to_images') else '')}):"
 
 
+def _function(function: str, body: list[str]) -> str:
+    """One contract function's definition: the starter's signature and docstring, then ``body``."""
+    return "\n".join([_signature(function), f'    """{_docstrings()[function]}"""',
+                      *(f"    {line}" for line in body)]) + "\n"
+
+
 def _source(name: str, imports: list[str], bodies: dict[str, list[str]]) -> str:
     """A whole contract module: a header, its imports and the six functions in the reference's order."""
-    functions = [
-        "\n".join([_signature(function), f'    """{_docstrings()[function]}"""',
-                   *(f"    {line}" for line in bodies[function])]) + "\n"
-        for function in ORDER
-    ]
+    functions = [_function(function, bodies[function]) for function in ORDER]
     header = f'"""The MNIST exercise, Q1-Q5 (generated variant {name})."""\n\n'
     return header + "\n".join(imports) + "\n\n\n" + "\n\n".join(functions)
 
@@ -352,3 +354,9 @@ def published() -> GeneratedVariant:
     what = ("the exercise's own code: models.Sequential(net) without an Input, metrics=['acc'] (a list: "
             "Keras 3 rejects the string), X/255, model_selection.train_test_split(..., test_size=1/7)")
     return GeneratedVariant(PUBLISHED, what, _source(PUBLISHED, imports, _PUBLISHED))
+
+
+def published_functions() -> dict[str, str]:
+    """``published``'s six definitions, each on its own: the cells that answer the questions in the
+    exercise's notebook (``published_notebook``)."""
+    return {function: _function(function, _PUBLISHED[function]) for function in ORDER}
