@@ -182,7 +182,8 @@ def _parse(number: int, lines: list[str], left_out: list[str], budget: list[int]
     """A cell's statements, with its IPython lines blanked (each listed), or None where it does not
     parse. Lines that start as magics and shell lines do are blanked at once, and those that turn
     out to lie inside a string are put back; any other IPython line is blanked when the parser
-    stops at it (all of them so, where blanking at once broke the cell). Each try parses the cell again: ``budget`` bounds the characters parsed in all."""
+    stops at it (all of them so, where blanking at once broke the cell). Each try parses the cell
+    again: ``budget`` bounds the characters parsed in all."""
     original = list(lines)
     blanked = {i for i, line in enumerate(lines) if _IPYTHON_START.match(line)}
     for i in blanked:
