@@ -60,10 +60,13 @@ def _grading_options() -> argparse.ArgumentParser:
 def add_grade_parser(commands) -> None:
     grade = commands.add_parser(
         "grade", parents=[verbose_option(), _grading_options()],
-        help="grade students' forks: the canonical tests against each fork's mnist_checks/exercise.py",
+        help="grade students' forks: the canonical tests against each fork's mnist_checks/exercise.py "
+             "(or the definitions of its exercise.ipynb)",
         description=(
             "Grade each FORK (a checkout of the starter) with the instructor's canonical tests. Only the fork's "
-            "mnist_checks/exercise.py is read; its code runs in a bubblewrap sandbox (no network, no files but "
+            "mnist_checks/exercise.py is read, or the imports, constants and definitions of its "
+            "mnist_checks/exercise.ipynb (never run here; the rest is left out and listed); its code runs in a "
+            "bubblewrap sandbox (no network, no files but "
             "its own, every process killed at the end) and answers the checker with data only. Writes "
             "OUT/FORK/results.json "
             "(Gradescope's format), OUT/FORK/junit.xml, OUT/FORK/output.txt, the fork's feedback page "
