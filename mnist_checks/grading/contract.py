@@ -4,8 +4,9 @@ notebook (``mnist_checks/exercise.ipynb``, ``mnist_checks.notebook``): which one
 from __future__ import annotations
 
 import ast
-import hashlib
+import atexit
 import importlib.util
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ def contract_path(path: str | Path) -> Path:
 
 def described(checkout: str | Path) -> list[str]:
     """Which file of ``checkout`` is graded and, for a notebook, what of it is left out: the lines
-    a student's run shows first (as the grader's feedback shows them)."""
+    a student's run shows after the points (as the grader's feedback lists them)."""
     checkout = Path(checkout)
     module = checkout / CONTRACT
     picked = pick(module.read_text(errors="replace") if module.is_file() else None,
@@ -130,11 +131,12 @@ def described(checkout: str | Path) -> list[str]:
 
 
 def _written(source: str) -> Path:
-    """A module built from a notebook, in a file of its own named by its content."""
-    file = Path(tempfile.gettempdir()) / f"mnist_checks-notebook-{hashlib.sha256(source.encode()).hexdigest()[:16]}.py"
-    if not file.is_file():
-        file.write_text(source)
-    return file
+    """A module built from a notebook, in a new file of this process's (removed when it ends)."""
+    descriptor, name = tempfile.mkstemp(prefix="mnist_checks-notebook-", suffix=".py")
+    with os.fdopen(descriptor, "w") as file:
+        file.write(source)
+    atexit.register(os.unlink, name)
+    return Path(name)
 
 
 def load_contract(path: str | Path):
