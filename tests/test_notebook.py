@@ -212,6 +212,10 @@ def outputs(module) -> list:
 
 @pytest.mark.parametrize("path", [Path(exercise.__file__), *INDEPENDENT], ids=lambda p: p.stem)
 def test_a_module_as_a_notebook_builds_back_into_a_module_that_behaves_the_same(path, load_source):
+    from mnist_checks.compat import KERAS_MAJOR
+
+    if "keras3" in path.stem and KERAS_MAJOR < 3:
+        pytest.skip("written for Keras 3 (keras.ops), which this Keras 2 lacks")
     source = path.read_text()
     contract = rebuilt(source)
     assert contract.left_out == []
