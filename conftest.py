@@ -86,8 +86,9 @@ def pytest_addoption(parser):
 
     parser.addoption(
         "--contract", metavar="PATH",
-        help="test this contract (a student's mnist_checks/exercise.py) instead of the installed one: "
-             "a checkout (PATH/mnist_checks/exercise.py) or a .py file",
+        help="test this contract (a student's mnist_checks/exercise.py, or the definitions of its exercise.ipynb) "
+             "instead of the installed one: a checkout, a .py file or a notebook; write --contract=PATH (given "
+             "apart, pytest first reads PATH as a folder of tests)",
     )
     parser.addoption(
         "--isolated", nargs="?", const="auto", choices=("auto", "bubblewrap", "unisolated", "preloaded"),
