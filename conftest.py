@@ -120,15 +120,19 @@ def _notebook_checkout() -> Path | None:
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    """In a checkout with a notebook: which file was checked and what of the notebook was left out
-    (as the grader's feedback lists it), after the points."""
-    checkout = None if config.getoption("--contract") else _notebook_checkout()
-    if checkout is None:
+    """For a checkout with a notebook (this one, or ``--contract``'s) or a notebook given: which file
+    was checked and what of the notebook was left out (as the grader's feedback lists it), after
+    the points."""
+    from mnist_checks.notebook import NOTEBOOK
+
+    given = config.getoption("--contract")
+    path = Path(given) if given else _notebook_checkout()
+    if path is None or not (path.suffix == ".ipynb" or (path / NOTEBOOK).is_file()):
         return
     from mnist_checks.grading.contract import described
 
     terminalreporter.write_sep("=", "the contract checked")
-    for line in described(checkout):
+    for line in described(path):
         terminalreporter.write_line(line)
 
 

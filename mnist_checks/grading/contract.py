@@ -117,12 +117,16 @@ def contract_path(path: str | Path) -> Path:
 
 
 def described(checkout: str | Path) -> list[str]:
-    """Which file of ``checkout`` is graded and, for a notebook, what of it is left out: the lines
-    a student's run shows after the points (as the grader's feedback lists them)."""
+    """Which file of ``checkout`` (or a notebook given alone) is graded and, for a notebook, what
+    of it is left out: the lines a student's run shows after the points (as the grader's feedback
+    lists them)."""
     checkout = Path(checkout)
-    module = checkout / CONTRACT
-    picked = pick(module.read_text(errors="replace") if module.is_file() else None,
-                  (checkout / NOTEBOOK).read_bytes())
+    if checkout.suffix == ".ipynb":  # a notebook given alone
+        picked = pick(None, checkout.read_bytes())
+    else:
+        module = checkout / CONTRACT
+        picked = pick(module.read_text(errors="replace") if module.is_file() else None,
+                      (checkout / NOTEBOOK).read_bytes())
     if picked.source is None:
         return [f"contract: none ({picked.problem})"]
     lines = [f"contract: {picked.file}" + (", its definitions" if picked.notebook else "")
