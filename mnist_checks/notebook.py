@@ -90,8 +90,11 @@ def read_notebook(data: bytes):
                 if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list))
     if count > MAX_CELLS:
         raise NotebookRefused(f"the notebook has {count:,} cells, over {MAX_CELLS:,}")
-    try:
-        notebook = nbformat.reads(text, as_version=4)
+    try:  # the JSON parsed above, read as its version and converted to 4, then validated once
+        major, minor = nbformat.reader.get_version(parsed)
+        if major not in nbformat.versions:
+            raise ValueError(f"nbformat {major!r} is no version nbformat reads")
+        notebook = nbformat.convert(nbformat.versions[major].to_notebook_json(parsed, minor=minor), 4)
         nbformat.validate(notebook)
     except Exception as error:  # nbformat's reader and validator raise several kinds
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
