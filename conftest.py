@@ -91,10 +91,13 @@ def pytest_addoption(parser):
              "apart, pytest first reads PATH as a folder of tests)",
     )
     parser.addoption(
-        "--isolated", nargs="?", const="auto", choices=("auto", "bubblewrap", "unisolated", "preloaded"),
+        "--isolated", nargs="?", const="auto",
+        choices=("auto", "strongest", "bubblewrap", "uid", "unisolated", "preloaded"),
         metavar="LEVEL",
         help="never run the contract in this process: a student server answers its calls with data "
-             "(as `mnist-checks grade` does), sandboxed by bubblewrap; LEVEL 'unisolated' is a plain process, "
+             "(as `mnist-checks grade` does), sandboxed by bubblewrap; LEVEL 'uid' runs it as a uid of its own "
+             "(as root, where bubblewrap cannot start), 'strongest' the first of those two that holds, "
+             "'unisolated' a plain process, "
              "'preloaded' a plain one forked with TensorFlow loaded (the grader's catalogue alone)",
     )
     parser.addoption("--allow-unisolated", action="store_true",

@@ -148,3 +148,13 @@ def course(tmp_path_factory):
 
     require_sandbox()
     return grade_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="session")
+def uid_course(tmp_path_factory):
+    """The course's students, sandbox cases and hostile family graded again at isolation ``uid``
+    (issue 33), in the same xdist group ``course``."""
+    from course import grade_course, require_uid
+
+    require_uid()
+    return grade_course(tmp_path_factory.mktemp("uid-course"), isolation="uid")

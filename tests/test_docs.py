@@ -326,3 +326,15 @@ def test_the_grading_guide_says_what_every_status_word_means_as_the_pages_do():
     table = dict(re.findall(r"^\| `([^`]+)` \| (.+) \|$", (ROOT / "docs" / "grading.md").read_text(), re.MULTILINE))
     assert set(STATUS_MEANINGS) == set(ForkStatus), "every status has its sentence"
     assert table == {status.value: meaning for status, meaning in STATUS_MEANINGS.items()}
+
+
+def test_the_grading_guides_table_of_what_each_isolation_holds_names_every_attack_the_course_grades():
+    """docs/grading.md's table, attack by attack, at bubblewrap and at uid: its rows are the
+    hostile family tests/test_grading_attacks.py grades at both levels, no more, no fewer."""
+    from course import ATTACKS
+
+    guide = (ROOT / "docs" / "grading.md").read_text()
+    section = guide.split("### Where user namespaces are refused", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([a-z]+(?:-[a-z]+)+) \| (.+) \| (.+) \| (.+) \|$", section, re.MULTILINE)
+    assert {row[0] for row in rows} == set(ATTACKS)
+    assert all(cell.strip() for row in rows for cell in row)

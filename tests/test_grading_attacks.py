@@ -1,21 +1,28 @@
 """Hostile forks against `mnist-checks grade`: each implements nothing honestly and attacks the
 grader as a student who read this repository would (tests/course.py: ``ATTACKS``).  Graded in the
-e2e tier's course, two at a time, beside honest forks, the starter and the rest of the course.
-Every attack must score 0, disturb no other fork's grade, leak nothing and leave no process or
-file behind."""
+e2e tier's course, two at a time, beside honest forks, the starter and the rest of the course, in
+bubblewrap's sandbox and again at isolation ``uid`` (issue 33: where user namespaces are refused),
+as root.  At both levels every attack must score 0, disturb no other fork's grade, leak nothing
+and leave no process or file behind: these tests are docs/grading.md's table of what held."""
 
 import json
+import os
 
 import pytest
-from course import ATTACKS, REFERENCE_ROOT, SECRET, SOLUTION_LINE, SOURCE
+from course import ATTACKS, REFERENCE_ROOT, SANDBOX, SECRET, SOLUTION_LINE, SOURCE
 
 # The course's worker (pytest -n 2 --dist loadgroup): the session's course is graded once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("course")]
 
 
-@pytest.fixture
-def batch(course):
-    return course
+#: The isolation levels the hostile family is graded at, and the fixture holding each grading.
+LEVELS = {"bubblewrap": "course", "uid": "uid_course"}
+
+
+@pytest.fixture(params=list(LEVELS))
+def batch(request):
+    graded = request.getfixturevalue(LEVELS[request.param])
+    return {**graded, "level": request.param}
 
 
 def outputs(batch) -> str:
@@ -42,8 +49,8 @@ def test_the_honest_fork_beside_the_attacks_keeps_full_marks(batch):
     assert batch["book"]["starter"]["total"] in ("0.0", "0")
 
 
-def test_every_row_says_it_was_graded_in_the_sandbox_and_ended_cleanly(batch):
-    assert {row["isolation"] for row in batch["book"].values() if row["status"] != "error"} == {"bubblewrap"}
+def test_every_row_says_the_isolation_it_was_graded_at_and_ended_cleanly(batch):
+    assert {row["isolation"] for row in batch["book"].values() if row["status"] != "error"} == {batch["level"]}
     assert [name for name, row in batch["book"].items() if row["status"] == "not ended"] == []
 
 
@@ -93,3 +100,21 @@ def test_no_fork_can_put_a_training_into_the_graders_store(batch):
 
 def test_no_grader_files_are_left_in_the_temporary_directory(batch):
     assert list(batch["scratch"].iterdir()) == []
+
+
+@pytest.mark.parametrize("fork", [*SANDBOX, "reference", "starter"])
+def test_a_fork_graded_at_uid_gets_the_row_bubblewrap_gives_it(course, uid_course, fork):
+    """The sandbox's cases (a hang, a crash, a flood of output, a memory hog, an attack on the
+    tests) and the students' side end the same at both levels, with the same points."""
+    sealed, by_uid = course["book"][fork], uid_course["book"][fork]
+    assert (by_uid["status"], by_uid["total"]) == (sealed["status"], sealed["total"]), (sealed, by_uid)
+
+
+def test_grading_at_uid_leaves_no_process_and_no_file_of_a_fork_uid(uid_course):
+    from mnist_checks.grading import fork_user
+
+    assert [uid for uid in fork_user.FORK_UIDS if fork_user.processes_of(uid)] == []
+    owned = [entry.path for top in fork_user.SHARED_TMP if top.is_dir() for entry in os.scandir(top)
+             if entry.stat(follow_symlinks=False).st_uid in fork_user.FORK_UIDS]
+    assert owned == []
+    assert [home.name for home in fork_user.HOMES.iterdir() if home.name != "locks"] == []

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import cluster as clusters
 from .. import data as datasets
 from ..data import ENV_DATA
+from ..grading import sandbox
 from ..grading.batch import DEFAULT_OUT as DEFAULT_GRADES
 from ..grading.batch import GradingInterrupted, grade_forks
 from ..grading.class_report import REPORT_HTML
@@ -100,6 +101,11 @@ def add_grade_parser(commands) -> None:
     grade.add_argument("--retrain", action="store_true",
                        help="reuse no training from earlier calls (within this call each distinct training is still "
                             "done once); also MNIST_CHECKS_RETRAIN=1")
+    grade.add_argument("--isolation", choices=sandbox.CHOICES, default=defaults(grade_forks)["isolation"],
+                       help="how forks are sealed off: 'bubblewrap' (namespaces), 'uid' (as root where bubblewrap "
+                            "cannot start, e.g. in Docker: a uid of each fork's own, rlimits, no network by seccomp; "
+                            "docs/grading.md says what each holds), 'strongest' (bubblewrap, else uid), 'auto' "
+                            "(bubblewrap, else refuse unless --allow-unisolated; default: %(default)s)")
     grade.add_argument("--cluster", metavar="ADDRESS",
                        help="grade on a Dask cluster: 'local' (--jobs worker processes here) or a scheduler's address "
                             "tcp://HOST:8786; needs the extra: pip install -e \".[cluster]\" (default: this "
@@ -129,7 +135,8 @@ def grade_command(args) -> int:
         with GradingProgress(len(args.forks)) as progress:  # its live line is gone before anything below
             results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
                                   jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
-                                  retrain=args.retrain, cluster=client, on_start=progress.started,
+                                  retrain=args.retrain, cluster=client, isolation=args.isolation,
+                                  on_start=progress.started,
                                   on_result=progress.finished, say=lambda line: progress.say(f"mnist-checks: {line}"))
     except GradingInterrupted as stop:
         left = sum(r.status == "not graded" for r in stop.results)

@@ -11,6 +11,8 @@
 - ``isolated``: the checker's view of a fork's contract (``pytest --isolated``), answered by
 - ``server``: the student server, the one process that runs a fork's code, inside
 - ``sandbox``: bubblewrap namespaces, an unprivileged uid, limits, and the isolation level reached;
+  where bubblewrap cannot start, ``fork_user`` (isolation ``uid``: a uid of the fork's own) and
+  ``syscall_filter`` (its seccomp filter: no network);
 - ``wire`` and ``description``: the data that crosses between them (arrays, JSON, models as
   validated descriptions the checker rebuilds);
 - ``budget`` and ``memory``: what a fork may cost the grader's side (replies bounded by their

@@ -23,7 +23,8 @@ from pathlib import Path
 from .. import __version__, trainings
 from ..cluster import ClusterError, as_they_finish
 from ..files import sha256_hex
-from . import memory, sandbox
+from ..installed import package_dir
+from . import fork_user, memory, sandbox
 from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests, graded_files
 from .class_report import write_class_report
 from .feedback_page import write_feedback
@@ -70,12 +71,11 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     it is on (``checker.grade_log_now``: tests done, the training and its epoch; {} on a cluster).
     """
     reference, out = Path(reference).resolve(), Path(out)
-    if isolation == sandbox.PRELOADED.level and cluster is not None:
-        raise ValueError("the preloaded route grades the catalogue on this machine, not on a cluster")
-    isolation = None if cluster is not None else (
-        sandbox.PRELOADED if isolation == sandbox.PRELOADED.level else sandbox.isolation_here(allow_unisolated))
+    isolation = _isolation_here(isolation, cluster, allow_unisolated)
     held, jobs = (None, jobs) if cluster is not None else local_memory(limits, jobs, say)
     out.mkdir(parents=True, exist_ok=True)
+    if isolation is not None and isolation.level == sandbox.UID:
+        refuse_exposed([*forks, out, reference / "mnist_checks", reference / "tests", package_dir()])
     earlier = read_gradebook(out / GRADEBOOK)
     names = unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
     private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
@@ -84,7 +84,7 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
         graded = collect_graded_tests(canon, tier)
         if cluster is None:
             # A fork that is not sandboxed could write into a store kept across calls: it gets this call's alone.
-            own = retrain or trainings.retraining() or not isolation.isolated
+            own = retrain or trainings.retraining() or isolation.level != sandbox.BUBBLEWRAP
             store = str(private / "trainings") if own else trainings.default_store_spec()
             checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store, held,
                                          files=graded_files(graded)), jobs)
@@ -105,6 +105,28 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
             _write_report(out, say)  # every fork the gradebook holds, even after Ctrl-C
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def _isolation_here(level: str, cluster, allow_unisolated: bool):
+    """The isolation ``level`` names, probed here; None on a cluster (its workers probe their own)."""
+    if cluster is None:
+        return sandbox.isolation_for(level, allow_unisolated)
+    if level not in ("auto", sandbox.BUBBLEWRAP):
+        raise ValueError(f"isolation {level} grades on this machine; a cluster's workers use bubblewrap")
+    return None
+
+
+def refuse_exposed(paths) -> None:
+    """At isolation ``uid``: ``SandboxUnavailable`` naming each of ``paths`` (the forks, the outputs,
+    the reference and its tests, the installed package) a fork's uid could read, write or enter;
+    bubblewrap hides them, a uid only where their modes do."""
+    user = fork_user.ForkUser()
+    try:
+        found = fork_user.exposed(user, dict.fromkeys(Path(p).resolve() for p in paths))
+    finally:
+        user.release()
+    if found:
+        raise sandbox.ExposedToForks(f"at isolation uid a fork's uid could read or write {', '.join(found)}")
 
 
 def _write_report(out: Path, say) -> None:
@@ -276,7 +298,10 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
     classify(result)
     if result.isolation == sandbox.PRELOADED.level:
         result.warnings.append(f"graded preloaded: {sandbox.PRELOADED.details}")
-    elif result.isolation != "bubblewrap":
+    elif result.isolation == sandbox.UID:
+        result.warnings.append(f"graded at isolation uid (bubblewrap does not start here): "
+                               f"{sandbox.UID_ISOLATION.details}")
+    elif result.isolation != sandbox.BUBBLEWRAP:
         result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
     write_feedback(result, job.out)  # before results.json: a fork with one has every output written
     write_fork_outputs(result, job.out, output)

@@ -27,7 +27,7 @@ from ..architecture import Refused
 from ..installed import package_dir
 from ..processes import kill_group
 from ..replies import UnreadableReply
-from . import budget, description, preloaded, sandbox, wire
+from . import budget, description, fork_user, preloaded, sandbox, wire
 from .contract import BUILDERS, FUNCTIONS, INPUT_SHAPES
 from .limits import Limits
 from .starter import SOLUTION_BEARING, starter_source
@@ -65,7 +65,10 @@ class IsolatedContract:
         self._load_error = None
         self._output_total = 0
         self.unended: list[str] = []  # sandboxes whose processes outlived the wait: said in the fork's row
-        self._home = Path(tempfile.mkdtemp(prefix="mnist-checks-server-"))
+        # isolation uid: the fork's own uid, and its home where that uid can reach it (fork_user.HOMES)
+        self._user = fork_user.ForkUser() if isolation.level == sandbox.UID else None
+        self._home = Path(tempfile.mkdtemp(prefix="mnist-checks-server-",
+                                           dir=fork_user.homes() if self._user else None))
         self._write_files()
 
     # --- the contract (Q1-Q5): ``split``, ``build_mlp``, ... are set below, from ``FUNCTIONS`` -------
@@ -86,9 +89,13 @@ class IsolatedContract:
                            "no arrays")
 
     def close(self) -> None:
-        """Stop the server and every process it started; remove its files."""
+        """Stop the server and every process it started; remove its files (and, at isolation
+        ``uid``, every process and shared temporary file of its uid)."""
         self._stop()
         shutil.rmtree(self._home, ignore_errors=True)
+        if self._user is not None:
+            self.unended += self._user.release()
+            self._user = None
 
     def __enter__(self):
         return self
@@ -228,16 +235,26 @@ class IsolatedContract:
         shutil.copyfile(self.contract, self._home / "fork" / "exercise.py")
         for path in [self._home, *self._home.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
+        if self._user is not None:  # readable by the fork's group alone; its scratch folder its own
+            (self._home / "tmp").mkdir()
+            self._user.give(self._home)
+            self._user.give(self._home / "tmp", writable=True)
 
     def _start(self) -> None:
         if self._process is not None and self._process.poll() is None:
             return
         self._stop()
         ready = preloaded.take_ready_server() if self.isolation.level == sandbox.PRELOADED.level else None
-        if self.isolation.isolated:
+        as_user = {}
+        if self.isolation.level == sandbox.BUBBLEWRAP:
             inner = sandbox.python_command(sandbox.LIB, sandbox.FORK / "exercise.py", self.memory_mb, self.cpu_seconds)
             command = sandbox.bwrap_command(self._home / "lib", self._home / "fork" / "exercise.py", inner)
             env, cwd = {}, None
+        elif self._user is not None:
+            scratch = self._home / "tmp"
+            command = sandbox.python_command(self._home / "lib", self._home / "fork" / "exercise.py",
+                                             self.memory_mb, self.cpu_seconds, own_uid=True)
+            env, cwd, as_user = sandbox.server_environment(str(scratch)), scratch, self._user.popen_options()
         else:
             scratch = self._home / "tmp"
             scratch.mkdir(exist_ok=True)
@@ -252,7 +269,7 @@ class IsolatedContract:
         else:
             self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                              stderr=subprocess.PIPE, env=env, cwd=cwd, close_fds=True,
-                                             start_new_session=True)
+                                             start_new_session=True, **as_user)
         threading.Thread(target=self._forward_output, args=(self._process.stderr,), daemon=True).start()
         hello, _ = self._exchange_hello()
         self._load_error = hello.get("load_error")
@@ -317,6 +334,8 @@ class IsolatedContract:
             pass
         if not sandbox.wait_until_empty(namespaces):  # the fork's daemons are gone before the grading goes on
             self.unended.append("the sandbox's PID namespace still held processes 30 s after bubblewrap was killed")
+        if self._user is not None and not fork_user.end_processes(self._user.uid):  # its daemons too
+            self.unended.append(f"processes of uid {self._user.uid} outlived every kill")
 
 
 def _answered_by_the_fork(name: str, question: str):
@@ -339,16 +358,15 @@ def open_contract(path: str | Path, *, isolation: str = "auto", allow_unisolated
                   limits: Limits = Limits()) -> IsolatedContract:
     """The fork's contract at ``path`` (a checkout or a file) behind a student server.
 
-    ``isolation`` is ``bubblewrap`` (sandboxed, or ``SandboxUnavailable``), ``unisolated`` (a
-    plain process), ``preloaded`` (the catalogue's own code: a plain process, the first one forked
-    with TensorFlow loaded: ``preloaded.ReadyServer``), or ``auto``: sandboxed where bubblewrap
-    runs, else unisolated only if ``allow_unisolated`` says so.
+    ``isolation`` is ``bubblewrap`` (sandboxed, or ``SandboxUnavailable``), ``uid`` (a uid of its
+    own, as root: ``fork_user``), ``strongest`` (the first of those two this host gives),
+    ``unisolated`` (a plain process), ``preloaded`` (the catalogue's own code: a plain process, the
+    first one forked with TensorFlow loaded: ``preloaded.ReadyServer``), or ``auto``: sandboxed
+    where bubblewrap runs, else unisolated only if ``allow_unisolated`` says so.
     """
     from .contract import contract_path
 
-    plain = {"unisolated": sandbox.UNISOLATED, "preloaded": sandbox.PRELOADED}
-    level = plain[isolation] if isolation in plain else sandbox.isolation_here(
-        allow_unisolated and isolation != "bubblewrap")
+    level = sandbox.isolation_for(isolation, allow_unisolated and isolation == "auto")
     file = contract_path(path)
     if not file.is_file():
         raise FileNotFoundError(f"no contract module at {file}")

@@ -7,8 +7,11 @@ libraries and the Python environment read-only, the solution-free package and th
 contract read-only, and a size-limited tmpfs as its only writable place: no home directory, no
 instructor's checkout, no other fork, no grader output, no network but its own loopback.  Every
 process it starts dies with it (pid namespace, ``--die-with-parent``), its environment is
-built from nothing.  Without bubblewrap the server is only a separate process with a minimal
-environment and rlimits, which ``probe`` reports as ``unisolated``.
+built from nothing.  Where bubblewrap cannot start (no user namespaces, as under Docker's
+default seccomp profile) a grader running as root may grade at ``uid`` instead
+(``fork_user``: a uid of the fork's own, rlimits, a seccomp filter refusing the network; the
+grader's files unreadable to it; every process of it killed after).  Without either the server
+is only a separate process with a minimal environment and rlimits: ``unisolated``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +51,31 @@ class SandboxUnavailable(MnistChecksError, RuntimeError):
               "network); every row then says so")
 
 
+class ExposedToForks(SandboxUnavailable):
+    """At isolation ``uid``: a path a fork's uid could read or write; the message names each."""
+
+    remedy = ("make them unreadable to other users (`chmod -R o-rwx PATH`, or keep them in a folder of mode 0700), "
+              "or grade where bubblewrap runs")
+
+
 @dataclass(frozen=True)
 class Isolation:
     """How a fork's process is sealed off; ``level`` goes into every results.json and gradebook row."""
 
-    level: str  # "bubblewrap", "unisolated" or "preloaded"
+    level: str  # "bubblewrap", "uid", "unisolated" or "preloaded"
     details: str
 
     @property
     def isolated(self) -> bool:
-        return self.level == "bubblewrap"
+        """Whether a fork is sealed off: it cannot read the grader's files, reach the network or outlive its grading."""
+        return self.level in (BUBBLEWRAP, UID)
+
+
+#: The sealed levels, strongest first.
+BUBBLEWRAP, UID = "bubblewrap", "uid"
+#: What ``--isolation`` takes: a level, or the strongest this host gives (``strongest``), or ``auto``
+#: (bubblewrap, else refuse or, with ``allow_unisolated``, ``unisolated``).
+CHOICES = ("auto", "strongest", BUBBLEWRAP, UID)
 
 
 UNISOLATED = Isolation("unisolated", "a separate process with a minimal environment and rlimits; it can read "
@@ -73,12 +92,80 @@ PROBED_ENV = "MNIST_CHECKS_PROBED_ISOLATION"
 
 
 def probe() -> Isolation:
-    """The strongest isolation this host gives, checked by starting Python in it once per process
+    """Bubblewrap's isolation, checked by starting Python in it once per process
     (for the same bwrap, setpriv and user); raises ``SandboxUnavailable`` (with the cause and the
     remedy) when bubblewrap cannot run here, and probes again on the next call."""
     if os.environ.get(PROBED_ENV) == "bubblewrap" and shutil.which("bwrap"):
         return _bubblewrap()
     return _probe(shutil.which("bwrap"), shutil.which("setpriv"), os.geteuid())
+
+
+def probe_uid() -> Isolation:
+    """Isolation ``uid``'s, checked once per process by loading the seccomp filter in a process of
+    a fork's uid; ``SandboxUnavailable`` with the cause and the remedy where it cannot hold."""
+    if os.environ.get(PROBED_ENV) == UID and os.geteuid() == 0:
+        return UID_ISOLATION
+    return _probe_uid(os.geteuid(), sys.executable)
+
+
+@functools.lru_cache(maxsize=None)  # a success only
+def _probe_uid(euid: int, executable: str) -> Isolation:
+    from . import fork_user, syscall_filter
+
+    if euid != 0:
+        raise SandboxUnavailable("isolation uid runs each fork as a uid of its own, which only root can: grade "
+                                 "as root (as Gradescope's autograder does), or use bubblewrap")
+    try:
+        user = fork_user.ForkUser()
+    except fork_user.NoForkUser as error:
+        raise SandboxUnavailable(f"isolation uid: {error}") from None
+    scratch = Path(tempfile.mkdtemp(prefix="probe-", dir=fork_user.homes()))
+    try:
+        shutil.copyfile(syscall_filter.__file__, scratch / "syscall_filter.py")
+        user.give(scratch)
+        done = subprocess.run([executable, "-I", str(scratch / "syscall_filter.py")], capture_output=True,
+                              text=True, timeout=60, env={}, cwd="/", **user.popen_options())
+    except (OSError, subprocess.SubprocessError) as error:
+        raise SandboxUnavailable(f"isolation uid: Python did not start as uid {user.uid}: {error}") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        user.release()
+    said = (done.stdout.strip() or done.stderr.strip()[-300:])
+    if said != syscall_filter.HELD:
+        raise SandboxUnavailable(
+            f"isolation uid does not hold here: {said}; the Python at {executable} and its environment must be "
+            "readable by other users (their folders o+rx, e.g. `chmod o+x /root` for a Python under /root), and "
+            "the seccomp binding installed (pip install pyseccomp; apt-get install libseccomp2)")
+    return UID_ISOLATION
+
+
+def strongest() -> Isolation:
+    """Bubblewrap where it runs, else ``uid``; ``SandboxUnavailable`` saying why neither does."""
+    try:
+        return probe()
+    except SandboxUnavailable as bubblewrap:
+        try:
+            return probe_uid()
+        except SandboxUnavailable as uid:
+            raise SandboxUnavailable(f"{bubblewrap}; and {uid}") from None
+
+
+def isolation_for(level: str = "auto", allow_unisolated: bool = False) -> Isolation:
+    """The isolation ``level`` names (``CHOICES``, or ``unisolated``/``preloaded``), probed;
+    ``SandboxUnavailable`` where this host cannot give it."""
+    if level == UNISOLATED.level:
+        return UNISOLATED
+    if level == PRELOADED.level:
+        return PRELOADED
+    if level == BUBBLEWRAP:
+        return probe()
+    if level == UID:
+        return probe_uid()
+    if level == "strongest":
+        return strongest()
+    if level == "auto":
+        return isolation_here(allow_unisolated)
+    raise ValueError(f"no isolation {level!r}: one of {', '.join(CHOICES)}")
 
 
 @functools.lru_cache(maxsize=None)  # a success only: an exception is not kept
@@ -107,6 +194,13 @@ def _bubblewrap() -> Isolation:
                                    "other forks or grader outputs; every process dies with it")
 
 
+UID_ISOLATION = Isolation(UID, "a uid of its own (one per fork graded at once) and its group alone; rlimits on address "
+                               "space, processes, file size, open files and CPU time; a seccomp filter refusing every "
+                               "socket but AF_UNIX, with no new privileges; the grader's files unreadable to it; every "
+                               "process of the uid killed and its files in /tmp, /var/tmp and /dev/shm removed after; "
+                               "it sees the host's processes and world-readable files")
+
+
 def isolation_here(allow_unisolated: bool = False) -> Isolation:
     """The isolation forks get on this host: ``probe``'s; where bubblewrap cannot run,
     ``UNISOLATED`` if ``allow_unisolated``, else ``probe``'s ``SandboxUnavailable``."""
@@ -118,10 +212,11 @@ def isolation_here(allow_unisolated: bool = False) -> Isolation:
         return UNISOLATED
 
 
-def python_command(lib: Path, contract: Path, memory_mb: int, cpu_seconds: int) -> list[str]:
-    """``python -I`` running the student server from the solution-free package ``lib``."""
+def python_command(lib: Path, contract: Path, memory_mb: int, cpu_seconds: int, own_uid: bool = False) -> list[str]:
+    """``python -I`` running the student server from the solution-free package ``lib``; ``own_uid``
+    at isolation ``uid`` (``server.main``)."""
     boot = (f"import sys; sys.path.insert(0, {str(lib)!r}); from mnist_checks.grading.server import main; "
-            f"main({str(contract)!r}, {int(memory_mb)}, {int(cpu_seconds)})")
+            f"main({str(contract)!r}, {int(memory_mb)}, {int(cpu_seconds)}, {bool(own_uid)})")
     return [sys.executable, "-I", "-c", boot]
 
 
@@ -245,8 +340,6 @@ class _scratch:
     """A throwaway host directory readable by the sandbox's uid."""
 
     def __enter__(self) -> Path:
-        import tempfile
-
         self.path = Path(tempfile.mkdtemp(prefix="mnist-checks-probe-"))
         self.path.chmod(0o755)
         (self.path / "none.py").write_text("")

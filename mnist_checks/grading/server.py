@@ -26,13 +26,20 @@ MAX_PROCESSES = 1024
 OOM_SCORE_ADJ = 1000
 
 
-def main(contract: str, memory_mb: int, cpu_seconds: int) -> None:
+def main(contract: str, memory_mb: int, cpu_seconds: int, own_uid: bool = False) -> None:
+    """Serve the contract at ``contract``; ``own_uid``: this process's uid is the fork's alone
+    (isolation ``uid``), so it caps the uid's processes and refuses itself the network
+    (``syscall_filter``) before any of the fork's code runs."""
     requests = os.fdopen(os.dup(0), "rb", buffering=0)
     replies = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # the fork's prints go to the bounded output stream, never into the protocol
-    _limit(memory_mb, cpu_seconds)
+    _limit(memory_mb, cpu_seconds, own_uid)
+    if own_uid:
+        from .syscall_filter import refuse_network
+
+        refuse_network()  # raises, and the server dies before loading the fork, if it cannot hold
 
     from . import wire
 
@@ -50,7 +57,7 @@ def main(contract: str, memory_mb: int, cpu_seconds: int) -> None:
             wire.write(replies, _error(TypeError(f"{request.get('call')} returned {error}"), None))
 
 
-def _limit(memory_mb: int, cpu_seconds: int) -> None:
+def _limit(memory_mb: int, cpu_seconds: int, own_uid: bool = False) -> None:
     """Limits set by the harness before any fork code runs; the fork cannot raise them again."""
     wanted = {
         resource.RLIMIT_CORE: 0,
@@ -61,7 +68,7 @@ def _limit(memory_mb: int, cpu_seconds: int) -> None:
         wanted[resource.RLIMIT_AS] = memory_mb * 1024**2
     if cpu_seconds:
         wanted[resource.RLIMIT_CPU] = cpu_seconds
-    if os.getuid() == NOBODY:
+    if own_uid or os.getuid() == NOBODY:
         # the uid is the sandbox's alone, so a cap on its processes stops a fork bomb and nothing
         # else; under a user's own uid it would count that user's every thread
         wanted[resource.RLIMIT_NPROC] = MAX_PROCESSES
