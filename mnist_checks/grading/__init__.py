@@ -8,6 +8,8 @@
 - ``pytest_plugin``: the checker's log of each test's outcome, question and claim, and the points
   per question at the end of every pytest run; ``feedback``: what a student reads of a failure;
 - ``rubric``: points per question and tier, and the scores they give;
+- ``gradescope``: Gradescope's autograder zip (``mnist-checks gradescope``), and there each
+  submission laid out as a fork and graded; ``gradescope_results``: its results.json in Gradescope's words;
 - ``isolated``: the checker's view of a fork's contract (``pytest --isolated``), answered by
 - ``server``: the student server, the one process that runs a fork's code, inside
 - ``sandbox``: bubblewrap namespaces, an unprivileged uid, limits, and the isolation level reached;

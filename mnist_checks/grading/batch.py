@@ -23,7 +23,7 @@ from pathlib import Path
 from .. import __version__, trainings
 from ..cluster import ClusterError, as_they_finish
 from ..files import sha256_hex
-from ..installed import package_dir
+from ..installed import installed_copies
 from . import fork_user, memory, sandbox
 from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests, graded_files
 from .class_report import write_class_report
@@ -75,7 +75,7 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     held, jobs = (None, jobs) if cluster is not None else local_memory(limits, jobs, say)
     out.mkdir(parents=True, exist_ok=True)
     if isolation is not None and isolation.level == sandbox.UID:
-        refuse_exposed([*forks, out, reference / "mnist_checks", reference / "tests", package_dir()])
+        refuse_exposed([*forks, out, reference / "mnist_checks", reference / "tests", *installed_copies()])
     earlier = read_gradebook(out / GRADEBOOK)
     names = unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
     private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
@@ -299,8 +299,7 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
     if result.isolation == sandbox.PRELOADED.level:
         result.warnings.append(f"graded preloaded: {sandbox.PRELOADED.details}")
     elif result.isolation == sandbox.UID:
-        result.warnings.append(f"graded at isolation uid (bubblewrap does not start here): "
-                               f"{sandbox.UID_ISOLATION.details}")
+        result.warnings.append(f"graded at isolation uid, not in bubblewrap's sandbox: {sandbox.UID_ISOLATION.details}")
     elif result.isolation != sandbox.BUBBLEWRAP:
         result.warnings.append(f"graded unisolated (--allow-unisolated): {sandbox.UNISOLATED.details}")
     write_feedback(result, job.out)  # before results.json: a fork with one has every output written

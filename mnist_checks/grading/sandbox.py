@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MnistChecksError
-from ..installed import package_dir
+from ..installed import installed_copies
 from .server import NOBODY
 
 #: Where the sandbox's own files appear inside it; its only writable place is a tmpfs at /tmp,
@@ -49,6 +49,12 @@ class SandboxUnavailable(MnistChecksError, RuntimeError):
 
     remedy = ("pass --allow-unisolated to grade anyway (unsafe: a fork can then read your files and reach the "
               "network); every row then says so")
+
+
+class UidUnavailable(SandboxUnavailable):
+    """Isolation ``uid`` cannot hold on this host; the message says why."""
+
+    remedy = "grade as root with the seccomp binding installed, or where bubblewrap runs (--isolation bubblewrap)"
 
 
 class ExposedToForks(SandboxUnavailable):
@@ -113,12 +119,12 @@ def _probe_uid(euid: int, executable: str) -> Isolation:
     from . import fork_user, syscall_filter
 
     if euid != 0:
-        raise SandboxUnavailable("isolation uid runs each fork as a uid of its own, which only root can: grade "
+        raise UidUnavailable("isolation uid runs each fork as a uid of its own, which only root can: grade "
                                  "as root (as Gradescope's autograder does), or use bubblewrap")
     try:
         user = fork_user.ForkUser()
     except fork_user.NoForkUser as error:
-        raise SandboxUnavailable(f"isolation uid: {error}") from None
+        raise UidUnavailable(f"isolation uid: {error}") from None
     scratch = Path(tempfile.mkdtemp(prefix="probe-", dir=fork_user.homes()))
     try:
         shutil.copyfile(syscall_filter.__file__, scratch / "syscall_filter.py")
@@ -126,13 +132,13 @@ def _probe_uid(euid: int, executable: str) -> Isolation:
         done = subprocess.run([executable, "-I", str(scratch / "syscall_filter.py")], capture_output=True,
                               text=True, timeout=60, env={}, cwd="/", **user.popen_options())
     except (OSError, subprocess.SubprocessError) as error:
-        raise SandboxUnavailable(f"isolation uid: Python did not start as uid {user.uid}: {error}") from None
+        raise UidUnavailable(f"isolation uid: Python did not start as uid {user.uid}: {error}") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         user.release()
     said = (done.stdout.strip() or done.stderr.strip()[-300:])
     if said != syscall_filter.HELD:
-        raise SandboxUnavailable(
+        raise UidUnavailable(
             f"isolation uid does not hold here: {said}; the Python at {executable} and its environment must be "
             "readable by other users (their folders o+rx, e.g. `chmod o+x /root` for a Python under /root), and "
             "the seccomp binding installed (pip install pyseccomp; apt-get install libseccomp2)")
@@ -240,10 +246,10 @@ def bwrap_command(lib_host: Path, contract_host: Path, inner: list[str]) -> list
             command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     for prefix in python_prefixes():
         command += [*_parents(prefix), "--ro-bind", str(prefix), str(prefix)]
-    package = package_dir()
-    if any(_inside(package, prefix) for prefix in python_prefixes()):
-        # a non-editable install of the instructor's package: hide it behind the solution-free copy
-        command += ["--ro-bind", str(lib_host / "mnist_checks"), str(package)]
+    for package in installed_copies():
+        if any(_inside(package, prefix) for prefix in python_prefixes()):
+            # a non-editable install of the instructor's package: hide it behind the solution-free copy
+            command += ["--ro-bind", str(lib_host / "mnist_checks"), str(package)]
     command += ["--proc", "/proc", "--dev", "/dev",
                 "--perms", "0755", "--dir", str(ROOT),
                 "--ro-bind", str(lib_host), str(LIB),
