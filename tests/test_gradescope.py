@@ -35,6 +35,8 @@ from mnist_checks.grading.results import results_json
 from mnist_checks.grading.rubric import DEFAULT_RUBRIC, score_tests
 
 REFERENCE_ROOT = Path(__file__).resolve().parent.parent
+# One pytest-xdist worker builds the autograder's environment once (pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("gradescope")
 
 # --- Gradescope's specification, as data ---------------------------------------------------------
 

@@ -6,7 +6,6 @@ as root.  At both levels every attack must score 0, disturb no other fork's grad
 and leave no process or file behind: these tests are docs/grading.md's table of what held."""
 
 import json
-import os
 
 import pytest
 from course import ATTACKS, REFERENCE_ROOT, SANDBOX, SECRET, SOLUTION_LINE, SOURCE
@@ -110,11 +109,7 @@ def test_a_fork_graded_at_uid_gets_the_row_bubblewrap_gives_it(course, uid_cours
     assert (by_uid["status"], by_uid["total"]) == (sealed["status"], sealed["total"]), (sealed, by_uid)
 
 
-def test_grading_at_uid_leaves_no_process_and_no_file_of_a_fork_uid(uid_course):
+def test_grading_at_uid_leaves_no_process_no_file_and_no_home_of_a_fork_uid(uid_course):
     from mnist_checks.grading import fork_user
 
-    assert [uid for uid in fork_user.FORK_UIDS if fork_user.processes_of(uid)] == []
-    owned = [entry.path for top in fork_user.SHARED_TMP if top.is_dir() for entry in os.scandir(top)
-             if entry.stat(follow_symlinks=False).st_uid in fork_user.FORK_UIDS]
-    assert owned == []
-    assert [home.name for home in fork_user.HOMES.iterdir() if home.name != "locks"] == []
+    assert fork_user.left_behind() == []

@@ -19,9 +19,8 @@ from mnist_checks.grading import fork_user, sandbox, syscall_filter
 from mnist_checks.grading.batch import refuse_exposed
 from mnist_checks.grading.isolated import IsolatedContract
 
-# The course's worker (pytest -n 2 --dist loadgroup): the uids and the shared /tmp are the host's,
-# and the course's grading at uid checks that it leaves none of either behind.
-pytestmark = pytest.mark.xdist_group("course")
+# One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
+pytestmark = pytest.mark.xdist_group("isolation")
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,11 @@ class ForkUser:
             return
         raise NoForkUser(f"every uid of {FORK_UIDS.start}-{FORK_UIDS.stop - 1} is in use: grade fewer forks at once")
 
+    @property
+    def home_prefix(self) -> str:
+        """The name its servers' homes under ``HOMES`` start with (``left_behind`` reads it)."""
+        return f"server-{self.uid}-"
+
     def popen_options(self) -> dict:
         """``subprocess.Popen``'s arguments that start a process as this uid, with no other group."""
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
@@ -92,6 +97,28 @@ class ForkUser:
         left += remove_files_of(self.uid)
         os.close(self._lock)
         return left
+
+
+def left_behind() -> list[str]:
+    """What the uids no grading holds now still have: a process, a file in ``SHARED_TMP``, a home
+    under ``HOMES``; [] after every grading ended as it must (a uid in use is not looked at)."""
+    found = []
+    for uid in FORK_UIDS:
+        lock = homes() / "locks" / f"{uid}.lock"
+        if not lock.exists():
+            continue
+        handle = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # held by a grading now
+        finally:
+            os.close(handle)  # (closing it frees the lock again)
+        found += [f"process {pid} of uid {uid}" for pid in processes_of(uid)]
+        found += [f"{entry.path} of uid {uid}" for top in SHARED_TMP if top.is_dir() for entry in os.scandir(top)
+                  if entry.stat(follow_symlinks=False).st_uid == uid]
+        found += [f"home {home}" for home in HOMES.glob(f"server-{uid}-*")]
+    return found
 
 
 def _taken(uid: int) -> bool:

@@ -67,8 +67,8 @@ class IsolatedContract:
         self.unended: list[str] = []  # sandboxes whose processes outlived the wait: said in the fork's row
         # isolation uid: the fork's own uid, and its home where that uid can reach it (fork_user.HOMES)
         self._user = fork_user.ForkUser() if isolation.level == sandbox.UID else None
-        self._home = Path(tempfile.mkdtemp(prefix="mnist-checks-server-",
-                                           dir=fork_user.homes() if self._user else None))
+        self._home = Path(tempfile.mkdtemp(prefix=self._user.home_prefix, dir=fork_user.homes()) if self._user
+                          else tempfile.mkdtemp(prefix="mnist-checks-server-"))
         self._write_files()
 
     # --- the contract (Q1-Q5): ``split``, ``build_mlp``, ... are set below, from ``FUNCTIONS`` -------
