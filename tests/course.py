@@ -88,6 +88,10 @@ def replaced(old: str, new: str) -> str:
 Q4_ONLY = STARTER.replace('raise NotImplementedError("Q4: scale is not implemented yet")',
                           "return np.asarray(X, dtype=np.float32) / np.float32(255)")
 
+#: The sandbox's cases graded at isolation uid too: a crash (every process of the uid ended after
+#: it) and a memory hog (the uid's rlimits); a hang, a flood of output and a rewrite of the tests
+#: meet the checker alone, at any level.
+UID_SANDBOX = ("crashes-in-q5", "hogs-memory")
 #: fork -> its contract: what each does to the grader, and what it must cost it.
 SANDBOX = {
     "hangs": replaced("    # BEGIN SOLUTION\n    # stratify",
@@ -546,8 +550,8 @@ def global_oom_kills(lines: list[str]) -> list[str]:
 
 def grade_course(root: Path, isolation: str = "auto") -> dict:
     """Write every fork under ``root`` and grade them in one `mnist-checks grade` call; what the
-    tests read of it, as a dict.  At ``isolation`` ``uid`` (issue 33) only the students' side, the
-    sandbox's cases and the hostile family are graded, with the instructor's package and tests
+    tests read of it, as a dict.  At ``isolation`` ``uid`` (issue 33) only the students' side, two
+    of the sandbox's cases (``UID_SANDBOX``) and the hostile family are graded, with the instructor's package and tests
     made unreadable to other users for the grading, as the grader demands at that level."""
     uid = isolation == "uid"
     out, home, scratch, store = root / "grades", root / "home", root / "tmp", root / "trainings"
@@ -566,7 +570,7 @@ def grade_course(root: Path, isolation: str = "auto") -> dict:
         forks += [write_fork(root, "partly-started", Q4_ONLY),
                   *[write_fork(root, name, source) for name, source in CATALOGUE.items()],
                   write_fork(root, "edits-tests", SOURCE, edit_tests=True)]
-    forks += [write_fork(root, name, source) for name, source in SANDBOX.items()]
+    forks += [write_fork(root, name, source) for name, source in SANDBOX.items() if not uid or name in UID_SANDBOX]
     if not uid:
         forks += [write_fork(root, name, SOURCE + "\n\n# --- hostile ---\n" + override)
                   for name, (override, _, _) in HOSTILE.items()]

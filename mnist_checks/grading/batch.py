@@ -112,7 +112,7 @@ def _isolation_here(level: str, cluster, allow_unisolated: bool):
     if cluster is None:
         return sandbox.isolation_for(level, allow_unisolated)
     if level not in ("auto", sandbox.BUBBLEWRAP):
-        raise ValueError(f"isolation {level} grades on this machine; a cluster's workers use bubblewrap")
+        raise ValueError(f"isolation {level} grades on this machine, not on a cluster (its workers use bubblewrap)")
     return None
 
 
