@@ -18,8 +18,8 @@ Running it:
 - ``report``: the table, the Markdown report and the spread across runs; ``plots``: the
   learning curves; ``seeds``: runs written to directories of their own, one per seed;
 - ``cluster``: this machine's pool or a Dask cluster, for jobs that carry contents;
-- ``cli``: the ``mnist-checks`` command (``run``, ``spread``, ``grade``, ``mutants``, ``starter``, ``gradescope``),
-  each a parser and a call in ``commands``;
+- ``cli``: the ``mnist-checks`` command (``run``, ``spread``, ``grade``, ``mutants``, ``starter``, ``gradescope``,
+  ``export``), each a parser and a call in ``commands``;
 - ``errors``: the base of every error a user can fix; ``compat_log``: the tox compatibility table;
 - ``architecture`` and ``activations``: a model's layers and activations however they are spelled.
 

@@ -15,6 +15,7 @@ import sys
 
 from . import __version__
 from .commands.common import INTERRUPTED, MAX_SEED, UsageError  # noqa: F401  (MAX_SEED, UsageError: the CLI's)
+from .commands.exports import add_export_parser
 from .commands.grades import add_grade_parser, add_mutants_parser, add_starter_parser
 from .commands.gradescope import add_gradescope_parser
 from .commands.runs import add_run_parser, add_spread_parser
@@ -22,7 +23,7 @@ from .errors import MnistChecksError
 
 #: The commands, in the order ``mnist-checks --help`` lists them.
 PARSERS = (add_run_parser, add_spread_parser, add_grade_parser, add_mutants_parser, add_starter_parser,
-           add_gradescope_parser)
+           add_gradescope_parser, add_export_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,10 +9,26 @@ pytestmark = pytest.mark.fast
 def test_gradebook_has_a_row_per_fork_with_questions_and_tiers(tmp_path, a_result):
     gradebook.write_gradebook([a_result()], tmp_path / "gradebook.csv")
     header, row = (tmp_path / "gradebook.csv").read_text().splitlines()
-    assert header.split(",") == ["fork", "path", "commit", "status", "total", "max", "q1", "q2", "q3", "q4", "q5",
-                                 "fast", "slow", "isolation", "memory", "reason", "lost", "warnings", "trainings",
-                                 "reused"]
-    assert row.startswith("alice,/forks/alice,abc123,graded,5.0,10.0,5.0,,,,,5.0,,")
+    assert header.split(",") == ["fork", "student", "name", "path", "commit", "committed", "late", "penalty",
+                                 "status", "total", "max", "q1", "q2", "q3", "q4", "q5", "fast", "slow", "isolation",
+                                 "memory", "reason", "lost", "warnings", "trainings", "reused"]
+    assert row.startswith("alice,,,/forks/alice,abc123,,,,graded,5.0,10.0,5.0,,,,,5.0,,")
+
+
+def test_a_row_carries_its_student_its_due_date_commit_and_its_total_after_the_late_penalty(a_result):
+    """Issue 34: ``grade --roster`` names the student, ``--due`` the commit's time and how late,
+    and ``--late-policy``'s penalty lowers the total (only the total: each question keeps its points)."""
+    import dataclasses
+
+    late = dataclasses.replace(a_result(), student={"identifier": "s1", "name": "Alice Adams"}, handed_in={
+        "committed": "2026-12-10 22:00", "late": "late: 2 commits after the due date, last 2026-12-12 09:12",
+        "penalty": 30.0})
+    (row,) = gradebook.gradebook_rows([late])
+    assert (row["student"], row["name"], row["committed"], row["penalty"]) == ("s1", "Alice Adams",
+                                                                               "2026-12-10 22:00", "30")
+    assert row["late"].startswith("late: 2 commits") and (row["total"], row["max"], row["q1"]) == (3.5, 10.0, 5.0)
+    (on_time,) = gradebook.gradebook_rows([a_result()])
+    assert (on_time["total"], on_time["penalty"], on_time["late"]) == (5.0, "", "")
 
 
 def test_a_row_says_where_its_fork_lost_points_when_no_reason_does(a_result):

@@ -119,6 +119,23 @@ def test_the_starters_readme_states_every_claim_the_tests_check(graded):
     assert sorted(claim for claim in claims if claim not in readme) == []
 
 
+def test_the_example_rubric_weighs_each_collected_behaviour_check_at_half_its_questions_fast_points(graded):
+    """docs/rubric-example.json (issue 34) on the graded tests as the grader collects them, tags and all."""
+    from fractions import Fraction
+
+    from mnist_checks.grading.rubric import check_weights, load_rubric, score_tests
+
+    rubric = load_rubric(ROOT / "docs" / "rubric-example.json")
+    check_weights(rubric, graded)
+    scored = score_tests([{**test, "outcome": "passed"} for test in graded], rubric)
+    behaviour = {test["id"]: test for test in scored if "behaviour" in test["tags"]}
+    assert sorted(behaviour) == [
+        "tests/test_q2_mlp.py::test_mlp_computes_what_dense_32_relu_then_dense_10_softmax_computes",
+        "tests/test_q5_cnn.py::test_cnn_computes_what_the_exercises_convolutions_pooling_and_dense_layers_compute"]
+    assert all(Fraction(test["share"]) == Fraction(rubric[test["question"]]["fast"], 2) for test in behaviour.values())
+    assert sum(Fraction(test["share"]) for test in scored) == 100
+
+
 def test_the_slow_tier_without_data_stops_once_at_once_with_the_remedy(tmp_path):
     """No data: one message naming the remedy, before any test runs, not an error per test."""
     import os

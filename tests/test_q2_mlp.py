@@ -63,6 +63,7 @@ def test_mlp_layer_outputs_are_32_then_10(mlp):
     assert output_shapes(mlp) == list(facts.MLP_OUTPUT_SHAPES)
 
 
+@pytest.mark.behaviour
 def test_mlp_computes_what_dense_32_relu_then_dense_10_softmax_computes(mlp):
     """build_mlp's model computes what Dense(32, relu) then Dense(10, softmax) computes.
 

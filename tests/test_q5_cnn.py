@@ -62,6 +62,7 @@ def test_cnn_layer_outputs_shrink_from_26x26x32_to_10(cnn):
     assert output_shapes(cnn) == list(facts.CNN_OUTPUT_SHAPES)
 
 
+@pytest.mark.behaviour
 def test_cnn_computes_what_the_exercises_convolutions_pooling_and_dense_layers_compute(cnn):
     """build_cnn's model computes what the exercise's 3x3 convolutions, 2x2 max poolings and Dense layers compute.
 

@@ -167,22 +167,31 @@ def test_without_a_working_git_the_starter_command_writes_nothing_and_says_how_t
 
 
 def test_the_classroom_workflow_gives_each_question_its_fast_points():
+    """One step runs the fast tier and reports each question to the reporter (issue 34: its tests'
+    shares, tests/test_classroom.py); each question is worth its fast points, even where the step
+    wrote nothing (its stand-in)."""
+    import base64
+    import json
+    import re
+
     import yaml
 
     from mnist_checks.grading.starter import classroom_workflow
     from mnist_checks.questions import QUESTIONS
-    workflow = yaml.safe_load(classroom_workflow(DEFAULT_RUBRIC))
-    steps = workflow["jobs"]["autograding"]["steps"]
-    graders = {s["id"]: s["with"] for s in steps
-               if s.get("uses", "").startswith("classroom-resources/autograding-command")}
-    assert {q: graders[q]["max-score"] for q in QUESTIONS} == {q: DEFAULT_RUBRIC[q]["fast"] for q in QUESTIONS}
-    assert {q: graders[q]["command"] for q in QUESTIONS} == {
-        q: f'pytest -m "fast and {q}" -p no:cacheprovider' for q in QUESTIONS}
+    rubric = {**DEFAULT_RUBRIC, "q3": {"fast": 7.5, "slow": 5}}
+    workflow = yaml.safe_load(classroom_workflow(rubric))
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    assert [s["run"] for s in steps if "pytest" in s.get("run", "")] == [
+        "pytest -m fast -p no:cacheprovider --classroom-report"]
+    assert not any(s.get("uses", "").startswith("classroom-resources/autograding-command") for s in steps)
     reporter = next(s for s in steps
                     if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
     assert reporter["with"]["runners"].split(",") == list(QUESTIONS)
     assert set(reporter["env"]) == {f"{q.upper()}_RESULTS" for q in QUESTIONS}
-    assert all(f"steps.{q}.outputs.result" in reporter["env"][f"{q.upper()}_RESULTS"] for q in QUESTIONS)
+    env = {q: reporter["env"][f"{q.upper()}_RESULTS"] for q in QUESTIONS}
+    stand_ins = {q: json.loads(base64.b64decode(re.search(r"\|\| '([^']+)'", env[q])[1])) for q in QUESTIONS}
+    assert {q: stand_ins[q]["max_score"] for q in QUESTIONS} == {q: rubric[q]["fast"] for q in QUESTIONS}
+    assert all(f"steps.fast.outputs.{q} ||" in env[q] for q in QUESTIONS)
 
 
 # The notebook starter (issue 32) ----------------------------------------------------------------
@@ -284,3 +293,80 @@ def test_the_notebook_starters_last_cell_runs_the_fast_tier_from_the_checkout_an
     check.source += "\nprint('hello')"  # any other text in its place is read as any cell is
     assert [line.split(":")[0] for line in contract_from_notebook(notebook).left_out] == [
         f"cell {len(notebook.cells)}, line {n}" for n in (2, 3)]
+
+
+# The course's rubric in the starter (issue 34) ---------------------------------------------------
+
+BEHAVIOUR = "test_mlp_computes_what_dense_32_relu_then_dense_10_softmax_computes"
+WEIGHTED = {**DEFAULT_RUBRIC, "weights": {BEHAVIOUR: 10}}
+#: Q2's fast tests as the grader collects them: the behaviour check and 10 others.
+Q2_GRADED = [{"id": f"tests/test_q2_mlp.py::{name}", "question": "q2", "tier": "fast", "claim": f"Claim of {name}.",
+              "tags": ["behaviour"] if name == BEHAVIOUR else []}
+             for name in [BEHAVIOUR, *(f"test_other_{i}" for i in range(10))]]
+
+
+def _reference(tmp_path):
+    reference = tmp_path / "reference"
+    for relative in ["mnist_checks/exercise.py", "tests/test_q2_mlp.py", "conftest.py", "docs/starter-README.md"]:
+        (reference / relative).parent.mkdir(parents=True, exist_ok=True)
+        (reference / relative).write_text(REFERENCE if relative.endswith("exercise.py") else relative)
+    (reference / "docs/starter-README.md").write_text("# Yours\n\n{RUBRIC}\n\nmore\n")
+    return reference
+
+
+def test_a_courses_rubric_goes_into_the_starter_as_rubric_json_and_its_readme_lists_each_weighted_claims_points(
+        tmp_path):
+    from mnist_checks.grading.rubric import RUBRIC_FILE, rubric_of
+    from mnist_checks.grading.starter import write_starter
+
+    reference = _reference(tmp_path)
+    write_starter(reference, tmp_path / "default")
+    assert not (tmp_path / "default" / RUBRIC_FILE).exists() and rubric_of(tmp_path / "default") == DEFAULT_RUBRIC
+    assert "Weighted" not in (tmp_path / "default" / "README.md").read_text()
+    write_starter(reference, tmp_path / "course", WEIGHTED, graded=Q2_GRADED)
+    course = tmp_path / "course"
+    assert rubric_of(course) == WEIGHTED and RUBRIC_FILE in _git(course, "ls-files").splitlines()
+    readme = (course / "README.md").read_text()
+    assert "| Q2 | 15 | 10 | 25 |" in readme and readme.endswith("\n\nmore\n")
+    assert f'- Q2 fast: "Claim of {BEHAVIOUR}." (`{BEHAVIOUR}`): 7.5 of 15 points\n' in readme
+    assert "- Q2 fast: each other test: 0.75 points\n" in readme and "Q5 fast" not in readme
+
+
+def test_the_readme_lists_the_weights_as_written_where_the_graded_tests_are_unknown():
+    from mnist_checks.grading.starter import rubric_table
+
+    table = rubric_table({**WEIGHTED, "weights": {BEHAVIOUR: 10, "tag:behaviour": 0.5}})
+    assert table.startswith(rubric_table(DEFAULT_RUBRIC) + "\n\nWeighted claims")
+    assert f"- `{BEHAVIOUR}`: weight 10\n- `tag:behaviour`: weight 0.5" in table
+    assert "Weighted" not in rubric_table(DEFAULT_RUBRIC)
+    assert "Weighted" not in rubric_table({**WEIGHTED, "weights": {}})
+
+
+def test_the_starter_command_writes_rubric_json_only_with_rubric_and_checks_its_weights_first(tmp_path, monkeypatch,
+                                                                                              capsys):
+    import json
+
+    from mnist_checks import cli
+    from mnist_checks.grading import checker
+
+    collected = []
+
+    def collect(reference, tier):
+        collected.append(tier)
+        return Q2_GRADED
+
+    monkeypatch.setattr(checker, "collect_graded_tests", collect)
+    reference = _reference(tmp_path)
+    assert cli.main(["starter", str(tmp_path / "plain"), "--reference", str(reference)]) == 0
+    assert not (tmp_path / "plain" / "rubric.json").exists() and collected == [], "no weights: nothing collected"
+    rubric = tmp_path / "course.json"
+    rubric.write_text(json.dumps(WEIGHTED))
+    assert cli.main(["starter", str(tmp_path / "course"), "--reference", str(reference), "--rubric", str(rubric)]) == 0
+    assert json.loads((tmp_path / "course" / "rubric.json").read_text()) == WEIGHTED and collected == ["all"]
+    assert "7.5 of 15 points" in (tmp_path / "course" / "README.md").read_text()
+    rubric.write_text(json.dumps({**DEFAULT_RUBRIC, "weights": {"test_mlp_computes": 10}}))
+    capsys.readouterr()
+    assert cli.main(["starter", str(tmp_path / "typo"), "--reference", str(reference), "--rubric", str(rubric)]) == 2
+    err = capsys.readouterr().err
+    assert "weights name no graded test: test_mlp_computes; graded tests are" in err and BEHAVIOUR in err
+    assert "Traceback" not in err and not (tmp_path / "typo").exists()

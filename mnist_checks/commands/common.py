@@ -90,3 +90,18 @@ def reference_checkout(given: str | None) -> Path:
             "instructor's clone with `pip install -e .` or pass --reference DIR"
         )
     return root
+
+
+def weighed_rubric(path: str | None, reference: Path) -> tuple[dict | None, list | None]:
+    """The rubric of ``--rubric FILE`` (None without one) and, where it weighs claims, the reference's
+    graded tests of every tier, against which its weights were checked (``rubric.check_weights``,
+    issue 34): a misspelt test name is refused when the starter or the autograder is written, not at
+    the first grading."""
+    from ..grading.checker import collect_graded_tests
+    from ..grading.rubric import WEIGHTS, check_weights, load_rubric
+
+    rubric = load_rubric(path) if path else None
+    graded = collect_graded_tests(reference, "all") if rubric and rubric.get(WEIGHTS) else None
+    if graded is not None:
+        check_weights(rubric, graded)
+    return rubric, graded

@@ -10,13 +10,16 @@ from pathlib import Path
 from .. import cluster as clusters
 from .. import data as datasets
 from ..data import ENV_DATA
+from ..errors import MnistChecksError
 from ..grading import sandbox
 from ..grading.batch import DEFAULT_OUT as DEFAULT_GRADES
 from ..grading.batch import GradingInterrupted, grade_forks
 from ..grading.class_report import REPORT_HTML
 from ..grading.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
+from ..grading.history import parse_due, parse_late_policy
 from ..grading.limits import Limits
 from ..grading.results import ForkStatus
+from ..grading.roster import match, matching_lines, read_roster
 from ..grading.rubric import load_rubric
 from ..grading.starter import write_starter
 from .common import (
@@ -30,6 +33,7 @@ from .common import (
     reference_checkout,
     seconds,
     verbose_option,
+    weighed_rubric,
 )
 from .progress import GradingProgress
 
@@ -38,6 +42,21 @@ try:
 except ImportError:  # the students' starter holds no catalogue: `mutants` says so when it runs
     mutation_report = None
 
+
+
+def _argument(parse):
+    """An argparse type of ``parse``, its ``MnistChecksError`` said as argparse says a bad value."""
+
+    def argument(text: str):
+        try:
+            return parse(text)
+        except MnistChecksError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return argument
+
+
+due_date, late_policy = _argument(parse_due), _argument(parse_late_policy)
 
 
 def _grading_options() -> argparse.ArgumentParser:
@@ -56,6 +75,23 @@ def _grading_options() -> argparse.ArgumentParser:
                          help="grade even where bubblewrap cannot sandbox forks (UNSAFE: a fork can then read your "
                               "files and the network); every row says so")
     return graders
+
+
+def _course_options(grade) -> None:
+    """``grade``'s options of a course's records (issue 34): the due date, late work, the roster."""
+    grade.add_argument("--due", type=due_date, metavar="WHEN",
+                       help="grade each fork at its last commit committed at or before WHEN (ISO 8601 with its UTC "
+                            "offset: 2026-12-10T23:59+01:00), read from its .git without touching the checkout; the "
+                            "row records the commit, its time and the commits after WHEN (default: each fork's "
+                            "checkout as it is)")
+    grade.add_argument("--late-policy", type=late_policy, metavar="PENALTY",
+                       help="with --due: grade forks with commits after the due date at HEAD, their total lowered "
+                            "by PENALTY per day late, days counted up to the last commit: 10%%/day, or "
+                            "10%%/day,max=50%% (default: late commits are not graded)")
+    grade.add_argument("--roster", metavar="FILE",
+                       help="the course's students: GitHub Classroom's roster export (classroom_roster.csv) or a CSV "
+                            "of identifier, name and fork or github_username; rows then carry each student, and the "
+                            "summary lists students without a fork and forks without a student")
 
 
 def add_grade_parser(commands) -> None:
@@ -106,6 +142,7 @@ def add_grade_parser(commands) -> None:
                             "cannot start, e.g. in Docker: a uid of each fork's own, rlimits, no network by seccomp; "
                             "docs/grading.md says what each holds), 'strongest' (bubblewrap, else uid), 'auto' "
                             "(bubblewrap, else refuse unless --allow-unisolated; default: %(default)s)")
+    _course_options(grade)
     grade.add_argument("--cluster", metavar="ADDRESS",
                        help="grade on a Dask cluster: 'local' (--jobs worker processes here) or a scheduler's address "
                             "tcp://HOST:8786; needs the extra: pip install -e \".[cluster]\" (default: this "
@@ -116,6 +153,9 @@ def add_grade_parser(commands) -> None:
 def grade_command(args) -> int:
     """``grade``: ``grade_forks`` over the forks, then the summary and what changed in the gradebook."""
     reference, rubric = reference_checkout(args.reference), load_rubric(args.rubric)
+    if args.late_policy is not None and args.due is None:
+        raise UsageError("--late-policy says how late work is graded: give the due date too (--due WHEN)")
+    roster = read_roster(args.roster) if args.roster else None  # refused here, before any grading
     missing = [fork for fork in args.forks if not os.path.isdir(fork)]
     if missing:
         raise UsageError(f"not a directory: {', '.join(missing)}; pass the forks' checkouts")
@@ -135,7 +175,8 @@ def grade_command(args) -> int:
         with GradingProgress(len(args.forks)) as progress:  # its live line is gone before anything below
             results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
                                   jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
-                                  retrain=args.retrain, cluster=client, isolation=args.isolation,
+                                  retrain=args.retrain, cluster=client, isolation=args.isolation, due=args.due,
+                                  late_policy=args.late_policy, roster=roster,
                                   on_start=progress.started,
                                   on_result=progress.finished, say=lambda line: progress.say(f"mnist-checks: {line}"))
     except GradingInterrupted as stop:
@@ -147,6 +188,9 @@ def grade_command(args) -> int:
         if client is not None:
             clusters.close(client)
     _say_graded(results, earlier, args.out)
+    if roster is not None:
+        for line in matching_lines(match(roster, {r.fork: Path(r.path) for r in results})):
+            print(line)
     return 0 if all(result.ended in GRADED_STATUSES for result in results) else NEEDS_A_LOOK
 
 
@@ -273,13 +317,20 @@ def add_starter_parser(commands) -> None:
                          help="also write mnist_checks/exercise.ipynb: the same functions a cell each under the "
                               "exercise's own questions, and a last cell that runs `pytest -m fast`; students who "
                               "answer in it are graded on it (without it: exercise.py alone)")
+    starter.add_argument("--rubric", metavar="FILE",
+                         help="the course's rubric (JSON, as for grade): written into the starter as rubric.json, "
+                              "which the students' own pytest runs score with, and shown in its README with the "
+                              "points of each weighted claim (default: the built-in rubric, and no rubric.json)")
     starter.set_defaults(handler=starter_command)
 
 
 def starter_command(args) -> int:
-    """``starter``: ``write_starter`` into the directory."""
+    """``starter``: ``write_starter`` into the directory, with the course's rubric where one is given;
+    weights of it checked against the reference's graded tests, which count their points (issue 34)."""
+    reference = reference_checkout(args.reference)
+    rubric, graded = weighed_rubric(args.rubric, reference)
     try:
-        contract = write_starter(reference_checkout(args.reference), args.directory, notebook=args.notebook)
+        contract = write_starter(reference, args.directory, rubric, notebook=args.notebook, graded=graded)
     except (FileExistsError, ValueError) as error:
         raise UsageError(str(error)) from None
     where = f"{contract} or {contract.with_suffix('.ipynb')}" if args.notebook else contract

@@ -10,7 +10,8 @@ from pathlib import Path
 from ..grading.gradescope import ISOLATIONS, REFERENCE, TIERS, VISIBILITIES, WHEELS, write_autograder_zip
 from ..grading.rubric import TIERS as RUBRIC_TIERS
 from ..grading.rubric import load_rubric
-from .common import UsageError, defaults, megabytes, reference_checkout, seconds
+from ..questions import QUESTIONS
+from .common import UsageError, defaults, megabytes, reference_checkout, seconds, weighed_rubric
 
 
 def add_gradescope_parser(commands) -> None:
@@ -59,7 +60,8 @@ def add_gradescope_parser(commands) -> None:
 
 def gradescope_command(args) -> int:
     """``gradescope``: ``write_autograder_zip``, and what to do with it."""
-    reference, rubric = reference_checkout(args.reference), load_rubric(args.rubric)
+    reference = reference_checkout(args.reference)
+    rubric = weighed_rubric(args.rubric, reference)[0] or load_rubric(None)
     if os.path.isdir(args.zip):
         raise UsageError(f"{args.zip} is a folder; the autograder is one zip file: give its path (autograder.zip)")
     limits = dataclasses.replace(defaults(write_autograder_zip)["limits"], fork_seconds=args.fork_timeout,
@@ -68,7 +70,7 @@ def gradescope_command(args) -> int:
                                  fast_visibility=args.fast_visibility, slow_visibility=args.slow_visibility,
                                  leaderboard=args.leaderboard, isolation=args.isolation, limits=limits)
     tiers = ("fast",) if args.tier == "fast" else RUBRIC_TIERS
-    points = sum(rubric[question][tier] for question in rubric for tier in tiers)
+    points = sum(rubric[question][tier] for question in QUESTIONS for tier in tiers)  # not its weights
     wheel = next(name for name in names if name.startswith(f"{WHEELS}/"))
     print(f"wrote {args.zip} ({Path(args.zip).stat().st_size / 1024**2:.1f} MB): setup.sh, run_autograder, "
           f"{wheel}, the canonical tests under {REFERENCE}/; {args.tier} tier, {points:g} points")

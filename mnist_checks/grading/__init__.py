@@ -7,7 +7,11 @@
   ``results``: a fork's result and its files (results.json, JUnit); ``gradebook``: the course's CSV;
 - ``pytest_plugin``: the checker's log of each test's outcome, question and claim, and the points
   per question at the end of every pytest run; ``feedback``: what a student reads of a failure;
-- ``rubric``: points per question and tier, and the scores they give;
+- ``rubric``: points per question and tier, weights per claim, and the scores they give;
+- a course's records (issue 34): ``history``, a fork's commit by a due date (``grade --due``),
+  read from its ``.git`` without running git; ``roster``, which fork is whose; ``lms``, grades as
+  Canvas or Moodle import them (``mnist-checks export``); ``classroom``, GitHub Classroom's
+  report of a student's run, test by test;
 - ``gradescope``: Gradescope's autograder zip (``mnist-checks gradescope``), and there each
   submission laid out as a fork and graded; ``gradescope_results``: its results.json in Gradescope's words;
 - ``isolated``: the checker's view of a fork's contract (``pytest --isolated``), answered by
@@ -21,7 +25,8 @@
   arguments, models by ``facts.MODEL_BUDGET``), and each grading in a memory cgroup of its own;
 - ``contract``: the contract's functions, and loading a contract file into a process (the
   server's, or pytest's for ``--contract``);
-- ``starter``: the students' starter, the reference with its solutions cut out;
+- ``starter``: the students' starter, the reference with its solutions cut out; ``classroom``: the
+  report its GitHub Classroom workflow sends, each test with the points grade gives it (issue 34);
 - ``mutants`` and ``mutation_report``: the catalogue of student mistakes and correct variants,
   and ``mnist-checks mutants``'s report of what the tests catch (instructor's only: they quote
   the solutions).

@@ -18,6 +18,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from .. import __version__, trainings
@@ -27,12 +28,22 @@ from ..installed import installed_copies
 from . import fork_user, memory, sandbox
 from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests, graded_files
 from .class_report import write_class_report
+from .contract import CONTRACT, Picked
 from .feedback_page import write_feedback
 from .gradebook import GRADEBOOK, merge_gradebook, read_gradebook, write_gradebook
-from .intake import copy_canonical, edited_canonical_files, head_commit, read_submission, tree_digest, unique_names
+from .history import LatePolicy, at_due
+from .intake import (
+    READ_FROM_FORK,
+    copy_canonical,
+    edited_canonical_files,
+    head_commit,
+    read_submission,
+    tree_digest,
+    unique_names,
+)
 from .limits import Limits
 from .results import OUTPUT, RESULTS, ForkResult, ForkStatus, read_results, write_fork_outputs
-from .rubric import not_started, score_tests
+from .rubric import check_weights, not_started, score_tests
 
 #: Where ``mnist-checks grade`` writes each fork's outputs and the gradebook unless told.
 DEFAULT_OUT = "grades"
@@ -49,27 +60,26 @@ class GradingInterrupted(KeyboardInterrupt):
 def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
                 jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False, retrain: bool = False,
                 cluster=None, on_result=None, on_start=None, say=None, isolation: str = "auto",
-                reuse=()) -> list[ForkResult]:
-    """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask
-    ``distributed.Client``); write each one's results and the gradebook as it finishes.
+                reuse=(), due: datetime | None = None, late_policy: LatePolicy | None = None,
+                roster=None) -> list[ForkResult]:
+    """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask ``distributed.Client``);
+    write each one's results and the gradebook as it finishes. Each fork's grading runs under ``limits.grading_mb``
+    (``memory.probe``); ``jobs`` is lowered to what fits the machine's memory, and ``say`` (a line) is told so.
 
-    Each fork's grading runs under ``limits.grading_mb`` (``memory.probe``); ``jobs`` is lowered
-    to what fits the machine's memory, and ``say`` (a callable taking a line) is told so.
+    Refuses (``sandbox.SandboxUnavailable``) where forks cannot be isolated, unless ``allow_unisolated``;
+    every row records the isolation it was graded under.  ``isolation`` ``preloaded`` is for the catalogue's
+    own code alone (``mutation_report``), never students' forks: no sandbox, each fork's first server forked
+    with TensorFlow loaded.  ``reuse`` names folders of earlier calls' outputs: a fork whose contract was
+    graded there with the same tests, rubric and tier, at this isolation or in the sandbox, takes that
+    grading (``cached``).  The slow tier's trainings are shared by key (``mnist_checks.trainings``): each
+    distinct training is done once for the batch, and reused from earlier calls unless ``retrain``.  Ctrl-C
+    raises ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.  ``due``
+    (issue 34) grades each fork at its last commit by then, written out of its ``.git`` (``history``), or
+    at HEAD less a penalty (``late_policy``); ``roster`` names each row's student.
 
-    Refuses (``sandbox.SandboxUnavailable``) where forks cannot be isolated, unless
-    ``allow_unisolated``; every row records the isolation it was graded under.  ``isolation``
-    ``preloaded`` is for the catalogue's own code alone (``mutation_report``), never students'
-    forks: no sandbox, each fork's first server forked with TensorFlow loaded.  ``reuse`` names
-    folders of earlier calls' outputs: a fork whose contract was graded there with the same tests,
-    rubric and tier, at this isolation or in the sandbox, takes that grading (``cached``).  The slow tier's
-    trainings are shared by key (``mnist_checks.trainings``): each distinct training is done once
-    for the whole batch, and reused from earlier calls unless ``retrain``.  Ctrl-C raises
-    ``GradingInterrupted`` after writing the gradebook, forks not yet graded marked so.
-
-    ``on_result(result)`` is told each result as it is written; ``on_start(name, now)``, from the thread
-    running it, each check as it starts, not when queued (a cluster may start one again): ``now()`` says what
-    it is on (``checker.grade_log_now``: tests done, the training and its epoch; {} on a cluster).
-    """
+    ``on_result(result)`` is told each result as it is written; ``on_start(name, now)``, from the thread running
+    it, each check as it starts, not when queued (a cluster may start one again): ``now()`` says what it is on
+    (``checker.grade_log_now``: tests done, the training and its epoch; {} on a cluster)."""
     reference, out = Path(reference).resolve(), Path(out)
     isolation = _isolation_here(isolation, cluster, allow_unisolated)
     held, jobs = (None, jobs) if cluster is not None else local_memory(limits, jobs, say)
@@ -81,7 +91,7 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
     try:
         canon = copy_canonical(reference, private / "canon")
-        graded = collect_graded_tests(canon, tier)
+        graded = graded_tests(canon, tier, rubric)
         if cluster is None:
             # A fork that is not sandboxed could write into a store kept across calls: it gets this call's alone.
             own = retrain or trainings.retraining() or isolation.level != sandbox.BUBBLEWRAP
@@ -96,8 +106,9 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
             isolation = checks.isolation
         digest = tree_digest(canon)
         batch = Batch(tier=tier, rubric=rubric, graded=graded, key_base=key_base(tier, rubric, isolation.level, digest),
-                      isolation=isolation, reference=reference, earlier=earlier,
-                      sandboxed_key_base=key_base(tier, rubric, "bubblewrap", digest), reusable=reusable(reuse))
+                      isolation=isolation, reference=reference, earlier=earlier, reusable=reusable(reuse),
+                      sandboxed_key_base=key_base(tier, rubric, "bubblewrap", digest), due=due,
+                      late_policy=late_policy, snapshots=private / "handed-in", students=students_of(roster, names))
         try:
             return _grade_all(batch, checks, names, out, regrade=regrade, on_result=on_result, on_start=on_start)
         finally:
@@ -105,6 +116,26 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
             _write_report(out, say)  # every fork the gradebook holds, even after Ctrl-C
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def graded_tests(canon: Path, tier: str, rubric: dict) -> list[dict]:
+    """The graded tests of ``tier``; the rubric's weights checked against those of every tier
+    (``rubric.check_weights``: a course's rubric may weight a slow claim while the fast tier is graded)."""
+    everything = collect_graded_tests(canon, "all")
+    check_weights(rubric, everything)
+    return [test for test in everything if tier == "all" or test["tier"] == tier]
+
+
+def students_of(roster, names: dict) -> dict:
+    """Fork name -> its student's ``identifier`` and ``name``, for the forks ``roster`` matches
+    (``roster.match``); empty without a roster."""
+    if not roster:
+        return {}
+    from .roster import match
+
+    matching = match(roster, {name: Path(fork).resolve() for name, fork in names.items()})
+    return {name: {"identifier": student.identifier, "name": student.name}
+            for name, student in matching.students.items()}
 
 
 def _isolation_here(level: str, cluster, allow_unisolated: bool):
@@ -185,6 +216,10 @@ class Batch:
     earlier: list = field(default_factory=list)  # the gradebook's rows before this call
     sandboxed_key_base: str = ""  # key_base in the sandbox: its gradings stand for any isolation's
     reusable: dict = field(default_factory=dict)  # key -> an earlier call's results.json (``reuse``)
+    due: datetime | None = None  # grade each fork's last commit at or before it (``history``)
+    late_policy: LatePolicy | None = None  # or, where a fork has later commits, its HEAD less a penalty
+    snapshots: Path | None = None  # where the commits graded by ``due`` are written out
+    students: dict = field(default_factory=dict)  # fork name -> its student's identifier and name
 
 
 def _grade_all(batch: Batch, checks: Checks, names: dict, out: Path, *, regrade: bool, on_result,
@@ -241,9 +276,13 @@ def _not_graded(name: str, fork: Path, why: str, earlier: list) -> ForkResult:
 
 def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = False) -> Job | ForkResult:
     """Read what the grader needs of a fork, once: its contract's bytes (or why not), its commit,
-    its edits of canonical files; or its earlier result, if graded with the same key."""
+    its edits of canonical files; or its earlier result, if graded with the same key. With a due
+    date, all of it as of the commit it grades (``history.at_due``), written out of the fork's ``.git``."""
     fork = fork.resolve()
-    picked = read_submission(fork)
+    shot = at_due(fork, batch.due, batch.late_policy, batch.snapshots / name, READ_FROM_FORK) if batch.due else None
+    root, commit = (shot.root, shot.commit) if shot else (fork, head_commit(fork))
+    picked = Picked(None, CONTRACT, problem=shot.problem) if shot and shot.problem else read_submission(root)
+    said_of = {"handed_in": shot.handed_in if shot else {}, "student": batch.students.get(name, {})}
     source = None if picked.source is None else picked.source.encode()
     # a notebook's grading is keyed by its module and what its feedback says of it (the file graded,
     # what was left out): cleared outputs or edited markdown grade nothing again; a new left-out line does
@@ -251,28 +290,38 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
     source_key = (source or b"") + (b"\0" + said if said.strip() else b"")
     key = sha256_hex(batch.key_base.encode() + source_key)
     previous = out / RESULTS
+    found = None
     if source is not None and batch.reusable:
         sandboxed = sha256_hex(batch.sandboxed_key_base.encode() + source_key)
         found = batch.reusable.get(key) or batch.reusable.get(sandboxed)
-        if found is not None:  # graded in an earlier call, into another folder: that grading, here too
-            taken = read_results(found, name)
-            taken.path, taken.commit = str(fork), head_commit(fork)
-            write_feedback(taken, out)
-            write_fork_outputs(taken, out, (found.parent / OUTPUT).read_text(errors="replace")
-                               if (found.parent / OUTPUT).is_file() else "")
-            return taken
-    if not regrade and source is not None and previous.is_file():
+    if found is None and not regrade and source is not None and previous.is_file():
         try:
-            if json.loads(previous.read_text())["extra_data"]["key"] == key:
-                cached = read_results(previous, name)
-                cached.commit = head_commit(fork)  # the same contract may be in a later commit
-                write_feedback(cached, out)  # the page as this version writes it
-                return cached
+            found = previous if json.loads(previous.read_text())["extra_data"]["key"] == key else None
         except (ValueError, KeyError, TypeError):
             pass
+    if found is not None:  # graded before with this key, here or in another folder: that grading again
+        taken = read_results(found, name)
+        taken.path, taken.commit = str(fork), commit  # the same contract may be in a later commit
+        taken.warnings = [w for w in taken.warnings if not w.startswith(LATE)] + late_warning(said_of["handed_in"])
+        taken.handed_in, taken.student = said_of["handed_in"], said_of["student"]
+        write_feedback(taken, out)  # the page as this version writes it
+        write_fork_outputs(taken, out, (found.parent / OUTPUT).read_text(errors="replace")
+                           if (found.parent / OUTPUT).is_file() else "")
+        return taken
     warnings = [picked.note] if picked.note else []  # which file was graded, where the fork has both
-    return Job(name=name, path=str(fork), out=out, commit=head_commit(fork), source=source, problem=picked.problem,
-               key=key, warnings=warnings + edited_canonical_files(fork, batch.reference), notebook=picked.notebook)
+    warnings += late_warning(said_of["handed_in"])
+    return Job(name=name, path=str(fork), out=out, commit=commit, source=source, problem=picked.problem,
+               key=key, warnings=warnings + edited_canonical_files(root, batch.reference), notebook=picked.notebook,
+               **said_of)
+
+
+#: How a late fork's warning begins (``history.Handed.late_note``).
+LATE = "late: "
+
+
+def late_warning(handed: dict) -> list[str]:
+    """The late note of a fork graded by a due date, as its one warning (none when on time)."""
+    return [handed["late"]] if handed.get("late") else []
 
 
 def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
@@ -282,7 +331,7 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
                         seconds=checked.get("seconds", 0.0), key=job.key,
                         isolation=checked.get("isolation", batch.isolation.level),
                         trainings=checked.get("trainings", {}), worker=checked.get("worker", ""),
-                        memory=checked.get("memory", ""))
+                        memory=checked.get("memory", ""), handed_in=job.handed_in or {}, student=job.student or {})
     result.tests = score_tests(merge_outcomes(batch.graded, checked.get("outcomes", {}), result), batch.rubric)
     output = checked.get("output", "")
     if job.notebook is not None:  # the notebook's cells and lines, where the messages name the module's

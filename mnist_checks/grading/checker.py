@@ -47,6 +47,8 @@ class Job:
     key: str
     warnings: list
     notebook: Contract | None = None  # the contract built from a notebook: what it left out, its lines
+    handed_in: dict | None = None  # graded by a due date: ``ForkResult.handed_in``
+    student: dict | None = None  # from the roster: ``ForkResult.student``
 
 
 class Checks(Protocol):

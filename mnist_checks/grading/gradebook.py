@@ -17,8 +17,11 @@ from .rubric import TIERS, shown
 GRADEBOOK = "gradebook.csv"
 
 
-GRADEBOOK_COLUMNS = ["fork", "path", "commit", "status", "total", "max", *QUESTIONS, *TIERS, "isolation", "memory",
-                     "reason", "lost", "warnings", "trainings", "reused"]
+#: ``student`` and ``name`` come from a roster (``grade --roster``); ``committed``, ``late`` and
+#: ``penalty`` (percent) from a due date (``grade --due``); ``total`` is after any late penalty.
+GRADEBOOK_COLUMNS = ["fork", "student", "name", "path", "commit", "committed", "late", "penalty", "status", "total",
+                     "max", *QUESTIONS, *TIERS, "isolation", "memory", "reason", "lost", "warnings", "trainings",
+                     "reused"]
 
 
 #: How many hex digits of a training's key the gradebook shows: forks with the same one shared it.
@@ -45,6 +48,9 @@ def gradebook_rows(results: list[ForkResult]) -> list[dict]:
                "isolation": result.isolation, "memory": result.memory, "reason": result.reason,
                "lost": lost_points(result), "warnings": "; ".join(result.warnings)}
         row["trainings"], row["reused"] = trainings_cell(result)
+        row["student"], row["name"] = result.student.get("identifier", ""), result.student.get("name", "")
+        row["committed"], row["late"] = result.handed_in.get("committed", ""), result.handed_in.get("late", "")
+        row["penalty"] = f"{result.handed_in['penalty']:g}" if result.handed_in.get("penalty") else ""
         for key in (*QUESTIONS, *TIERS):
             row[key] = shown(sums[key][0]) if key in sums else ""
         rows.append(row)

@@ -22,6 +22,12 @@ from .starter import for_students
 CANONICAL = ("mnist_checks", "tests", "conftest.py", "pyproject.toml")
 
 
+#: The canonical files and settings a fork may have edited (told as warnings, never used).
+EDITABLE = ("tests", "conftest.py", "pyproject.toml", "tox.ini", "pytest.ini", "setup.cfg")
+#: What the grader reads of a fork's checkout: its contract (or notebook) and ``EDITABLE``.
+READ_FROM_FORK = (CONTRACT, NOTEBOOK, *EDITABLE)
+
+
 SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", "mnist_checks.egg-info"}
 
 
@@ -87,7 +93,7 @@ def copy_canonical(reference: Path, canon: Path) -> Path:
 def edited_canonical_files(fork: Path, reference: Path) -> list[str]:
     """Warnings for canonical files a fork changed, added or removed (they are never used)."""
     warnings = []
-    for entry in ("tests", "conftest.py", "pyproject.toml", "tox.ini", "pytest.ini", "setup.cfg"):
+    for entry in EDITABLE:
         if not (fork / entry).exists():
             continue  # a fork holding only its contract
         ours, theirs = file_digests(reference / entry), file_digests(fork / entry)

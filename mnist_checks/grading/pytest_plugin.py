@@ -10,11 +10,14 @@ pytest's own report. With
 ``--grade-log FILE`` it writes one JSON line per test as soon as it finishes: a process that
 crashes or is killed mid-run keeps the results of every test before it.  ``--grade-collect
 FILE`` writes the graded tests (id, question, tier, claim) and stops after collection.
+``--classroom-report`` (the starter's Classroom workflow, issue 34) ends the run with GitHub
+Classroom's report of it, test by test (``classroom``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -22,7 +25,7 @@ import pytest
 from ..questions import QUESTIONS
 from .contract import FUNCTIONS
 from .feedback import plain_words, without_paths
-from .rubric import DEFAULT_RUBRIC, NOT_IMPLEMENTED, TIERS, points_per_question
+from .rubric import NOT_IMPLEMENTED, NOT_TAGS, RUBRIC_FILE, TIERS, points_per_question, rubric_of
 
 #: pytest's word for a test that a contract function not written yet stopped (``pytest_report_teststatus``).
 NOT_IMPLEMENTED_YET = "not implemented"
@@ -35,15 +38,21 @@ def pytest_addoption(parser):
     group = parser.getgroup("mnist-checks grading")
     group.addoption("--grade-log", metavar="FILE", help="append one JSON line per finished test")
     group.addoption("--grade-collect", metavar="FILE", help="write the graded tests as JSON and stop")
+    group.addoption("--classroom-report", action="store_true",
+                    help="GitHub Classroom's report of the run: q1..q5 to $GITHUB_OUTPUT, the points per question "
+                         "to $GITHUB_STEP_SUMMARY (where unset: into --classroom-out DIR, else the terminal)")
+    group.addoption("--classroom-out", metavar="DIR", help="where --classroom-report writes outside GitHub Actions")
 
 
 def describe(item) -> dict:
-    """A test's question, tier and claim (its docstring's first line, else its name)."""
+    """A test's question, tier and claim (its docstring's first line, else its name), and its
+    ``tags``: its other markers' names, sorted, which a rubric's weights may name (issue 34)."""
     question = next((m.name for m in item.iter_markers() if m.name in QUESTIONS), None)
     tier = next((m.name for m in item.iter_markers() if m.name in TIERS), None)
     doc = (getattr(item.function, "__doc__", None) or "").strip().splitlines()
     claim = doc[0] if doc else item.name.removeprefix("test_").replace("_", " ")
-    return {"id": item.nodeid, "question": question, "tier": tier, "claim": claim}
+    tags = sorted({m.name for m in item.iter_markers() if m.name not in NOT_TAGS})
+    return {"id": item.nodeid, "question": question, "tier": tier, "claim": claim, "tags": tags}
 
 
 def pytest_collection_finish(session):
@@ -74,6 +83,8 @@ def pytest_runtest_makereport(item, call):
         entry.update(_raised(call.excinfo))
         if entry.get("raised_by"):  # one line instead of a traceback through the test to the function
             report.not_implemented = report.longrepr = _not_implemented_line(call.excinfo, entry["raised_by"])
+    if not report.passed and item.config.getoption("--classroom-report"):
+        entry["message"] = _message(call, report)  # the Classroom report's (issue 34)
     if entry["question"] and entry["tier"]:
         report.graded = entry  # travels with the report to pytest-xdist's controller
     path = item.config.getoption("--grade-log")
@@ -233,8 +244,9 @@ def _say_run(terminalreporter, record: dict, prefix: str) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Every run ends with the points per question of the tests that ran (the default rubric),
-    and says which trained models were reused from an earlier, identical training."""
+    """Every run ends with the points per question of the tests that ran (the repository's
+    ``rubric.json``, else the default rubric), and says which trained models were reused from an
+    earlier, identical training."""
     records = config.stash.get(RUN_RECORDS, [])
     for record in records:
         _say_run(terminalreporter, record, f"seed {record['settings']['seed']}: " if len(records) > 1 else "")
@@ -248,6 +260,71 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tests = list(graded_outcomes(terminalreporter.stats).values())
     if not tests or config.getoption("--grade-log"):
         return  # nothing graded ran; or the grader, which scores with its own rubric
-    terminalreporter.section("points per question (the grader's default rubric, for the tests that ran)")
-    for line in points_per_question(tests, DEFAULT_RUBRIC):
+    from ..errors import MnistChecksError
+
+    course = (config.rootpath / RUBRIC_FILE).is_file()
+    whose = f"the course's {RUBRIC_FILE}" if course else "the grader's default rubric"
+    terminalreporter.section(f"points per question ({whose}, for the tests that ran)")
+    try:
+        lines = points_per_question(tests, rubric_of(config.rootpath))
+    except MnistChecksError as error:  # a rubric.json edited out of shape: said, never an internal error
+        lines = [f"no points: {error} ({error.remedy})"]
+    for line in lines:
         terminalreporter.write_line(line)
+
+
+#: The node ids as collected, in order: the Classroom report's order within a question, the same
+#: over pytest-xdist's workers (``pytest_xdist_node_collection_finished``).
+COLLECTED = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    config.stash[COLLECTED] = [item.nodeid for item in items]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """pytest-xdist's controller: the ids a worker collected, in order (each worker collects them all)."""
+    node.config.stash[COLLECTED] = list(ids)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_terminal_summary")  # after the points per question
+def pytest_terminal_summary_classroom(terminalreporter, config):
+    """With ``--classroom-report`` (the starter's Classroom workflow, issue 34): each question's
+    result for GitHub Classroom's reporter, its tests scored as grade scores them with the
+    repository's rubric (``classroom.scored_runners``), as the step's outputs ``q1``..``q5``
+    appended to ``$GITHUB_OUTPUT``, and the points per question to ``$GITHUB_STEP_SUMMARY``;
+    where those are unset, into ``--classroom-out DIR``, else the summary to the terminal."""
+    if not config.getoption("--classroom-report") or hasattr(config, "workerinput"):
+        return
+    from pathlib import Path
+
+    from ..errors import MnistChecksError
+    from . import classroom
+
+    tests = list(graded_outcomes(terminalreporter.stats).values())
+    terminalreporter.section("GitHub Classroom report")
+    try:
+        rubric = rubric_of(config.rootpath)
+        results = classroom.scored_runners(tests, rubric, config.stash.get(COLLECTED, []))
+        summary = classroom.step_summary(results, tests, rubric)
+    except MnistChecksError as error:
+        terminalreporter.write_line(f"none written: {error} ({error.remedy})", red=True)
+        return
+    out = config.getoption("--classroom-out")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    written = []
+    for variable, name, text in (("GITHUB_OUTPUT", classroom.OUTPUT_FILE, classroom.github_output(results)),
+                                 ("GITHUB_STEP_SUMMARY", classroom.SUMMARY_FILE, summary)):
+        path = os.environ.get(variable) or (out and str(Path(out) / name))
+        if path:
+            with open(path, "a") as handle:
+                handle.write(text)
+            written.append(path)
+    if not written:
+        for line in summary.splitlines():
+            terminalreporter.write_line(line)
+    terminalreporter.write_line(f"{classroom.points_line(results)}" + (f" (written to {', '.join(written)})"
+                                                                       if written else ""))

@@ -77,10 +77,19 @@ class ForkResult:
     memory: str = ""  # the grading's memory limit, how it was held, and its peak
     graded_as: str = ""  # a cached result's: the status of the grading it repeats
     left_out: list = field(default_factory=list)  # a notebook's: what of it was not graded, and why
+    # graded by a due date (``grade --due``): the commit's time, how late, the late policy's penalty in percent
+    handed_in: dict = field(default_factory=dict)
+    student: dict = field(default_factory=dict)  # from the roster (``grade --roster``): identifier, name
 
     @property
     def totals(self) -> dict:
-        return totals(self.tests)
+        """``rubric.totals`` of its tests; the total lowered by a late penalty (``handed_in``), if any."""
+        sums = totals(self.tests)
+        penalty = self.handed_in.get("penalty") or 0
+        if penalty and "total" in sums:
+            score, maximum = sums["total"]
+            sums["total"] = (score * (100 - penalty) / 100, maximum)
+        return sums
 
     @property
     def ended(self) -> str:
@@ -150,7 +159,7 @@ def results_json(result: ForkResult) -> dict:
             "graded_as": result.ended,
             "reason": result.reason, "warnings": result.warnings, "key": result.key, "isolation": result.isolation,
             "memory": result.memory, "trainings": result.trainings, "worker": result.worker,
-            "left_out": result.left_out,
+            "left_out": result.left_out, "handed_in": result.handed_in, "student": result.student,
             "by_question": {q: [shown(points) for points in sums.get(q, (0.0, 0.0))] for q in QUESTIONS},
             "by_tier": {t: [shown(points) for points in sums[t]] for t in TIERS if t in sums},
             "raw_tests": result.tests,
@@ -189,5 +198,6 @@ def read_results(path: Path, name: str) -> ForkResult:
                       seconds=data["execution_time"],
                       key=extra["key"], isolation=extra.get("isolation", ""), trainings=extra.get("trainings", {}),
                       worker=extra.get("worker", ""), memory=extra.get("memory", ""),
-                      left_out=extra.get("left_out", []),
+                      left_out=extra.get("left_out", []), handed_in=extra.get("handed_in", {}),
+                      student=extra.get("student", {}),
                       graded_as=extra.get("graded_as") or (extra["status"] if extra["status"] != "cached" else ""))

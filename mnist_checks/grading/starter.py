@@ -13,6 +13,7 @@ last cell that checks them; the package still imports the starter's ``exercise.p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -23,8 +24,9 @@ from pathlib import Path
 from ..errors import MnistChecksError
 from ..notebook import CHECK_CELL, NOTEBOOK, notebook_from_module
 from ..questions import PUBLISHED, QUESTIONS, label
+from .classroom import RUNNERS, encode, env_name, not_run
 from .contract import CONTRACT, FUNCTIONS
-from .rubric import DEFAULT_RUBRIC
+from .rubric import DEFAULT_RUBRIC, RUBRIC_FILE, WEIGHTS, name_of, score_tests, shown, weight_of
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 #: Package modules that quote the reference's solutions (the mutation catalogue edits them): no
@@ -113,13 +115,16 @@ def solution_lines(reference: str) -> set[str]:
     return lines
 
 
-def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUBRIC, *,
-                  notebook: bool = False) -> Path:
+def write_starter(reference_root: Path, target: Path, rubric: dict | None = None, *,
+                  notebook: bool = False, graded: list[dict] | None = None) -> Path:
     """Write the students' repository into ``target``: the reference's files ``for_students``
     (those git tracks), the starter contract (with ``notebook``, its notebook too:
     ``starter_notebook``), the students' README and the Classroom workflow, all in one commit of
     a new git repository (branch ``main``). Written beside ``target`` and renamed into place when
-    complete: interrupted, or without git (``GitUnavailable``), it leaves nothing."""
+    complete: interrupted, or without git (``GitUnavailable``), it leaves nothing. A course's
+    ``rubric`` is written as ``RUBRIC_FILE`` (their runs score with it) and shown in the README
+    (its weighted claims' points counted over ``graded``, issue 34); without one, the default's."""
+    written, rubric = rubric is not None, DEFAULT_RUBRIC if rubric is None else rubric
     reference_root, target = Path(reference_root), Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(f"{target} exists and is not empty")
@@ -144,7 +149,9 @@ def write_starter(reference_root: Path, target: Path, rubric: dict = DEFAULT_RUB
             nbformat.write(starter_notebook(contract), str(partial / NOTEBOOK))
         readme = reference_root / STARTER_README
         if readme.is_file():
-            (partial / "README.md").write_text(readme.read_text().replace("{RUBRIC}", rubric_table(rubric)))
+            (partial / "README.md").write_text(readme.read_text().replace("{RUBRIC}", rubric_table(rubric, graded)))
+        if written:
+            (partial / RUBRIC_FILE).write_text(json.dumps(rubric, indent=2) + "\n")
         workflow = partial / CLASSROOM_WORKFLOW
         workflow.parent.mkdir(parents=True, exist_ok=True)
         workflow.write_text(classroom_workflow(rubric))
@@ -216,35 +223,54 @@ def commit_starter(root: Path) -> str:
     return done.stdout.strip()
 
 
-def rubric_table(rubric: dict) -> str:
-    """The points per question and tier as a Markdown table, for the students' README."""
+def weighted_claims(rubric: dict, graded: list[dict] | None = None) -> list[str]:
+    """The rubric's weighted claims as Markdown lines (issue 34): each weighted test of ``graded``
+    (every graded test, with ``claim`` and ``tags``) with its points, and what each other test of
+    its question's tier is worth; without ``graded``, the weights as written."""
+    if not graded:
+        return ["Weighted claims (every other test weighs 1 within its question's tier):", "",
+                *(f"- `{key}`: weight {weight:g}" for key, weight in rubric[WEIGHTS].items())]
+    lines = ["Weighted claims (the other tests of a question's tier share the rest equally):", ""]
+    scored = score_tests([{**test, "outcome": "passed"} for test in graded], rubric)
+    for q in QUESTIONS:
+        for tier in ("fast", "slow"):
+            group = [test for test in scored if test["question"] == q and test["tier"] == tier]
+            weighted = [test for test in group if weight_of(test, rubric) != 1]
+            points = rubric[q][tier]
+            lines += [f"- {label(q)} {tier}: \"{test['claim']}\" (`{name_of(test)}`): "
+                      f"{shown(test['max_score']):g} of {points:g} points" for test in weighted]
+            others = [test for test in group if weight_of(test, rubric) == 1]
+            if weighted and others:
+                lines.append(f"- {label(q)} {tier}: each other test: {shown(others[0]['max_score']):g} points")
+    return lines
+
+
+def rubric_table(rubric: dict, graded: list[dict] | None = None) -> str:
+    """The points per question and tier as a Markdown table, for the students' README; below it,
+    where the rubric weighs claims, those claims and their points (``weighted_claims``, issue 34)."""
     lines = ["| question | fast tier | slow tier | total |", "| --- | --- | --- | --- |"]
     for q in QUESTIONS:
         fast, slow = rubric[q]["fast"], rubric[q]["slow"]
         lines.append(f"| {label(q)} | {fast:g} | {slow:g} | {fast + slow:g} |")
     fast, slow = (sum(rubric[q][tier] for q in QUESTIONS) for tier in ("fast", "slow"))
     lines.append(f"| all | {fast:g} | {slow:g} | {fast + slow:g} |")
+    if rubric.get(WEIGHTS):
+        lines += ["", *weighted_claims(rubric, graded)]
     return "\n".join(lines)
 
 
 def classroom_workflow(rubric: dict, python: str = "3.11") -> str:
-    """A GitHub Actions workflow that GitHub Classroom's autograding reads: one command grader per
-    question running that question's fast tests, worth its fast-tier points, and the reporter."""
-    steps = []
-    for q in QUESTIONS:
-        steps.append(f"""      - name: {label(q)}
-        id: {q}
-        uses: classroom-resources/autograding-command-grader@v1
-        with:
-          test-name: {label(q)} (fast tests)
-          command: pytest -m "fast and {q}" -p no:cacheprovider
-          timeout: 10
-          max-score: {rubric[q]['fast']:g}
-""")
-    results = "\n".join(f"          {label(q)}_RESULTS: \"${{{{steps.{q}.outputs.result}}}}\"" for q in QUESTIONS)
-    return f"""# GitHub Classroom autograding: the fast tier on every push, points per question.
-# Written by `mnist-checks starter`; the points are the rubric's fast tier.
-name: Autograding
+    """A GitHub Actions workflow that GitHub Classroom's autograding reads (issue 34): one step runs
+    the fast tier and reports each question's tests with their shares of its points as grade gives
+    them (``pytest --classroom-report``: the step's outputs ``q1``..``q5``, and the points per
+    question in the job summary); the reporter sends their sum to Classroom. Where the step wrote
+    nothing (it crashed), a question's stand-in is worth 0 (``classroom.not_run``). The workflow's
+    and job's names are those the reporter needs (its README: ``Autograding Tests``, ``run-autograding-tests``)."""
+    results = "\n".join(f"          {env_name(q)}: \"${{{{ steps.fast.outputs.{q} || "
+                        f"'{encode(not_run(q, rubric))}' }}}}\"" for q in RUNNERS)
+    return f"""# GitHub Classroom autograding: the fast tier on every push; each test earns its share of its
+# question's points, as `mnist-checks grade` shares them. Written by `mnist-checks starter`.
+name: Autograding Tests
 on:
   - push
   - workflow_dispatch
@@ -254,7 +280,7 @@ permissions:
   actions: read
   contents: read
 jobs:
-  autograding:
+  run-autograding-tests:
     runs-on: ubuntu-latest
     if: github.actor != 'github-classroom[bot]'
     steps:
@@ -264,12 +290,18 @@ jobs:
           python-version: "{python}"
       - name: Install
         run: pip install -e ".[cpu,test]"
-{"".join(steps)}      - name: Report
+      - name: Fast tests
+        id: fast
+        continue-on-error: true
+        timeout-minutes: 30
+        run: pytest -m fast -p no:cacheprovider --classroom-report
+      - name: Report
+        if: always()
         uses: classroom-resources/autograding-grading-reporter@v1
         env:
 {results}
         with:
-          runners: {",".join(QUESTIONS)}
+          runners: {",".join(RUNNERS)}
 """
 
 
