@@ -164,3 +164,18 @@ def test_grade_refuses_a_late_policy_without_a_due_date_and_a_due_date_without_o
         cli.main(["grade", str(tmp_path / "fork"), "--due", "2026-12-10T23:59"])
     assert stopped.value.code == 2 and "has no UTC offset" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # refused before anything was graded or written
+
+
+def test_a_commit_whose_folders_are_links_writes_nothing_outside_its_snapshot(fork, tmp_path):
+    """A hostile history: ``tests`` a link to a folder of the grader's; the snapshot holds the link
+    and no file is written through it (the grader compares tests without following links)."""
+    from mnist_checks.grading.intake import file_digests
+
+    outside = tmp_path / "grader-folder"
+    outside.mkdir()
+    (outside / "secret.py").write_text("TOKEN = 1\n")
+    (fork / "tests").symlink_to(outside)
+    commit(fork, "mine = 1\n", DUE - timedelta(days=1))
+    shot = history.at_due(fork, DUE, None, tmp_path / "snapshot", READ_FROM_FORK)
+    assert (shot.root / "tests").is_symlink() and [p.name for p in outside.iterdir()] == ["secret.py"]
+    assert file_digests(shot.root / "tests") == {"tests": "a symbolic link"}  # never followed

@@ -39,7 +39,7 @@ from . import pages
 from .batch import grade_forks
 from .contract import CONTRACT
 from .gradescope_results import VISIBILITIES, failed_results, gradescope_results, nothing_to_grade
-from .intake import CANONICAL, SKIP
+from .intake import CANONICAL, SKIP, copy_entries
 from .limits import Limits
 from .results import RESULTS
 from .rubric import DEFAULT_RUBRIC
@@ -140,14 +140,7 @@ def build_wheel(reference: Path, into: Path) -> Path:
     then fetches the build requirements from the package registry)."""
     into.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mnist-checks-wheel-") as scratch:
-        project = Path(scratch) / "project"
-        for entry in BUILD_INPUTS:
-            source = reference / entry
-            if source.is_dir():
-                shutil.copytree(source, project / entry, ignore=shutil.ignore_patterns(*SKIP))
-            elif source.is_file():
-                project.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, project / entry)
+        project = copy_entries(reference, Path(scratch) / "project", BUILD_INPUTS)
         said = ""
         for isolation in (["--no-build-isolation"], []):
             done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", *isolation,

@@ -80,14 +80,19 @@ def read_submission(fork: Path) -> Picked:
 
 def copy_canonical(reference: Path, canon: Path) -> Path:
     """Copy the reference's canonical package, tests and settings into ``canon`` (the checker's own)."""
-    for entry in CANONICAL:
+    return copy_entries(reference, canon, CANONICAL)
+
+
+def copy_entries(reference: Path, target: Path, entries) -> Path:
+    """Copy each of ``entries`` (files or folders of ``reference``; caches left out, ``SKIP``) into ``target``."""
+    for entry in entries:
         source = reference / entry
         if source.is_dir():
-            shutil.copytree(source, canon / entry, ignore=shutil.ignore_patterns(*SKIP))
+            shutil.copytree(source, target / entry, ignore=shutil.ignore_patterns(*SKIP))
         elif source.is_file():
-            canon.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, canon / entry)
-    return canon
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / entry)
+    return target
 
 
 def edited_canonical_files(fork: Path, reference: Path) -> list[str]:
