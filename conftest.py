@@ -15,7 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SAMPLE = Path(__file__).parent / "tests" / "data" / "mnist_sample.npz"
 #: Every run ends with the points per question (and the grader's log, when it asks for one).
-pytest_plugins = ("mnist_checks.grading.pytest_plugin",)
+pytest_plugins = ("mnist_checks.grading.students.plugin",)
 
 # Time is never a claim of the spec suite (speed lives in benchmarks/): a property test must not
 # fail because a loaded machine, or a call through the grader's student server, was slow.
@@ -148,8 +148,8 @@ def contract(request):
 
     path = request.config.getoption("--contract") or _notebook_checkout()
     if request.config.getoption("--isolated"):
-        from mnist_checks.grading.isolated import open_contract
         from mnist_checks.grading.limits import Limits
+        from mnist_checks.grading.sandbox.isolated import open_contract
 
         contract = open_contract(
             path or Path(importlib.import_module("mnist_checks").__file__).parent / "exercise.py",
@@ -159,7 +159,7 @@ def contract(request):
                           memory_mb=request.config.getoption("--fork-memory-mb")),
         )
         def close():
-            from mnist_checks.grading.pytest_plugin import note_unended
+            from mnist_checks.grading.students.plugin import note_unended
 
             contract.close()
             note_unended(request.config, contract.unended)
@@ -234,7 +234,7 @@ def exercise_run(request, digits, contract):
     reused from the store (``mnist_checks.trainings``: ``$MNIST_CHECKS_TRAININGS``, else the
     download cache); ``--retrain`` or ``MNIST_CHECKS_RETRAIN=1`` trains everything again."""
     from mnist_checks import trainings
-    from mnist_checks.grading.pytest_plugin import note_epoch, note_run, note_training
+    from mnist_checks.grading.students.plugin import note_epoch, note_run, note_training
     from mnist_checks.plan import Settings
     from mnist_checks.run import run_exercise
 

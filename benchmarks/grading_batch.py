@@ -19,8 +19,8 @@ import argparse
 from pathlib import Path
 
 from mnist_checks import exercise
-from mnist_checks.grading.mutants import MUTANTS, VARIANTS, apply
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.catalogue.mutants import MUTANTS, VARIANTS, apply
+from mnist_checks.grading.students.starter import write_starter
 
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
 EQUIVALENT = ("functional-api", "model-add", "named-layers", "exercise-metrics-acc", "astype-then-divide", "np-divide",

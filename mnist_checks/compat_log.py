@@ -28,7 +28,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not target:
         return
     from . import compat
-    from .grading.pytest_plugin import RUN_RECORDS
+    from .grading.students.plugin import RUN_RECORDS
 
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     counts = {kind: len(reporter.stats.get(kind, [])) if reporter else 0

@@ -182,7 +182,7 @@ IMPROVEMENT_CONFIDENCE = 0.95
 
 #: Q5's CNN per digit: every layer's outputs (the sum of ``CNN_OUTPUT_SHAPES``' sizes) and its
 #: forward multiply-adds (three convolutions, two dense layers); the grader's model budget counts
-#: any model the same way (``mnist_checks.grading.budget``).
+#: any model the same way (``mnist_checks.grading.sandbox.budget``).
 CNN_ACTIVATIONS_PER_DIGIT = 37_610
 CNN_MULTIPLY_ADDS_PER_DIGIT = 2_794_240
 

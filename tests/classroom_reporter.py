@@ -1,5 +1,5 @@
 """A model of GitHub Classroom's grading reporter (issue 34), written from its source, to read the
-Classroom report (``mnist_checks.grading.classroom``) as the reporter reads it:
+Classroom report (``mnist_checks.grading.students.classroom``) as the reporter reads it:
 github-education-resources/autograding-grading-reporter, src/main.js (``parseRunnerResults``, the
 step's failure), src/notify-classroom.js (the ``Points`` line: the grade Classroom records) and
 src/aggregate-results.js (its table: passed tests counted, not their scores). Written apart from

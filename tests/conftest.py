@@ -99,8 +99,8 @@ def load_source(tmp_path, monkeypatch):
 
 def a_result():
     """A graded fork, alice: Q1 half passed, with a warning."""
-    from mnist_checks.grading import results
-    from mnist_checks.grading.rubric import DEFAULT_RUBRIC, score_tests
+    from mnist_checks.grading.course import results
+    from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC, score_tests
 
     tests = [
         {"id": "t::a", "question": "q1", "tier": "fast", "claim": "split sizes", "outcome": "passed"},

@@ -36,10 +36,10 @@ import uuid
 from pathlib import Path
 
 from mnist_checks import cli, exercise
-from mnist_checks.grading import preloaded
-from mnist_checks.grading.mutants import MUTANTS, VARIANTS, apply
-from mnist_checks.grading.mutation_report import generated, independent
-from mnist_checks.grading.starter import starter_source, write_starter
+from mnist_checks.grading.catalogue.mutants import MUTANTS, VARIANTS, apply
+from mnist_checks.grading.catalogue.mutation_report import generated, independent
+from mnist_checks.grading.sandbox import preloaded
+from mnist_checks.grading.students.starter import starter_source, write_starter
 
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
 SOURCE = Path(exercise.__file__).read_text()
@@ -53,7 +53,7 @@ CALL_SECONDS, FORK_SECONDS = 120, 900
 # --- the catalogue's sample -------------------------------------------------------------------
 
 #: Mistakes of every question, hand-written correct variants, and generated and independent
-#: contracts (the first two of each): 21 forks, each graded here in the sandbox.
+#: contracts (the first two of each): 21 forks, each graded here in the isolation.
 CATALOGUE_MUTANTS = ("q1-test-size-0.2", "q1-train-and-test-swapped", "q2-64-units", "q2-sigmoid-hidden", "q2-sgd",
                      "q2-no-metrics", "q3-argmin", "q3-float-digits", "q4-divides-by-256", "q4-mutates-argument",
                      "q5-16-filters", "q5-same-padding", "q5-images-transposed")
@@ -249,10 +249,10 @@ try:
 except Exception:
     pass
 try:
-    import mnist_checks.grading.pytest_plugin as plugin
+    import mnist_checks.grading.students.plugin as plugin
     plugin.pytest_runtest_makereport = lambda item, call: None
     plugin._message = lambda call, report: ""
-    import mnist_checks.grading.rubric as rubric
+    import mnist_checks.grading.students.rubric as rubric
     rubric.score_tests = lambda tests, r: [dict(t, score=1e9, max_score=1) for t in tests]
 except Exception:
     pass
@@ -471,7 +471,7 @@ def attack_processes() -> list[str]:
 
 #: In the fork's own process: its models are described unbuilt, so the checker would build them.
 UNBUILT = '''
-import mnist_checks.grading.description as _description
+import mnist_checks.grading.sandbox.description as _description
 _description.built = lambda model, shape: model
 '''
 COMPILED = ('    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n'
@@ -633,11 +633,11 @@ def require_uid() -> None:
     requires the sandbox (then fail with the reason)."""
     import pytest
 
-    from mnist_checks.grading import sandbox
+    from mnist_checks.grading.sandbox import levels
 
     try:
-        sandbox.probe_uid()
-    except sandbox.SandboxUnavailable as error:
+        levels.probe_uid()
+    except levels.SandboxUnavailable as error:
         if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
             raise
         pytest.skip(f"isolation uid cannot hold here: {error}")
@@ -647,11 +647,11 @@ def require_sandbox() -> None:
     """Skip where bubblewrap cannot run, unless CI requires it (then fail with the reason)."""
     import pytest
 
-    from mnist_checks.grading import sandbox
+    from mnist_checks.grading.sandbox import levels
 
     try:
-        sandbox.probe()
-    except sandbox.SandboxUnavailable:
+        levels.probe()
+    except levels.SandboxUnavailable:
         if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
             raise
         pytest.skip("bubblewrap cannot run here (apt-get install bubblewrap); set MNIST_CHECKS_REQUIRE_SANDBOX=1 "

@@ -1,9 +1,9 @@
-"""Grading forks: mnist_checks/grading/batch.py."""
+"""Grading forks: mnist_checks/grading/course/batch.py."""
 
 import pytest
 
-from mnist_checks.grading import batch, checker, gradebook, results
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC, score_tests
+from mnist_checks.grading.course import batch, checker, gradebook, results
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC, score_tests
 
 pytestmark = pytest.mark.fast
 
@@ -39,15 +39,15 @@ def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebo
     is at now, not the one it was graded at."""
     import dataclasses
 
-    from mnist_checks.grading import sandbox
-    from mnist_checks.grading.starter import commit_starter
+    from mnist_checks.grading.sandbox import levels
+    from mnist_checks.grading.students.starter import commit_starter
 
     fork, out = tmp_path / "fork", tmp_path / "grades" / "fork"
     (fork / "mnist_checks").mkdir(parents=True)
     (fork / "mnist_checks" / "exercise.py").write_text(CONTRACT_SOURCE)
     first = commit_starter(fork)
     scored_with = batch.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base="a batch",
-                              isolation=sandbox.UNISOLATED, reference=tmp_path)
+                              isolation=levels.UNISOLATED, reference=tmp_path)
     job = batch.prepare(fork, "fork", out, scored_with)
     assert isinstance(job, checker.Job) and job.commit == first[:7]
     earlier = dataclasses.replace(a_result(), fork="fork", path=str(fork), commit=job.commit, key=job.key)
@@ -68,7 +68,7 @@ def test_a_fork_graded_before_in_a_reused_folder_takes_that_grading_at_its_isola
     import dataclasses
 
     from mnist_checks.files import sha256_hex
-    from mnist_checks.grading import sandbox
+    from mnist_checks.grading.sandbox import levels
 
     fork = tmp_path / "fork"
     (fork / "mnist_checks").mkdir(parents=True)
@@ -82,7 +82,7 @@ def test_a_fork_graded_before_in_a_reused_folder_takes_that_grading_at_its_isola
 
     def prepared(level, folders, name):
         scored_with = batch.Batch(tier="fast", rubric=DEFAULT_RUBRIC, graded=[], key_base=bases[level],
-                                  isolation=sandbox.PRELOADED, reference=tmp_path,
+                                  isolation=levels.PRELOADED, reference=tmp_path,
                                   sandboxed_key_base=bases["bubblewrap"], reusable=batch.reusable(folders))
         return batch.prepare(fork, "fork", tmp_path / name / "fork", scored_with)
 

@@ -1,4 +1,4 @@
-"""What a fork may cost the grader (``mnist_checks.grading.budget``): replies bounded by their
+"""What a fork may cost the grader (``mnist_checks.grading.sandbox.budget``): replies bounded by their
 call's arguments, models costed from their descriptions and refused above ``facts.MODEL_BUDGET``
 before the checker builds a layer (issue 19)."""
 
@@ -10,9 +10,9 @@ import pytest
 
 from mnist_checks import exercise, facts
 from mnist_checks.compat import keras
-from mnist_checks.grading import budget
 from mnist_checks.grading.contract import INPUT_SHAPES
-from mnist_checks.grading.description import Refused, describe, rebuild
+from mnist_checks.grading.sandbox import budget
+from mnist_checks.grading.sandbox.description import Refused, describe, rebuild
 
 pytestmark = pytest.mark.fast
 

@@ -1,8 +1,8 @@
-"""The checker: mnist_checks/grading/checker.py."""
+"""The checker: mnist_checks/grading/course/checker.py."""
 
 import pytest
 
-from mnist_checks.grading import checker
+from mnist_checks.grading.course import checker
 
 pytestmark = pytest.mark.fast
 

@@ -26,10 +26,10 @@ from classroom_reporter import (
     type_errors,
 )
 
-from mnist_checks.grading import classroom
 from mnist_checks.grading.contract import FUNCTIONS
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC, points_per_question, score_tests, shown, totals
-from mnist_checks.grading.starter import classroom_workflow
+from mnist_checks.grading.students import classroom
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC, points_per_question, score_tests, shown, totals
+from mnist_checks.grading.students.starter import classroom_workflow
 from mnist_checks.questions import QUESTIONS
 
 pytestmark = pytest.mark.fast
@@ -250,7 +250,7 @@ def project(tmp_path, rubric: dict | None = None):
     root = tmp_path / "repo"
     (root / "tests").mkdir(parents=True)
     (root / "pytest.ini").write_text("[pytest]\nmarkers =\n    fast: f\n    q1: q\n    q4: q\n")
-    (root / "conftest.py").write_text('pytest_plugins = ("mnist_checks.grading.pytest_plugin",)\n')
+    (root / "conftest.py").write_text('pytest_plugins = ("mnist_checks.grading.students.plugin",)\n')
     tests = "\n".join(f"@pytest.mark.{q}\n@pytest.mark.fast\ndef test_{q}_{i}():\n    \"\"\"{q} claim {i}.\"\"\"\n"
                       f"    assert {i != 0 or q != 'q1'}, 'expected 10000 rows, found 14000'\n"
                       for q, n in (("q1", 6), ("q4", 3)) for i in range(n))

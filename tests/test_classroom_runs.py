@@ -19,7 +19,7 @@ import pytest
 import yaml
 from classroom_reporter import js_string, notify_classroom, parse_runner_results, step_failure, type_errors
 
-from mnist_checks.grading.starter import CLASSROOM_WORKFLOW
+from mnist_checks.grading.students.starter import CLASSROOM_WORKFLOW
 from mnist_checks.questions import QUESTIONS, label
 
 # The course's worker (pytest -n 2 --dist loadgroup): the session's course is graded once.

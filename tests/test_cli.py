@@ -219,8 +219,8 @@ def test_run_seeds_interrupted_writes_the_seeds_that_finished_and_removes_the_ot
 
 
 def test_the_mutants_command_exits_as_the_reports_verdict_says(monkeypatch, tmp_path, capsys):
-    from mnist_checks.grading import mutation_report
-    from mnist_checks.grading.mutation_report import Outcome, summarise
+    from mnist_checks.grading.catalogue import mutation_report
+    from mnist_checks.grading.catalogue.mutation_report import Outcome, summarise
 
     def outcome(name, kind, lost):
         return Outcome(name, kind, "q1" if kind == "mutant" else "", "", 60 - lost, 60, {"q1": lost}, [])
@@ -232,7 +232,7 @@ def test_the_mutants_command_exits_as_the_reports_verdict_says(monkeypatch, tmp_
         on_start(1, 1)
         return found["report"]
 
-    monkeypatch.setattr("mnist_checks.grading.mutation_report.grade_catalogue", grade_catalogue)
+    monkeypatch.setattr("mnist_checks.grading.catalogue.mutation_report.grade_catalogue", grade_catalogue)
     found["report"] = summarise([outcome("m", "mutant", 5), outcome("v", "variant", 0)], "fast")
     assert cli.main(["mutants", "--out", str(tmp_path)]) == 0
     assert "grading 1 mutant and 1 correct variant (sample of" in capsys.readouterr().out
@@ -247,7 +247,7 @@ def test_the_command_lines_defaults_are_the_librarys(tmp_path):
         literal = re.findall(r"default=([\d\"'][^,)]*)", path.read_text())
         assert literal == [], f"{path.name}: literal defaults {literal}"
     from mnist_checks.commands.common import defaults
-    from mnist_checks.grading import mutation_report
+    from mnist_checks.grading.catalogue import mutation_report
 
     parser = cli.build_parser()
     run = parser.parse_args(["run"])

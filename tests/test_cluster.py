@@ -19,10 +19,10 @@ import pytest
 
 from mnist_checks import cli, exercise, trainings
 from mnist_checks.cluster import ClusterError
-from mnist_checks.grading.batch import grade_forks
+from mnist_checks.grading.course.batch import grade_forks
 from mnist_checks.grading.limits import Limits
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
+from mnist_checks.grading.students.starter import write_starter
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cluster")]
@@ -142,7 +142,7 @@ def test_a_batch_on_the_cluster_gives_every_fork_one_row_though_a_worker_dies_mi
 
 
 def test_workers_with_other_canonical_tests_are_refused_by_name(cluster):
-    from mnist_checks.grading.remote import ClusterChecks
+    from mnist_checks.grading.course.remote import ClusterChecks
 
     with pytest.raises(ClusterError, match="other canonical tests"):
         ClusterChecks(cluster.client, tier="fast", limits=Limits(), canon_digest="0" * 64, allow_unisolated=False)

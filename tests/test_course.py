@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from course import CATALOGUE, COURSE_OUT_ENV, REFERENCE_ROOT, question_of
 
-from mnist_checks.grading.batch import grade_forks
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC
+from mnist_checks.grading.course.batch import grade_forks
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
 
 # The course's worker (pytest -n 2 --dist loadgroup): the session's course is graded once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("course")]
@@ -80,8 +80,8 @@ def test_the_preloaded_route_is_refused_for_a_cluster_and_not_offered_to_grade(c
 def test_the_mutation_report_takes_the_courses_gradings_instead_of_grading_them_again(course, tmp_path):
     """``mnist-checks mutants --reuse``: a contract of the catalogue the course graded in the
     sandbox is read from there (``cached``), with that grading's tests and isolation."""
-    from mnist_checks.grading.mutants import MUTANTS
-    from mnist_checks.grading.mutation_report import build_forks
+    from mnist_checks.grading.catalogue.mutants import MUTANTS
+    from mnist_checks.grading.catalogue.mutation_report import build_forks
 
     forks = build_forks(REFERENCE_ROOT, tmp_path / "forks")
     reused = grade_forks([forks[name] for name in CATALOGUE if name in forks], REFERENCE_ROOT, tmp_path / "grades",

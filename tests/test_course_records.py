@@ -20,7 +20,7 @@ import pytest
 from course import CATALOGUE, Q4_ONLY, REFERENCE_ROOT, SOURCE
 
 from mnist_checks import cli
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.students.starter import write_starter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("course-records")]
 

@@ -1,5 +1,5 @@
 """Models as validated descriptions: what the student server sends for a model, and what the
-checker rebuilds from it (``mnist_checks.grading.description``), in this process."""
+checker rebuilds from it (``mnist_checks.grading.sandbox.description``), in this process."""
 
 import json
 
@@ -8,8 +8,8 @@ import pytest
 
 from mnist_checks import exercise
 from mnist_checks.compat import keras, set_seed
-from mnist_checks.grading import allowlists
-from mnist_checks.grading.description import Refused, describe, rebuild, validate
+from mnist_checks.grading.sandbox import allowlists
+from mnist_checks.grading.sandbox.description import Refused, describe, rebuild, validate
 
 pytestmark = pytest.mark.fast
 

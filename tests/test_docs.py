@@ -321,7 +321,7 @@ def test_ci_keeps_each_xdist_group_on_one_worker(tmp_path):
 def test_the_grading_guide_says_what_every_status_word_means_as_the_pages_do():
     """docs/grading.md's table of status words is the code's (``results.STATUS_MEANINGS``, which
     the feedback pages and the class report print): a status added or reworded shows up here."""
-    from mnist_checks.grading.results import STATUS_MEANINGS, ForkStatus
+    from mnist_checks.grading.course.results import STATUS_MEANINGS, ForkStatus
 
     table = dict(re.findall(r"^\| `([^`]+)` \| (.+) \|$", (ROOT / "docs" / "grading.md").read_text(), re.MULTILINE))
     assert set(STATUS_MEANINGS) == set(ForkStatus), "every status has its sentence"

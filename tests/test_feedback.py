@@ -1,4 +1,4 @@
-"""Claim, expected, found in plain words: mnist_checks/grading/feedback.py."""
+"""Claim, expected, found in plain words: mnist_checks/grading/students/feedback.py."""
 
 import pytest
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.fast
      "TypeError: bad reply\ntests/test_q2_mlp.py:36: in probabilities"),
 ])
 def test_feedback_says_expected_and_found_in_plain_words_without_the_graders_paths(kind, lines, feedback):
-    from mnist_checks.grading.feedback import plain_words
+    from mnist_checks.grading.students.feedback import plain_words
 
     assert plain_words(kind, lines) == feedback
 
@@ -37,8 +37,8 @@ def test_a_contract_that_does_not_load_says_where_once(source, line, tmp_path, m
     import sys
 
     from mnist_checks.grading.contract import MODULE
-    from mnist_checks.grading.isolated import IsolatedContract
-    from mnist_checks.grading.server import Server
+    from mnist_checks.grading.sandbox.isolated import IsolatedContract
+    from mnist_checks.grading.sandbox.server import Server
 
     monkeypatch.delitem(sys.modules, MODULE, raising=False)
     contract = tmp_path / "exercise.py"
@@ -95,7 +95,7 @@ def test_a_function_not_implemented_yet_is_told_once_in_one_line_and_other_failu
     (tmp_path / "test_suite.py").write_text(SUITE)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    fast\n    q2\n    q4\n")
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "mnist_checks.grading.pytest_plugin",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "mnist_checks.grading.students.plugin",
                            "-p", "no:cacheprovider", "test_suite.py"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)
     output = done.stdout + done.stderr

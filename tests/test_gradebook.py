@@ -1,8 +1,8 @@
-"""gradebook.csv: mnist_checks/grading/gradebook.py."""
+"""gradebook.csv: mnist_checks/grading/course/gradebook.py."""
 
 import pytest
 
-from mnist_checks.grading import gradebook
+from mnist_checks.grading.course import gradebook
 
 pytestmark = pytest.mark.fast
 
@@ -89,7 +89,7 @@ def test_a_regrade_interrupted_before_a_fork_keeps_that_forks_grade_as_it_was(tm
     the call says it kept it (issue 31: the course's record never loses a grade it had)."""
     import dataclasses
 
-    from mnist_checks.grading.results import ForkResult, ForkStatus
+    from mnist_checks.grading.course.results import ForkResult, ForkStatus
 
     book = tmp_path / "gradebook.csv"
     alice, bob = a_result(), dataclasses.replace(a_result(), fork="bob", path="/forks/bob")

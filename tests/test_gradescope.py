@@ -1,4 +1,4 @@
-"""Gradescope's autograder (``mnist-checks gradescope``, ``mnist_checks.grading.gradescope``).
+"""Gradescope's autograder (``mnist-checks gradescope``, ``mnist_checks.grading.course.gradescope``).
 
 Fast: what the zip holds (the scripts executable, the wheel, the canonical files, the settings,
 never the data set), the results translated into Gradescope's results.json checked field by field
@@ -28,11 +28,11 @@ import pytest
 
 from mnist_checks import cli
 from mnist_checks.data import ENV_DATA, KNOWN_FILES
-from mnist_checks.grading import gradescope, gradescope_results
-from mnist_checks.grading.intake import CANONICAL, copy_canonical
+from mnist_checks.grading.course import gradescope, gradescope_results
+from mnist_checks.grading.course.intake import CANONICAL, copy_canonical
+from mnist_checks.grading.course.results import results_json
 from mnist_checks.grading.limits import Limits
-from mnist_checks.grading.results import results_json
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC, score_tests
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC, score_tests
 
 REFERENCE_ROOT = Path(__file__).resolve().parent.parent
 # One pytest-xdist worker builds the autograder's environment once (pytest -n 2 --dist loadgroup).
@@ -183,7 +183,7 @@ def test_the_scripts_are_valid_bash_with_setups_steps_callable_one_by_one(tmp_pa
         assert step in setup
     assert "apt-get install -y -qq python3 python3-venv python3-pip bubblewrap util-linux libseccomp2" in setup
     assert '"${wheel}[cpu]"' in setup and 'chmod 700 "$SOURCE" "$ROOT/results"' in setup
-    assert "-m mnist_checks.grading.gradescope run" in run and "AUTOGRADER_ROOT" in run
+    assert "-m mnist_checks.grading.course.gradescope run" in run and "AUTOGRADER_ROOT" in run
     fallback = json.loads(run.split("<<'JSON'\n")[1].split("\nJSON\n")[0])
     assert against(RESULTS_SPEC, fallback, "fallback") == [] and fallback["score"] == 0
 
@@ -218,7 +218,7 @@ def test_the_command_refuses_what_it_cannot_take_with_a_message(tmp_path, capsys
 def a_graded_fork(*, trained: bool = False) -> dict:
     """A fork's results.json (``results.results_json``) with fast and slow tests, one failed of
     each, and the CNN trained where ``trained``."""
-    from mnist_checks.grading.results import ForkResult
+    from mnist_checks.grading.course.results import ForkResult
 
     tests = [{"id": f"t::{q}{tier}", "question": q, "tier": tier, "claim": f"{q} {tier} claim.", "outcome": "passed"}
              for q in ("q1", "q2", "q3", "q4", "q5") for tier in ("fast", "slow")]
@@ -504,7 +504,7 @@ def hostile(reference: Path) -> str:
 def test_run_autograder_grades_each_kind_of_submission_as_grade_does_test_by_test(autograder, tmp_path):
     from course import SOURCE, STARTER
 
-    from mnist_checks.grading.mutants import MUTANTS, apply
+    from mnist_checks.grading.catalogue.mutants import MUTANTS, apply
     from mnist_checks.notebook import notebook_from_module
 
     root = autograder["root"]

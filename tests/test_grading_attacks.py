@@ -110,6 +110,6 @@ def test_a_fork_graded_at_uid_gets_the_row_bubblewrap_gives_it(course, uid_cours
 
 
 def test_grading_at_uid_leaves_no_process_no_file_and_no_home_of_a_fork_uid(uid_course):
-    from mnist_checks.grading import fork_user
+    from mnist_checks.grading.sandbox import fork_user
 
     assert fork_user.left_behind() == []

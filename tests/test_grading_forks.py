@@ -11,8 +11,8 @@ import pytest
 from course import ATTACKS, REFERENCE_ROOT, SOURCE, write_fork
 
 from mnist_checks import cli
-from mnist_checks.grading import batch
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.course import batch
+from mnist_checks.grading.students.starter import write_starter
 
 # The course's worker (pytest -n 2 --dist loadgroup): the session's course is graded once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("course")]
@@ -217,9 +217,9 @@ def test_the_slow_tier_trains_each_distinct_model_once_for_the_batch(tmp_path, d
     source); piped, the command prints one line per fork."""
     import re
 
-    from mnist_checks.grading import checker
-    from mnist_checks.grading.mutants import MUTANTS, VARIANTS, apply
-    from mnist_checks.grading.variants import published
+    from mnist_checks.grading.catalogue.mutants import MUTANTS, VARIANTS, apply
+    from mnist_checks.grading.catalogue.variants import published
+    from mnist_checks.grading.course import checker
 
     write_starter(REFERENCE_ROOT, tmp_path / "reference")
     (tmp_path / "reference" / "mnist_checks" / "exercise.py").write_text(SOURCE)

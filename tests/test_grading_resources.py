@@ -9,11 +9,11 @@ import pytest
 from course import HOSTILE, REFERENCE_ROOT, SOURCE, global_oom_kills, kernel_log, lines_since, write_fork
 
 from mnist_checks import cli
-from mnist_checks.grading import memory
-from mnist_checks.grading.batch import grade_forks
+from mnist_checks.grading.course.batch import grade_forks
 from mnist_checks.grading.limits import GRADING_MB, Limits
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.sandbox import memory
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
+from mnist_checks.grading.students.starter import write_starter
 
 # The course's worker (pytest -n 2 --dist loadgroup): the session's course is graded once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("course")]

@@ -10,9 +10,9 @@ from fractions import Fraction
 
 import pytest
 
-from mnist_checks.grading import history
 from mnist_checks.grading.contract import CONTRACT
-from mnist_checks.grading.intake import READ_FROM_FORK, head_commit
+from mnist_checks.grading.course import history
+from mnist_checks.grading.course.intake import READ_FROM_FORK, head_commit
 
 pytestmark = pytest.mark.fast
 
@@ -169,7 +169,7 @@ def test_grade_refuses_a_late_policy_without_a_due_date_and_a_due_date_without_o
 def test_a_commit_whose_folders_are_links_writes_nothing_outside_its_snapshot(fork, tmp_path):
     """A hostile history: ``tests`` a link to a folder of the grader's; the snapshot holds the link
     and no file is written through it (the grader compares tests without following links)."""
-    from mnist_checks.grading.intake import file_digests
+    from mnist_checks.grading.course.intake import file_digests
 
     outside = tmp_path / "grader-folder"
     outside.mkdir()

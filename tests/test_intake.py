@@ -1,8 +1,8 @@
-"""What the grader reads of a fork and of the reference: mnist_checks/grading/intake.py."""
+"""What the grader reads of a fork and of the reference: mnist_checks/grading/course/intake.py."""
 
 import pytest
 
-from mnist_checks.grading import intake
+from mnist_checks.grading.course import intake
 
 pytestmark = pytest.mark.fast
 

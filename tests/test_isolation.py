@@ -14,9 +14,9 @@ import pytest
 
 from mnist_checks import exercise
 from mnist_checks.compat import keras
-from mnist_checks.grading import sandbox
-from mnist_checks.grading.isolated import ForkError, IsolatedContract, open_contract
 from mnist_checks.grading.limits import Limits
+from mnist_checks.grading.sandbox import levels
+from mnist_checks.grading.sandbox.isolated import ForkError, IsolatedContract, open_contract
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("isolation")]
@@ -63,7 +63,7 @@ QUIRKY = textwrap.dedent('''
 def quirky(tmp_path_factory):
     path = tmp_path_factory.mktemp("quirky") / "exercise.py"
     path.write_text(QUIRKY)
-    with IsolatedContract(path, isolation=sandbox.UNISOLATED, limits=Limits(call_seconds=20)) as contract:
+    with IsolatedContract(path, isolation=levels.UNISOLATED, limits=Limits(call_seconds=20)) as contract:
         yield contract
 
 
@@ -96,7 +96,7 @@ def test_a_list_reply_crosses_as_one_array_and_an_unreadable_one_is_refused_in_w
     path.write_text("import numpy as np\n\n"
                     "def predicted_digits(probabilities):\n    return [int(np.argmax(p)) for p in probabilities]\n\n"
                     "def scale(X):\n    return [str(x) for x in X]\n")
-    with IsolatedContract(path, isolation=sandbox.UNISOLATED, limits=Limits(call_seconds=20)) as contract:
+    with IsolatedContract(path, isolation=levels.UNISOLATED, limits=Limits(call_seconds=20)) as contract:
         digits = contract.predicted_digits(np.eye(10, dtype=np.float32)[[3, 1]])
         assert isinstance(digits, np.ndarray) and digits.tolist() == [3, 1]
         with pytest.raises(UnreadableReply, match=r"scale\(\) returned a list of <U\d+ values, which are not numbers"):
@@ -123,7 +123,7 @@ def test_a_crash_fails_that_call_and_the_next_call_gets_a_new_server(quirky):
 def test_a_call_that_hangs_fails_at_its_limit_and_is_not_made_again(tmp_path):
     path = tmp_path / "exercise.py"
     path.write_text(QUIRKY)
-    with IsolatedContract(path, isolation=sandbox.UNISOLATED, limits=Limits(call_seconds=3)) as contract:
+    with IsolatedContract(path, isolation=levels.UNISOLATED, limits=Limits(call_seconds=3)) as contract:
         started = time.monotonic()
         with pytest.raises(ForkError, match="hung"):
             contract.split(np.arange(4), random_state=99)
@@ -136,7 +136,7 @@ def test_a_call_that_hangs_fails_at_its_limit_and_is_not_made_again(tmp_path):
 def test_a_contract_that_does_not_import_raises_its_error_at_start(tmp_path):
     path = tmp_path / "exercise.py"
     path.write_text("def split(:\n")
-    with IsolatedContract(path, isolation=sandbox.UNISOLATED) as contract:
+    with IsolatedContract(path, isolation=levels.UNISOLATED) as contract:
         with pytest.raises(SyntaxError, match="line 1"):
             contract.check_loaded()
 
@@ -176,8 +176,8 @@ PROBE = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def walls(tmp_path_factory):
     try:
-        sandbox.probe()
-    except sandbox.SandboxUnavailable as error:
+        levels.probe()
+    except levels.SandboxUnavailable as error:
         if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
             raise
         pytest.skip(f"no sandbox here: {error}")
@@ -208,7 +208,7 @@ def walls(tmp_path_factory):
 
 def test_the_sandboxed_fork_runs_as_another_user_alone_in_itspid_namespace(walls):
     seen = walls["seen"]
-    assert seen["uid"] != 0 and len(seen["pids"]) <= 3 and seen["cwd"] == str(sandbox.TMP)
+    assert seen["uid"] != 0 and len(seen["pids"]) <= 3 and seen["cwd"] == str(levels.TMP)
 
 
 def test_the_sandboxed_fork_cannot_raise_its_limits(walls):
@@ -245,7 +245,7 @@ def test_a_process_the_fork_starts_dies_with_its_server(walls):
 
 
 def test_waiting_for_a_sandbox_to_empty_outlasts_every_process_in_itspid_namespace():
-    """``sandbox.wait_until_empty``: after bubblewrap is killed, the kernel kills everything in its PID
+    """``levels.wait_until_empty``: after bubblewrap is killed, the kernel kills everything in its PID
     namespace, a moment later; the wait returns only once none of 200 detached sleepers is left."""
     import shutil
     import signal
@@ -258,25 +258,25 @@ def test_waiting_for_a_sandbox_to_empty_outlasts_every_process_in_itspid_namespa
                                 "--die-with-parent", "--", "sh", "-c", spawn], stdout=subprocess.PIPE,
                                start_new_session=True)
     assert process.stdout.readline().strip() == b"ready"
-    namespaces = sandbox.sandbox_namespaces(process.pid)
+    namespaces = levels.sandbox_namespaces(process.pid)
     assert len(namespaces) == 1
     in_namespace = lambda: [pid for pid in os.listdir("/proc") if pid.isdigit()  # noqa: E731
-                            and sandbox.pid_namespace(int(pid)) in namespaces]
+                            and levels.pid_namespace(int(pid)) in namespaces]
     assert len(in_namespace()) >= 200
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    assert sandbox.wait_until_empty(namespaces, seconds=30)
+    assert levels.wait_until_empty(namespaces, seconds=30)
     assert in_namespace() == []
 
 
 def test_no_file_of_the_package_a_fork_runs_with_holds_a_solution_line(tmp_path):
     """The fork's process gets a copy of the package: the starter's contract, and none of the
     modules that quote the reference (the mutation catalogue)."""
-    from mnist_checks.grading.starter import solution_lines
+    from mnist_checks.grading.students.starter import solution_lines
 
     path = tmp_path / "exercise.py"
     path.write_text("")
-    contract = IsolatedContract(path, isolation=sandbox.UNISOLATED)
+    contract = IsolatedContract(path, isolation=levels.UNISOLATED)
     secret = solution_lines(Path(exercise.__file__).read_text())
     try:
         files = [p for p in (contract._home / "lib").rglob("*") if p.is_file()]
@@ -307,7 +307,7 @@ def test_a_dead_process_waiting_to_be_reaped_counts_as_gone_from_its_namespace()
         while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        assert sandbox.pid_namespace(pid) is None
-        assert sandbox.pid_namespace(os.getpid()) == os.readlink("/proc/self/ns/pid")
+        assert levels.pid_namespace(pid) is None
+        assert levels.pid_namespace(os.getpid()) == os.readlink("/proc/self/ns/pid")
     finally:
         os.waitpid(pid, 0)

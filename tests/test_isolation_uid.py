@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_checks.grading import fork_user, sandbox, syscall_filter
-from mnist_checks.grading.batch import refuse_exposed
-from mnist_checks.grading.isolated import IsolatedContract
+from mnist_checks.grading.course.batch import refuse_exposed
+from mnist_checks.grading.sandbox import fork_user, levels, syscall_filter
+from mnist_checks.grading.sandbox.isolated import IsolatedContract
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
 pytestmark = pytest.mark.xdist_group("isolation")
@@ -26,8 +26,8 @@ pytestmark = pytest.mark.xdist_group("isolation")
 @pytest.fixture(scope="module")
 def uid_level():
     try:
-        return sandbox.probe_uid()
-    except sandbox.SandboxUnavailable as error:
+        return levels.probe_uid()
+    except levels.SandboxUnavailable as error:
         if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
             raise
         pytest.skip(f"isolation uid cannot hold here: {error}")
@@ -109,7 +109,7 @@ def test_exposed_names_each_path_the_uid_could_read_write_or_enter_and_no_other(
         paths = [shared / "readable.txt", shared / "private", shared / "private" / "hidden.txt",
                  shared / "unreadable.txt", tmp_path]
         assert fork_user.exposed(user, paths) == [str(shared / "readable.txt")]
-        with pytest.raises(sandbox.ExposedToForks, match="readable.txt") as refused:
+        with pytest.raises(levels.ExposedToForks, match="readable.txt") as refused:
             refuse_exposed(paths)
         assert "o-rwx" in refused.value.remedy
     finally:
@@ -160,20 +160,20 @@ def test_the_filter_refuses_every_socket_but_unix_and_io_uring(user):
 
 @pytest.mark.fast
 def test_the_level_is_refused_with_its_remedy_to_a_grader_that_is_not_root(monkeypatch):
-    monkeypatch.delenv(sandbox.PROBED_ENV, raising=False)
+    monkeypatch.delenv(levels.PROBED_ENV, raising=False)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    with pytest.raises(sandbox.SandboxUnavailable, match="only root"):
-        sandbox.probe_uid()
+    with pytest.raises(levels.SandboxUnavailable, match="only root"):
+        levels.probe_uid()
 
 
 @pytest.mark.fast
 def test_strongest_is_bubblewrap_where_it_runs_else_uid(uid_level):
     try:
-        sandbox.probe()
-    except sandbox.SandboxUnavailable:
-        assert sandbox.strongest().level == "uid"
+        levels.probe()
+    except levels.SandboxUnavailable:
+        assert levels.strongest().level == "uid"
     else:
-        assert sandbox.strongest().level == "bubblewrap"
+        assert levels.strongest().level == "bubblewrap"
 
 
 # --- the walls, seen by a fork's own server (e2e: it imports TensorFlow) -------------------------

@@ -1,14 +1,14 @@
 """Grades into an LMS: Canvas's and Moodle's import layouts and the plain CSV, read back with csv;
 every student and fork not exported listed with why; `mnist-checks export` end to end
-(mnist_checks/grading/lms.py, mnist_checks/commands/exports.py)."""
+(mnist_checks/grading/course/lms.py, mnist_checks/commands/exports.py)."""
 
 import csv
 
 import pytest
 
 from mnist_checks import cli
-from mnist_checks.grading import gradebook, lms
-from mnist_checks.grading.roster import Student
+from mnist_checks.grading.course import gradebook, lms
+from mnist_checks.grading.course.roster import Student
 
 pytestmark = pytest.mark.fast
 

@@ -1,4 +1,4 @@
-"""The grading's memory limit (``mnist_checks.grading.memory``): real cgroups made under this
+"""The grading's memory limit (``mnist_checks.grading.sandbox.memory``): real cgroups made under this
 process's own, real processes allocating past them, and the kernel's log read back (issue 19)."""
 
 import os
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mnist_checks.grading import memory
+from mnist_checks.grading.sandbox import memory
 
 pytestmark = pytest.mark.fast
 
@@ -144,9 +144,9 @@ def test_every_process_a_grading_started_is_ended_before_its_row_is_written(cgro
 
 def test_the_probes_run_once_per_process(cgroup, monkeypatch):
     """``memory.probe`` makes a trial cgroup once per process (a grading batch asks on every call);
-    ``sandbox.probe`` starts Python in bubblewrap once per process and not at all in a checker the
+    ``levels.probe`` starts Python in bubblewrap once per process and not at all in a checker the
     grader has told (``PROBED_ENV``); a failure is not kept."""
-    from mnist_checks.grading import sandbox
+    from mnist_checks.grading.sandbox import levels
 
     made = []
     real_mkdir = memory.Path.mkdir
@@ -154,16 +154,16 @@ def test_the_probes_run_once_per_process(cgroup, monkeypatch):
     assert memory.probe(256 * MB) == cgroup and memory.probe(512 * MB).limit_bytes == 512 * MB
     assert not [path for path in made if "probe" in path.name]
     started = []
-    real_run = sandbox.subprocess.run
-    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: (started.append(a), real_run(*a, **k))[1])
+    real_run = levels.subprocess.run
+    monkeypatch.setattr(levels.subprocess, "run", lambda *a, **k: (started.append(a), real_run(*a, **k))[1])
     try:
-        first = sandbox.probe()
-    except sandbox.SandboxUnavailable:
+        first = levels.probe()
+    except levels.SandboxUnavailable:
         pytest.skip("bubblewrap cannot run here")
-    assert sandbox.probe() == first and len(started) <= 1
-    monkeypatch.setenv(sandbox.PROBED_ENV, "bubblewrap")
-    assert sandbox.probe() == first and len(started) <= 1
-    monkeypatch.delenv(sandbox.PROBED_ENV)
+    assert levels.probe() == first and len(started) <= 1
+    monkeypatch.setenv(levels.PROBED_ENV, "bubblewrap")
+    assert levels.probe() == first and len(started) <= 1
+    monkeypatch.delenv(levels.PROBED_ENV)
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(sandbox.SandboxUnavailable):
-        sandbox.probe()
+    with pytest.raises(levels.SandboxUnavailable):
+        levels.probe()

@@ -11,9 +11,8 @@ import nbformat
 import pytest
 
 from mnist_checks import exercise
-from mnist_checks.grading.contract import CONTRACT, FUNCTIONS, pick
-from mnist_checks.grading.mutants import MUTANTS, VARIANTS, Edit, EditDoesNotApply, apply
-from mnist_checks.grading.mutation_report import (
+from mnist_checks.grading.catalogue.mutants import MUTANTS, VARIANTS, Edit, EditDoesNotApply, apply
+from mnist_checks.grading.catalogue.mutation_report import (
     NOTEBOOK_SUFFIX,
     Outcome,
     as_notebooks,
@@ -26,9 +25,10 @@ from mnist_checks.grading.mutation_report import (
     summarise,
     verdict,
 )
-from mnist_checks.grading.published_notebook import CODE_CELLS, SECTIONS, published_notebook
-from mnist_checks.grading.starter import starter_source
-from mnist_checks.grading.variants import PUBLISHED, generate_variants, published_functions
+from mnist_checks.grading.catalogue.published_notebook import CODE_CELLS, SECTIONS, published_notebook
+from mnist_checks.grading.catalogue.variants import PUBLISHED, generate_variants, published_functions
+from mnist_checks.grading.contract import CONTRACT, FUNCTIONS, pick
+from mnist_checks.grading.students.starter import starter_source
 from mnist_checks.notebook import NOTEBOOK, contract_from_notebook, read_notebook
 
 pytestmark = pytest.mark.fast

@@ -16,8 +16,8 @@ from course import REFERENCE_ROOT, SOURCE, require_sandbox
 from test_notebook import write_refused
 
 from mnist_checks import cli
-from mnist_checks.grading.results import ForkStatus
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.course.results import ForkStatus
+from mnist_checks.grading.students.starter import write_starter
 from mnist_checks.notebook import NOTEBOOK, notebook_from_module
 
 pytestmark = pytest.mark.e2e

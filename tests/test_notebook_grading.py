@@ -10,7 +10,7 @@ import pytest
 from course import REFERENCE_ROOT, SOURCE, require_sandbox
 
 from mnist_checks import cli
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.students.starter import write_starter
 from mnist_checks.notebook import notebook_from_module
 
 pytestmark = pytest.mark.e2e

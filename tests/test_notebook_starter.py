@@ -14,8 +14,8 @@ import pytest
 from course import REFERENCE_ROOT, SOURCE
 
 from mnist_checks.grading.contract import FUNCTIONS
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC
-from mnist_checks.grading.starter import write_starter
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
+from mnist_checks.grading.students.starter import write_starter
 from mnist_checks.notebook import NOTEBOOK
 from mnist_checks.questions import QUESTIONS, label
 

@@ -1,15 +1,15 @@
-"""The feedback pages and the class report: mnist_checks/grading/feedback_page.py, class_report.py."""
+"""The feedback pages and the class report: mnist_checks/grading/course/feedback_page.py, class_report.py."""
 
 import dataclasses
 
 import pytest
 
-from mnist_checks.grading import class_report, feedback_page, gradebook, results
-from mnist_checks.grading.results import ForkResult, ForkStatus
+from mnist_checks.grading.course import class_report, feedback_page, gradebook, results
+from mnist_checks.grading.course.results import ForkResult, ForkStatus
 
 pytestmark = pytest.mark.fast
 
-GRADER_PATH = "/tmp/mnist-checks-grader-x1y2/canon/mnist_checks/grading/isolated.py"
+GRADER_PATH = "/tmp/mnist-checks-grader-x1y2/canon/mnist_checks/grading/sandbox/isolated.py"
 
 
 def a_slow_result(a_result) -> ForkResult:

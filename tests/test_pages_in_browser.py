@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from mnist_checks.grading import class_report, feedback_page
+from mnist_checks.grading.course import class_report, feedback_page
 
 # The course's worker (pytest -n 2 --dist loadgroup): the session's course is graded once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("course")]

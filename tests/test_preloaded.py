@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_checks.grading import preloaded
+from mnist_checks.grading.sandbox import preloaded
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +80,7 @@ import os
 import sys
 from pathlib import Path
 
-from mnist_checks.grading import preloaded, wire
+from mnist_checks.grading.sandbox import preloaded, wire
 
 
 def test_the_checker_brings_one_ready_student_server_forked_with_tensorflow_loaded():
@@ -130,7 +130,7 @@ import os
 import sys
 from pathlib import Path
 
-from mnist_checks.grading import preloaded
+from mnist_checks.grading.sandbox import preloaded
 
 checker = preloaded.CheckerProcess(["--version"], cwd=Path.cwd(), path_first=[],
                                    env={"PATH": os.environ["PATH"], "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})

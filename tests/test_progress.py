@@ -12,8 +12,10 @@ import pytest
 
 from mnist_checks import cli
 from mnist_checks.commands.progress import GradingProgress
-from mnist_checks.grading import checker, pytest_plugin, sandbox
+from mnist_checks.grading.course import checker
 from mnist_checks.grading.limits import Limits
+from mnist_checks.grading.sandbox import levels
+from mnist_checks.grading.students import plugin
 
 pytestmark = pytest.mark.fast
 
@@ -89,7 +91,7 @@ def graded_by_fake(monkeypatch, tmp_path, a_result):
     """``grade``'s command line with ``grade_forks`` replaced: each fork starts, trains, finishes."""
     import functools
 
-    from mnist_checks.grading.batch import grade_forks as real
+    from mnist_checks.grading.course.batch import grade_forks as real
 
     forks = [tmp_path / name for name in ("alice", "bob")]
     for fork in forks:
@@ -144,11 +146,11 @@ def test_the_plugins_training_lines_read_as_the_training_in_progress_and_never_a
     config = SimpleNamespace(getoption=lambda name: str(log) if name == "--grade-log" else None)
     assert checker.grade_log_now(log) == {}, "no log yet"
     log.write_text(json.dumps({"id": "t::a", "outcome": "passed", "phase": "call"}) + "\n")
-    pytest_plugin.note_training(config, "mlp_raw", 20)
+    plugin.note_training(config, "mlp_raw", 20)
     assert checker.grade_log_now(log) == {"training": "mlp_raw", "epochs": 20, "done": 0, "tests": 1}
-    pytest_plugin.note_epoch(config, 20, 20)
-    pytest_plugin.note_training(config, "cnn", 10)
-    pytest_plugin.note_epoch(config, 3, 10)
+    plugin.note_epoch(config, 20, 20)
+    plugin.note_training(config, "cnn", 10)
+    plugin.note_epoch(config, 3, 10)
     assert checker.grade_log_now(log) == {"training": "cnn", "epochs": 10, "done": 3, "tests": 1}
     outcomes, trained, unended = checker.read_grade_log(log)
     assert list(outcomes) == ["t::a"] and trained == {} and unended == []
@@ -176,7 +178,7 @@ def test_a_fork_is_running_from_when_its_check_starts_not_when_it_is_queued(tmp_
         return {"status": "graded"}
 
     monkeypatch.setattr(checker.Checker, "_run_checker", run_checker)
-    checks = checker.LocalChecks(checker.Checker(tmp_path, tmp_path, "fast", Limits(), sandbox.UNISOLATED, tmp_path), 1)
+    checks = checker.LocalChecks(checker.Checker(tmp_path, tmp_path, "fast", Limits(), levels.UNISOLATED, tmp_path), 1)
     started = []
 
     def on_start(name):

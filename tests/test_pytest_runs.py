@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_checks.grading import checker
-from mnist_checks.grading.starter import starter_source
+from mnist_checks.grading.course import checker
+from mnist_checks.grading.students.starter import starter_source
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pytest_runs")]
@@ -123,7 +123,7 @@ def test_the_example_rubric_weighs_each_collected_behaviour_check_at_half_its_qu
     """docs/rubric-example.json (issue 34) on the graded tests as the grader collects them, tags and all."""
     from fractions import Fraction
 
-    from mnist_checks.grading.rubric import check_weights, load_rubric, score_tests
+    from mnist_checks.grading.students.rubric import check_weights, load_rubric, score_tests
 
     rubric = load_rubric(ROOT / "docs" / "rubric-example.json")
     check_weights(rubric, graded)

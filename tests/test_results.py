@@ -1,8 +1,8 @@
-"""One fork's result and its outputs: mnist_checks/grading/results.py."""
+"""One fork's result and its outputs: mnist_checks/grading/course/results.py."""
 
 import pytest
 
-from mnist_checks.grading import results
+from mnist_checks.grading.course import results
 
 pytestmark = pytest.mark.fast
 
@@ -28,7 +28,7 @@ def test_junit_xml_lists_each_test_and_its_failure(a_result):
 def test_a_cached_result_remembers_how_the_grading_it_repeats_ended(tmp_path):
     """A contract that failed to load, graded again unchanged, is `cached` and still failed to
     load: `grade` exits 1 for it as it did the first time (issue 31)."""
-    from mnist_checks.grading.results import ForkResult, ForkStatus, read_results, write_fork_outputs
+    from mnist_checks.grading.course.results import ForkResult, ForkStatus, read_results, write_fork_outputs
 
     failed = ForkResult(fork="cy", path="/forks/cy", status=ForkStatus.FAILED_TO_LOAD, reason="SyntaxError: ...")
     write_fork_outputs(failed, tmp_path, "")

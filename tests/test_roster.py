@@ -1,12 +1,12 @@
 """The roster: GitHub Classroom's export and plain CSVs read alike, each refusal said with its
-remedy, and forks matched to students by GitHub Classroom's naming (mnist_checks/grading/roster.py)."""
+remedy, and forks matched to students by GitHub Classroom's naming (mnist_checks/grading/course/roster.py)."""
 
 from pathlib import Path
 
 import pytest
 
-from mnist_checks.grading import roster
-from mnist_checks.grading.roster import Student
+from mnist_checks.grading.course import roster
+from mnist_checks.grading.course.roster import Student
 
 pytestmark = pytest.mark.fast
 

@@ -1,4 +1,4 @@
-"""Points per question and tier: mnist_checks/grading/rubric.py."""
+"""Points per question and tier: mnist_checks/grading/students/rubric.py."""
 
 import ast
 import json
@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from mnist_checks.grading import gradebook, results
-from mnist_checks.grading.rubric import (
+from mnist_checks.grading.course import gradebook, results
+from mnist_checks.grading.students.rubric import (
     DEFAULT_RUBRIC,
     RubricError,
     check_weights,
@@ -262,7 +262,7 @@ class _Item:
 
 
 def test_describe_gives_a_tests_tags_its_markers_but_tiers_questions_and_pytests_own():
-    from mnist_checks.grading.pytest_plugin import describe
+    from mnist_checks.grading.students.plugin import describe
 
     assert describe(_Item()) == {"id": "tests/test_q2_mlp.py::test_x[3]", "question": "q2", "tier": "fast",
                                  "claim": "A claim.", "tags": ["behaviour"]}
@@ -270,7 +270,7 @@ def test_describe_gives_a_tests_tags_its_markers_but_tiers_questions_and_pytests
 
 def test_a_students_own_run_scores_with_the_rubric_json_of_their_repository(tmp_path):
     """``pytest_terminal_summary``'s points per question: the repository's rubric.json, else the default."""
-    from mnist_checks.grading.pytest_plugin import pytest_terminal_summary
+    from mnist_checks.grading.students.plugin import pytest_terminal_summary
 
     class Reporter:
         def __init__(self, reports):

@@ -1,11 +1,11 @@
-"""The students' repository: mnist_checks/grading/starter.py."""
+"""The students' repository: mnist_checks/grading/students/starter.py."""
 
 import pytest
 
-from mnist_checks.grading import intake
 from mnist_checks.grading.contract import load_contract
-from mnist_checks.grading.rubric import DEFAULT_RUBRIC
-from mnist_checks.grading.starter import starter_source
+from mnist_checks.grading.course import intake
+from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
+from mnist_checks.grading.students.starter import starter_source
 
 pytestmark = pytest.mark.fast
 
@@ -67,7 +67,7 @@ def test_the_real_starters_package_holds_no_solution_line_in_any_module(tmp_path
     from pathlib import Path
 
     from mnist_checks import exercise
-    from mnist_checks.grading.starter import solution_lines, write_starter
+    from mnist_checks.grading.students.starter import solution_lines, write_starter
 
     reference = Path(exercise.__file__).resolve().parent.parent
     write_starter(reference, tmp_path / "starter")
@@ -78,13 +78,13 @@ def test_the_real_starters_package_holds_no_solution_line_in_any_module(tmp_path
 
 
 def test_starter_project_holds_what_students_need_and_none_of_the_instructors_material(tmp_path):
-    from mnist_checks.grading.starter import STARTER_README, write_starter
+    from mnist_checks.grading.students.starter import STARTER_README, write_starter
 
     reference = tmp_path / "reference"
     students = ["mnist_checks/exercise.py", "mnist_checks/data.py", "tests/test_q1_split.py", "tests/test_full_data.py",
                 "tests/data/mnist_sample.npz", "conftest.py", "pyproject.toml"]
-    instructors = ["mnist_checks/grading/mutants.py", "mnist_checks/grading/variants.py", "tests/test_gradebook.py",
-                   "tests/test_run.py", "tests/test_new.py", "tests/data/contracts/independent_01_style.py",
+    instructors = ["mnist_checks/grading/catalogue/mutants.py", "mnist_checks/grading/catalogue/variants.py",
+                   "mnist_checks/grading/catalogue/added_later.py", "tests/test_gradebook.py", "tests/test_run.py", "tests/test_new.py", "tests/data/contracts/independent_01_style.py",
                    "benchmarks/test_epoch_time.py", "tox.ini", ".ci/run", "docs/mutants.md", "README.md"]
     for relative in [*students, *instructors, STARTER_README]:
         (reference / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,7 @@ def test_the_starter_is_a_git_repository_with_one_commit_of_all_its_files_whatev
     from pathlib import Path
 
     from mnist_checks import exercise
-    from mnist_checks.grading.starter import STARTER_MESSAGE, write_starter
+    from mnist_checks.grading.students.starter import STARTER_MESSAGE, write_starter
 
     home = tmp_path / "home"
     home.mkdir()
@@ -176,7 +176,7 @@ def test_the_classroom_workflow_gives_each_question_its_fast_points():
 
     import yaml
 
-    from mnist_checks.grading.starter import classroom_workflow
+    from mnist_checks.grading.students.starter import classroom_workflow
     from mnist_checks.questions import QUESTIONS
     rubric = {**DEFAULT_RUBRIC, "q3": {"fast": 7.5, "slow": 5}}
     workflow = yaml.safe_load(classroom_workflow(rubric))
@@ -202,7 +202,7 @@ def _starter_notebook():
     from pathlib import Path
 
     from mnist_checks import exercise
-    from mnist_checks.grading.starter import starter_notebook
+    from mnist_checks.grading.students.starter import starter_notebook
 
     return starter_notebook(starter_source(Path(exercise.__file__).read_text()))
 
@@ -316,8 +316,8 @@ def _reference(tmp_path):
 
 def test_a_courses_rubric_goes_into_the_starter_as_rubric_json_and_its_readme_lists_each_weighted_claims_points(
         tmp_path):
-    from mnist_checks.grading.rubric import RUBRIC_FILE, rubric_of
-    from mnist_checks.grading.starter import write_starter
+    from mnist_checks.grading.students.rubric import RUBRIC_FILE, rubric_of
+    from mnist_checks.grading.students.starter import write_starter
 
     reference = _reference(tmp_path)
     write_starter(reference, tmp_path / "default")
@@ -333,7 +333,7 @@ def test_a_courses_rubric_goes_into_the_starter_as_rubric_json_and_its_readme_li
 
 
 def test_the_readme_lists_the_weights_as_written_where_the_graded_tests_are_unknown():
-    from mnist_checks.grading.starter import rubric_table
+    from mnist_checks.grading.students.starter import rubric_table
 
     table = rubric_table({**WEIGHTED, "weights": {BEHAVIOUR: 10, "tag:behaviour": 0.5}})
     assert table.startswith(rubric_table(DEFAULT_RUBRIC) + "\n\nWeighted claims")
@@ -347,7 +347,7 @@ def test_the_starter_command_writes_rubric_json_only_with_rubric_and_checks_its_
     import json
 
     from mnist_checks import cli
-    from mnist_checks.grading import checker
+    from mnist_checks.grading.course import checker
 
     collected = []
 

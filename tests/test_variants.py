@@ -1,4 +1,4 @@
-"""The generated correct variants (``mnist_checks/grading/variants.py``): at least 200 distinct whole
+"""The generated correct variants (``mnist_checks/grading/catalogue/variants.py``): at least 200 distinct whole
 contracts, every pair of spellings in one of them, the same every call (each one runs on Keras:
 ``test_variants_rebuilt.py``)."""
 
@@ -9,9 +9,8 @@ import pytest
 
 from mnist_checks import exercise
 from mnist_checks.compat import KERAS_MAJOR
-from mnist_checks.grading.contract import CONTRACT
-from mnist_checks.grading.mutants import MUTANTS, VARIANTS
-from mnist_checks.grading.variants import (
+from mnist_checks.grading.catalogue.mutants import MUTANTS, VARIANTS
+from mnist_checks.grading.catalogue.variants import (
     AXES,
     ORDER,
     PUBLISHED,
@@ -19,6 +18,7 @@ from mnist_checks.grading.variants import (
     published_functions,
     sample_variants,
 )
+from mnist_checks.grading.contract import CONTRACT
 
 pytestmark = pytest.mark.fast
 
@@ -100,7 +100,7 @@ def test_the_exercise_as_publisheds_definitions_one_by_one_are_its_own_text():
 def test_the_report_grades_a_sample_by_default_and_writes_each_generated_source_as_its_forks_contract(tmp_path):
     """``mutation_report``: 'sample' is the exercise's own code and 12 more, 'all' is every variant, and
     ``build_forks`` gives each generated variant a fork whose contract is its whole source."""
-    from mnist_checks.grading.mutation_report import build_forks, generated, mutants_here
+    from mnist_checks.grading.catalogue.mutation_report import build_forks, generated, mutants_here
 
     sample = generated()
     assert len(sample) == 13 and sample[0].name == PUBLISHED and generated("all") == generate_variants()

@@ -1,4 +1,4 @@
-"""The generated correct variants (``mnist_checks/grading/variants.py``) run on Keras: a sample as
+"""The generated correct variants (``mnist_checks/grading/catalogue/variants.py``) run on Keras: a sample as
 students' own code builds them, and the whole set, which ``mnist-checks mutants`` samples, as the
 grader rebuilds them, is the exercise's answer (e2e tier: minutes)."""
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_checks import exercise
-from mnist_checks.grading.variants import generate_variants, sample_variants
+from mnist_checks.grading.catalogue.variants import generate_variants, sample_variants
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +66,7 @@ def test_every_generated_variant_as_the_grader_rebuilds_it_is_the_exercises_answ
     )
     from mnist_checks.compat import KERAS_MAJOR, keras, set_seed
     from mnist_checks.grading.contract import INPUT_SHAPES
-    from mnist_checks.grading.description import describe, rebuild
+    from mnist_checks.grading.sandbox.description import describe, rebuild
 
     if KERAS_MAJOR < 3 and keras_3_only(variant):
         pytest.skip("keras.ops is Keras 3's: the generated variants are written for the newest Keras")

@@ -1,12 +1,12 @@
 """The wire between the student server and the checker: data-only messages
-(``mnist_checks.grading.wire``)."""
+(``mnist_checks.grading.sandbox.wire``)."""
 
 import io
 
 import numpy as np
 import pytest
 
-from mnist_checks.grading import wire
+from mnist_checks.grading.sandbox import wire
 
 pytestmark = pytest.mark.fast
 

@@ -97,8 +97,8 @@ def weighed_rubric(path: str | None, reference: Path) -> tuple[dict | None, list
     graded tests of every tier, against which its weights were checked (``rubric.check_weights``,
     issue 34): a misspelt test name is refused when the starter or the autograder is written, not at
     the first grading."""
-    from ..grading.checker import collect_graded_tests
-    from ..grading.rubric import WEIGHTS, check_weights, load_rubric
+    from ..grading.course.checker import collect_graded_tests
+    from ..grading.students.rubric import WEIGHTS, check_weights, load_rubric
 
     rubric = load_rubric(path) if path else None
     graded = collect_graded_tests(reference, "all") if rubric and rubric.get(WEIGHTS) else None

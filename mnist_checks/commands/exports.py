@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..grading.lms import FORMATS, export_grades, export_lines, gradebook_file, read_grades, side_file
-from ..grading.roster import read_roster
+from ..grading.course.lms import FORMATS, export_grades, export_lines, gradebook_file, read_grades, side_file
+from ..grading.course.roster import read_roster
 from .common import UsageError, defaults
 
 #: ``export``'s exit status when a student or fork is unmatched, or a grade was not exported.

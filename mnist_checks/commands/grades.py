@@ -11,17 +11,18 @@ from .. import cluster as clusters
 from .. import data as datasets
 from ..data import ENV_DATA
 from ..errors import MnistChecksError
-from ..grading import sandbox
-from ..grading.batch import DEFAULT_OUT as DEFAULT_GRADES
-from ..grading.batch import GradingInterrupted, grade_forks
-from ..grading.class_report import REPORT_HTML
-from ..grading.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
-from ..grading.history import parse_due, parse_late_policy
+from ..grading import has_catalogue
+from ..grading.course.batch import DEFAULT_OUT as DEFAULT_GRADES
+from ..grading.course.batch import GradingInterrupted, grade_forks
+from ..grading.course.class_report import REPORT_HTML
+from ..grading.course.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
+from ..grading.course.history import parse_due, parse_late_policy
+from ..grading.course.results import ForkStatus
+from ..grading.course.roster import match, matching_lines, read_roster
 from ..grading.limits import Limits
-from ..grading.results import ForkStatus
-from ..grading.roster import match, matching_lines, read_roster
-from ..grading.rubric import load_rubric
-from ..grading.starter import write_starter
+from ..grading.sandbox import levels
+from ..grading.students.rubric import load_rubric
+from ..grading.students.starter import write_starter
 from .common import (
     INTERRUPTED,
     UsageError,
@@ -37,9 +38,9 @@ from .common import (
 )
 from .progress import GradingProgress
 
-try:
-    from ..grading import mutation_report
-except ImportError:  # the students' starter holds no catalogue: `mutants` says so when it runs
+if has_catalogue():
+    from ..grading.catalogue import mutation_report
+else:  # the students' starter holds no catalogue (grading.instructors_only): `mutants` says so when it runs
     mutation_report = None
 
 
@@ -137,7 +138,7 @@ def add_grade_parser(commands) -> None:
     grade.add_argument("--retrain", action="store_true",
                        help="reuse no training from earlier calls (within this call each distinct training is still "
                             "done once); also MNIST_CHECKS_RETRAIN=1")
-    grade.add_argument("--isolation", choices=sandbox.CHOICES, default=defaults(grade_forks)["isolation"],
+    grade.add_argument("--isolation", choices=levels.CHOICES, default=defaults(grade_forks)["isolation"],
                        help="how forks are sealed off: 'bubblewrap' (namespaces), 'uid' (as root where bubblewrap "
                             "cannot start, e.g. in Docker: a uid of each fork's own, rlimits, no network by seccomp; "
                             "docs/grading.md says what each holds), 'strongest' (bubblewrap, else uid), 'auto' "
@@ -224,9 +225,9 @@ def add_mutants_parser(commands) -> None:
         help="grade the catalogue of student mistakes and correct variants: how much does a green run prove?",
         description=(
             "Build a fork for every mutation (a realistic single mistake) and correct variant in "
-            "mnist_checks/grading/mutants.py, grade them all with the canonical tests, and write OUT/mutants.md "
-            "and OUT/mutants.json: per mutant the points lost per question and the tests that caught it, per "
-            "variant its score, the kill rate and the false-fail rate. Exits 1 if a correct variant loses a "
+            "mnist_checks/grading/catalogue/mutants.py, grade them all with the canonical tests, and write "
+            "OUT/mutants.md and OUT/mutants.json: per mutant the points lost per question and the tests that caught it, "
+            "per variant its score, the kill rate and the false-fail rate. Exits 1 if a correct variant loses a "
             "point, a fast-tier mistake loses points outside its own question, or the kill rate is below "
             "--min-kill-rate."
         ),
@@ -237,8 +238,9 @@ def add_mutants_parser(commands) -> None:
                          help="exit 1 if fewer than this fraction of mutants lose points (default: %(default)s)")
     mutants.add_argument("--variants", choices=("sample", "all"), default=catalogue.get("variants"),
                          help="the generated correct variants (whole contracts in other spellings, "
-                              "mnist_checks/grading/variants.py) to grade besides the hand-written ones: a fixed "
-                              "sample with the exercise's own code, or all of them (default: %(default)s)")
+                              "mnist_checks/grading/catalogue/variants.py) to grade besides the hand-written "
+                              "ones: a fixed sample with the exercise's own code, or all of them "
+                              "(default: %(default)s)")
     mutants.add_argument("--isolation", choices=("preloaded", "bubblewrap"), default=catalogue.get("isolation"),
                          help="how the catalogue's forks are run: 'preloaded', a plain process started with "
                               "TensorFlow loaded (the catalogue is this project's own code, not students'), or "

@@ -7,9 +7,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..grading.gradescope import ISOLATIONS, REFERENCE, TIERS, VISIBILITIES, WHEELS, write_autograder_zip
-from ..grading.rubric import TIERS as RUBRIC_TIERS
-from ..grading.rubric import load_rubric
+from ..grading.course.gradescope import ISOLATIONS, REFERENCE, TIERS, VISIBILITIES, WHEELS, write_autograder_zip
+from ..grading.students.rubric import TIERS as RUBRIC_TIERS
+from ..grading.students.rubric import load_rubric
 from ..questions import QUESTIONS
 from .common import UsageError, defaults, megabytes, reference_checkout, seconds, weighed_rubric
 

@@ -1,33 +1,37 @@
-"""Grading students' forks without ever running their code in the grader.
+"""Grading students' forks without ever running their code in the grader, in four parts by audience.
 
-- ``batch``: the batch grader (``mnist-checks grade``), fork after fork or several at once;
-  ``intake``: what it reads of a fork, once (its contract file, commit, edited files);
-  ``checker``: the checker process per fork and the ``Checks`` protocol a batch drives, here
-  (``LocalChecks``) or on a Dask cluster's workers (``remote``); ``limits``: the limits per fork;
-  ``results``: a fork's result and its files (results.json, JUnit); ``gradebook``: the course's CSV;
-- ``pytest_plugin``: the checker's log of each test's outcome, question and claim, and the points
-  per question at the end of every pytest run; ``feedback``: what a student reads of a failure;
-- ``rubric``: points per question and tier, weights per claim, and the scores they give;
-- a course's records (issue 34): ``history``, a fork's commit by a due date (``grade --due``),
-  read from its ``.git`` without running git; ``roster``, which fork is whose; ``lms``, grades as
-  Canvas or Moodle import them (``mnist-checks export``); ``classroom``, GitHub Classroom's
-  report of a student's run, test by test;
-- ``gradescope``: Gradescope's autograder zip (``mnist-checks gradescope``), and there each
-  submission laid out as a fork and graded; ``gradescope_results``: its results.json in Gradescope's words;
-- ``isolated``: the checker's view of a fork's contract (``pytest --isolated``), answered by
-- ``server``: the student server, the one process that runs a fork's code, inside
-- ``sandbox``: bubblewrap namespaces, an unprivileged uid, limits, and the isolation level reached;
-  where bubblewrap cannot start, ``fork_user`` (isolation ``uid``: a uid of the fork's own) and
-  ``syscall_filter`` (its seccomp filter: no network);
-- ``wire`` and ``description``: the data that crosses between them (arrays, JSON, models as
-  validated descriptions the checker rebuilds);
-- ``budget`` and ``memory``: what a fork may cost the grader's side (replies bounded by their
-  arguments, models by ``facts.MODEL_BUDGET``), and each grading in a memory cgroup of its own;
-- ``contract``: the contract's functions, and loading a contract file into a process (the
-  server's, or pytest's for ``--contract``);
-- ``starter``: the students' starter, the reference with its solutions cut out; ``classroom``: the
-  report its GitHub Classroom workflow sends, each test with the points grade gives it (issue 34);
-- ``mutants`` and ``mutation_report``: the catalogue of student mistakes and correct variants,
-  and ``mnist-checks mutants``'s report of what the tests catch (instructor's only: they quote
-  the solutions).
+- ``sandbox``: where a fork's code runs, and nowhere else: the student server, its isolation
+  levels (``levels``: bubblewrap, a uid of its own, a plain process), the wire and the model
+  descriptions that cross it, and what a fork may cost (``budget``, ``memory``);
+- ``students``: what a student's repository holds and runs: the suite's pytest ``plugin`` and
+  its ``session`` settings, the ``starter``, the ``rubric`` a run is scored with, ``feedback``'s
+  plain words and GitHub Classroom's report (``classroom``);
+- ``course``: what an instructor grades a course with: the ``batch`` and its ``Grading``
+  settings, the ``checker`` per fork, ``results``, the ``gradebook``, feedback pages, the class
+  report, due dates (``history``), the ``roster``, the LMS (``lms``) and Gradescope;
+- ``catalogue``: the instructor's mutants and correct variants and the mutation report. It
+  quotes the solutions, so no student's starter and no fork's sandbox ever holds it: the one rule
+  is ``instructors_only`` below, which both apply.
+
+Below them, ``contract`` (the contract's functions, and loading a contract file) and ``limits``
+(what a fork may use) are shared by all four. Each part imports only the parts listed before it.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The instructor's solution-bearing folder and whole solutions as students write them: never
+#: in a student's starter, never in a fork's sandbox (``instructors_only``).
+INSTRUCTORS_ONLY = ("mnist_checks/grading/catalogue/", "tests/data/contracts/")
+
+
+def instructors_only(relative: str) -> bool:
+    """Whether the reference's file ``relative`` (a POSIX path from the checkout's root) quotes the
+    solutions: the catalogue's folder and the correct contracts. The starter and the sandbox both ask."""
+    return relative.startswith(INSTRUCTORS_ONLY) or f"{relative}/" in INSTRUCTORS_ONLY
+
+
+def has_catalogue() -> bool:
+    """Whether this installation holds the instructor's catalogue (a students' starter does not)."""
+    return (Path(__file__).parent / "catalogue" / "mutants.py").is_file()

@@ -20,7 +20,7 @@ class Limits:
     first test: 4-7 minutes on 2 cores under load).  8 GiB of address space for the fork's
     process: TensorFlow 2.21's import aborts under 2 GiB and passes at 4 GiB (measured here), and
     the slow tier sends it the full data set.  ``grading_mb`` holds the whole grading of a fork,
-    the checker and the fork's process together (``mnist_checks.grading.memory``; see
+    the checker and the fork's process together (``mnist_checks.grading.sandbox.memory``; see
     ``GRADING_MB``).  ``output_bytes`` bounds the output kept of the checker and of the fork's
     process each; the fork's process must start (import TensorFlow, load its contract) within
     ``start_seconds``."""
