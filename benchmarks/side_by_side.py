@@ -25,6 +25,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from mnist_checks.records import models_of
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- side-by-side: begin -->", "<!-- side-by-side: end -->"
@@ -214,8 +216,9 @@ def tables(measured: dict) -> str:
         "| kernel floor (ms/step) | ratio to the floor |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+    models = models_of(record)
     for name, kind in MODELS.items():
-        seconds = record["models"][name]["history"]["seconds"]
+        seconds = models[name].seconds
         steps = 1875
         per_step = 1000 * statistics.median(seconds) / steps
         lines.append(f"| {name} | {len(seconds)} | {statistics.median(seconds):.2f} | {max(seconds):.2f} "

@@ -7,6 +7,7 @@ import statistics
 from pathlib import Path
 
 from .files import atomic_file
+from .records import by_model, models_of
 
 
 def plot_curves(record: dict, path: Path) -> None:
@@ -19,8 +20,9 @@ def plot_curves(record: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     drawn: dict[tuple, list[str]] = {}  # a published curve -> the models compared with it
     colours, lowest = {}, 1.0
-    for name, model in record["models"].items():
-        accuracy = model["history"]["val_accuracy"]
+    models = models_of(record)
+    for name, model in models.items():
+        accuracy = model.val_accuracy
         (line,) = ax.plot(range(1, len(accuracy) + 1), accuracy, marker=".",
                           label=f"{name}: ours (final {accuracy[-1]:.4f})")
         published = record["published"][name]
@@ -31,7 +33,7 @@ def plot_curves(record: dict, path: Path) -> None:
     for curve, names in drawn.items():
         ax.plot(range(1, len(curve) + 1), curve, color=colours[curve], linestyle="--", linewidth=1,
                 label=f"published, compared with {' and '.join(names)} (final {curve[-1]:.4f})")
-    longest = max(len(curve) for curve in [*drawn, *(m["history"]["val_accuracy"] for m in record["models"].values())])
+    longest = max(len(curve) for curve in [*drawn, *(model.val_accuracy for model in models.values())])
     title = "MNIST exercise: validation accuracy per epoch, ours (solid) vs published (dashed)"
     if record.get("interrupted_during"):
         title += f"\nPARTIAL RUN: interrupted while training {record['interrupted_during']}"
@@ -59,8 +61,8 @@ def bands(records: list[dict]) -> dict[str, tuple[list[float], list[float], list
     """Per model trained in every record and for the epochs all of them reached: the lowest, the
     median and the highest val_accuracy across the records (seeds), epoch by epoch."""
     out = {}
-    for name in [name for name in records[0]["models"] if all(name in r["models"] for r in records)]:
-        curves = [r["models"][name]["history"]["val_accuracy"] for r in records]
+    for name, models in by_model(records).items():
+        curves = [model.val_accuracy for model in models]
         epochs = min(len(curve) for curve in curves)
         by_epoch = [[curve[epoch] for curve in curves] for epoch in range(epochs)]
         out[name] = ([min(e) for e in by_epoch], [statistics.median(e) for e in by_epoch], [max(e) for e in by_epoch])

@@ -23,6 +23,7 @@ from .facts import Published
 from .files import atomic_file
 from .plots import plot_curves
 from .questions import label
+from .records import by_model, models_of
 
 #: Where ``mnist-checks run`` puts its run directories unless told.
 DEFAULT_OUT = "mnist-checks-output"
@@ -76,7 +77,7 @@ def point_latest(run_dir: Path) -> Path:
 def published_epochs(record: dict, name: str) -> int:
     """The epochs of the published run of model ``name``: its per-epoch curve's length."""
     published = record["published"][name]
-    return len(published.get("curve") or ()) or record["models"][name]["epochs"]
+    return len(published.get("curve") or ()) or models_of(record)[name].epochs
 
 
 def rows(record: dict) -> list[dict]:
@@ -85,23 +86,23 @@ def rows(record: dict) -> list[dict]:
     ``within`` is None for a model trained for other epochs than the published run: its figure
     is shown, not judged."""
     out = []
-    for name, model in record["models"].items():
+    for name, model in models_of(record).items():
         published = record["published"][name]
-        final = model["history"]["val_accuracy"][-1]
-        judged = model["epochs"] == published_epochs(record, name)
+        final = model.final_val_accuracy
+        judged = model.epochs == published_epochs(record, name)
         claim = Published.from_record(published)
         out.append(
             {
                 "model": name,
-                "question": label(model["question"]),
-                "epochs": model["epochs"],
-                "parameters": model["parameters"],
+                "question": label(model.question),
+                "epochs": model.epochs,
+                "parameters": model.parameters,
                 "val_accuracy": final,
                 "published": published["val_accuracy"],
                 "difference": final - published["val_accuracy"],
                 "within": claim.admits(final) if judged else None,
                 "tolerance": published["tolerance"],
-                "median_epoch_s": statistics.median(model["history"]["seconds"]),
+                "median_epoch_s": statistics.median(model.seconds),
             }
         )
     return out
@@ -143,8 +144,8 @@ def across_seeds(records: list[dict]) -> list[str]:
 
     lines = []
     digits = next((found["digits"] for found in records[0].get("improvements", [])), facts.N_TEST)  # test digits
-    for name in [name for name in records[0]["models"] if all(name in r["models"] for r in records)]:
-        finals = tuple(r["models"][name]["history"]["val_accuracy"][-1] for r in records)
+    for name, models in by_model(records).items():
+        finals = tuple(model.final_val_accuracy for model in models)
         lines.append(AcrossSeeds(name, finals, digits).sentence())
     claims: dict[tuple, list] = {}
     for record in records:
@@ -193,12 +194,13 @@ def markdown(record: dict) -> str:
         lines += ["", f"**Interrupted** (Ctrl-C) while training {record['interrupted_during']}: the models "
                       "from it on were not trained, and are missing here."]
     lines += ["", f"![validation accuracy per epoch]({PLOT})", ""]
-    for name, model in record["models"].items():
-        lines.append(f"- **{name}**: {model['description']}.")
-    warm = record["models"].get("mlp_scaled_warm")
+    models = models_of(record)
+    for name, model in models.items():
+        lines.append(f"- **{name}**: {model.description}.")
+    warm = models.get("mlp_scaled_warm")
     if warm:
         lines.append(
-            f"- Training the warm-started model changed {warm['raw_predictions_changed']:.1%} of the raw MLP's "
+            f"- Training the warm-started model changed {warm.raw_predictions_changed:.1%} of the raw MLP's "
             "predicted test digits: the two models share their weights."
         )
     lines += ["", "Dashed lines: the published run's validation accuracy after each epoch (its Q4 model was "
@@ -225,10 +227,10 @@ SPREAD_SETTINGS = ("mlp_epochs", "cnn_epochs", "batch_size")
 def checked_record(record, name: str) -> dict:
     """``record`` if it is a complete record.json of ``mnist-checks run``; else ``RecordError``."""
     try:
-        settings, models = record["settings"], record["models"]
+        settings, models = record["settings"], models_of(record)
         missing = [key for key in ("published", "environment") if key not in record]
         missing += [key for key in (*SPREAD_SETTINGS, "seed") if key not in settings]
-        finals = {model: entry["history"]["val_accuracy"][-1] for model, entry in models.items()}
+        finals = {name: model.final_val_accuracy for name, model in models.items()}
         missing += [f"published.{model}" for model in models if model not in record["published"]]
     except (KeyError, TypeError, IndexError, AttributeError) as error:
         raise RecordError(f"{name}: not a record.json of 'mnist-checks run' (no {error} in it)") from None
@@ -307,7 +309,7 @@ def spread(records: list[dict], names: list[str] | None = None) -> str:
         raise RecordError("the runs differ in their settings, so their final accuracies do not pool:\n" + "\n".join(
             f"  {', '.join(f'{k}={v}' for k, v in zip(SPREAD_SETTINGS, key))}: {', '.join(group)}"
             for key, group in groups.items()) + "\n  tabulate each group on its own")
-    names = [name for name in records[0]["models"] if all(name in r["models"] for r in records)]
+    shared = by_model(records)
     seeds = ", ".join(str(r["settings"]["seed"]) for r in records)
     env = records[0]["environment"]
     lines = [
@@ -317,8 +319,8 @@ def spread(records: list[dict], names: list[str] | None = None) -> str:
         "| model | published | mean | sd | min | max | mean - published |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name in names:
-        finals = [r["models"][name]["history"]["val_accuracy"][-1] for r in records]
+    for name, models in shared.items():
+        finals = [model.final_val_accuracy for model in models]
         published = records[0]["published"][name]["val_accuracy"]
         sd = statistics.stdev(finals) if len(finals) > 1 else 0.0
         mean = statistics.mean(finals)
@@ -326,12 +328,9 @@ def spread(records: list[dict], names: list[str] | None = None) -> str:
             f"| {name} | {published:.3f} | {mean:.4f} | {sd:.4f} | {min(finals):.4f} | {max(finals):.4f} | "
             f"{mean - published:+.4f} |"
         )
-    if all("cnn" in r["models"] and "mlp_scaled" in r["models"] for r in records):
-        ratios = [
-            (1 - r["models"]["cnn"]["history"]["val_accuracy"][-1])
-            / (1 - r["models"]["mlp_scaled"]["history"]["val_accuracy"][-1])
-            for r in records
-        ]
+    if "cnn" in shared and "mlp_scaled" in shared:
+        ratios = [(1 - cnn.final_val_accuracy) / (1 - mlp.final_val_accuracy)
+                  for cnn, mlp in zip(shared["cnn"], shared["mlp_scaled"])]
         lines += ["", f"CNN error / scaled-MLP error: {min(ratios):.2f}-{max(ratios):.2f}."]
     return "\n".join(lines) + "\n"
 

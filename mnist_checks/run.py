@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from types import ModuleType
 
@@ -19,6 +19,7 @@ import numpy as np
 from . import facts, trainings
 from .compat import built, environment, keras, normalise_history, set_seed
 from .plan import IMPROVEMENTS, Improvement, Model, Settings, planned
+from .records import ModelRecord, TrainingRecord
 from .significance import Comparison, compare
 from .speed import STEPS_PER_EXECUTION, as_tensors, batches, compile_for_speed, fit_arrays
 
@@ -176,34 +177,33 @@ class _Training:
                 if model.warm:
                     self.warm_start(model)
                 set_seed(self.settings.seed, self.contract)
-                self.train(model, self.build(model.name), self.inputs[model.inputs])
+                entry = self.train(model, self.build(model.name), self.inputs[model.inputs])
                 if model.warm:
                     raw_now = self.warm_digits.predicted_digits(self.run.warm_source.predict(self.raw_test, verbose=0))
-                    self.run.record["models"][model.name]["raw_predictions_changed"] = float(
-                        np.mean(raw_now != self.warm_before))
-                    self.run.record["models"][model.name]["warm_start"] = (
-                        "the contract's Q2 MLP" if self.warm_digits is self.contract else "the reference's Q2 MLP")
+                    self.run.record["models"][model.name] = replace(
+                        entry, raw_predictions_changed=float(np.mean(raw_now != self.warm_before)),
+                        warm_start="the contract's Q2 MLP" if self.warm_digits is self.contract
+                        else "the reference's Q2 MLP").to_json()
                 for kind in [kind for kind, last in last_use.items() if last == index]:
                     del self.inputs[kind]  # each input set is dropped after its last model: the CNN needs only images
         except KeyboardInterrupt:
             self.run.record["interrupted_during"] = current
             raise RunInterrupted(self.run) from None
 
-    def train(self, model: Model, network, fed) -> None:
+    def train(self, model: Model, network, fed) -> ModelRecord:
         """Train ``network`` as the plan's ``model`` (or take its training from the store) and record it."""
         epochs = model.epochs(self.settings)
         training, key, reused_or_why = self.trained(network, fed, epochs, self.on_epoch)
         self.run.models[model.name] = network
         self.run.predictions[model.name] = self.contract.predicted_digits(training.probabilities)
-        self.run.record["models"][model.name] = {
-            "question": model.question,
-            "description": model.description,
-            "epochs": epochs,
-            "parameters": int(network.count_params()),
-            "history": training.history,
-            "published_val_accuracy": facts.PUBLISHED[model.name].val_accuracy,
-            "training": {"key": key, "reused": reused_or_why} if key else {"key": None, "why": reused_or_why},
-        }
+        entry = ModelRecord(
+            question=model.question, description=model.description, epochs=epochs,
+            parameters=int(network.count_params()), history=training.history,
+            published_val_accuracy=facts.PUBLISHED[model.name].val_accuracy,
+            training=TrainingRecord(key, reused=reused_or_why) if key else TrainingRecord(None, why=reused_or_why),
+        )
+        self.run.record["models"][model.name] = entry.to_json()
+        return entry
 
     def trained(self, network, fed, epochs: int, on_epoch=None):
         """``network`` trained for ``epochs`` on ``fed`` (or its training taken from the store):

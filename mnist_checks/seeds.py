@@ -25,6 +25,7 @@ from . import data as datasets
 from . import facts, plots, report
 from .errors import MnistChecksError
 from .plan import Settings
+from .records import models_of
 
 if TYPE_CHECKING:
     from .run import Run
@@ -151,7 +152,7 @@ def run_seed(out: str | os.PathLike = report.DEFAULT_OUT, settings: Settings = S
         try:
             finished = run_module.run_exercise(X, y, settings, verbose=verbose, on_model=on_model, source=source)
         except run_module.RunInterrupted as stop:
-            if not stop.run.record["models"]:
+            if not models_of(stop.run.record):
                 raise KeyboardInterrupt from None
             finished = stop.run  # keep what finished: minutes of training are not thrown away
     finally:

@@ -144,7 +144,8 @@ def starter_run():
 def course(tmp_path_factory):
     """The e2e tier's graded course (tests/course.py), graded once per session: every test that
     reads it is in the xdist group ``course``, so one pytest-xdist worker grades it."""
-    from course import grade_course, require_sandbox
+    from course import grade_course
+    from helpers import require_sandbox
 
     require_sandbox()
     return grade_course(tmp_path_factory.mktemp("course"))
@@ -154,7 +155,8 @@ def course(tmp_path_factory):
 def uid_course(tmp_path_factory):
     """The course's students, sandbox cases and hostile family graded again at isolation ``uid``
     (issue 33), in the same xdist group ``course``."""
-    from course import grade_course, require_uid
+    from course import grade_course
+    from helpers import require_uid
 
     require_uid()
     return grade_course(tmp_path_factory.mktemp("uid-course"), isolation="uid")

@@ -28,18 +28,20 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
+from helpers import git, kernel_log
+
 from mnist_checks import cli, exercise
 from mnist_checks.grading.catalogue.mutants import MUTANTS, VARIANTS, apply
 from mnist_checks.grading.catalogue.mutation_report import generated, independent
 from mnist_checks.grading.sandbox import preloaded
-from mnist_checks.grading.students.starter import starter_source, write_starter
+from mnist_checks.grading.solutions import starter_source
+from mnist_checks.grading.students.starter import write_starter
 
 REFERENCE_ROOT = Path(exercise.__file__).resolve().parent.parent
 SOURCE = Path(exercise.__file__).read_text()
@@ -108,13 +110,6 @@ SANDBOX = {
         '    import pathlib\n'
         '    pathlib.Path(__file__).parents[2].joinpath("canon/tests/test_q5_cnn.py").write_text("")\n'),
 }
-
-
-def git(repo: Path, *args: str) -> str:
-    """git in ``repo`` as a student would run it (an identity of their own)."""
-    identity = ["-c", "user.name=A Student", "-c", "user.email=student@example.com", "-c", "commit.gpgsign=false"]
-    done = subprocess.run(["git", "-C", str(repo), *identity, *args], capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def write_fork(root: Path, name: str, source: str, edit_tests: bool = False) -> Path:
@@ -251,7 +246,8 @@ except Exception:
 try:
     import mnist_checks.grading.students.plugin as plugin
     plugin.pytest_runtest_makereport = lambda item, call: None
-    plugin._message = lambda call, report: ""
+    import mnist_checks.grading.students.outcomes as outcomes
+    outcomes.message = lambda call, report: ""
     import mnist_checks.grading.students.rubric as rubric
     rubric.score_tests = lambda tests, r: [dict(t, score=1e9, max_score=1) for t in tests]
 except Exception:
@@ -529,23 +525,6 @@ class Sampler(threading.Thread):
             time.sleep(0.1)
 
 
-def kernel_log() -> list[str] | None:
-    done = subprocess.run(["dmesg"], capture_output=True, text=True)
-    return done.stdout.splitlines() if done.returncode == 0 else None
-
-
-def lines_since(before: list[str], after: list[str]) -> list[str]:
-    """The kernel log's new lines: each carries its timestamp, and once the ring buffer is full it
-    drops its oldest, so ``after[len(before):]`` would be empty however much was logged."""
-    seen = set(before)
-    return [line for line in after if line not in seen]
-
-
-def global_oom_kills(lines: list[str]) -> list[str]:
-    return [line for line in lines if "] Out of memory: Killed process" in line]
-
-
-
 # --- the course, graded -------------------------------------------------------------------------
 
 def grade_course(root: Path, isolation: str = "auto") -> dict:
@@ -626,33 +605,3 @@ def grade_course(root: Path, isolation: str = "auto") -> dict:
             "heads": heads, "book_right_after": book_right_after, "listener": listener, "survivors": survivors,
             "started": started, "seconds": seconds, "classmate": classmate, "scratch": scratch, "store": store,
             "sampler": sampler, "log": log, "log_after": kernel_log()}
-
-
-def require_uid() -> None:
-    """Skip where isolation uid cannot hold (not root; a Python other uids cannot run), unless CI
-    requires the sandbox (then fail with the reason)."""
-    import pytest
-
-    from mnist_checks.grading.sandbox import levels
-
-    try:
-        levels.probe_uid()
-    except levels.SandboxUnavailable as error:
-        if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
-            raise
-        pytest.skip(f"isolation uid cannot hold here: {error}")
-
-
-def require_sandbox() -> None:
-    """Skip where bubblewrap cannot run, unless CI requires it (then fail with the reason)."""
-    import pytest
-
-    from mnist_checks.grading.sandbox import levels
-
-    try:
-        levels.probe()
-    except levels.SandboxUnavailable:
-        if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
-            raise
-        pytest.skip("bubblewrap cannot run here (apt-get install bubblewrap); set MNIST_CHECKS_REQUIRE_SANDBOX=1 "
-                    "to fail instead")

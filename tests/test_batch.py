@@ -1,6 +1,7 @@
 """Grading forks: mnist_checks/grading/course/batch.py."""
 
 import pytest
+from helpers import git
 
 from mnist_checks.grading.course import batch, checker, gradebook, results
 from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC, score_tests
@@ -9,12 +10,6 @@ pytestmark = pytest.mark.fast
 
 #: A fork's contract: only its bytes (the cache key) and its commit matter to these tests.
 CONTRACT_SOURCE = "def scale(X):\n    return X / 255\n"
-
-
-def _git(repo, *args) -> str:
-    import subprocess
-
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.mark.parametrize(("raised", "reason"), [
@@ -52,17 +47,17 @@ def test_a_fork_skipped_as_graded_before_gets_its_new_head_commit_in_the_gradebo
     assert isinstance(job, checker.Job) and job.commit == first[:7]
     earlier = dataclasses.replace(a_result(), fork="fork", path=str(fork), commit=job.commit, key=job.key)
     results.write_fork_outputs(earlier, out, "")
-    _git(fork, "-c", "user.name=A Student", "-c", "user.email=s@example.com", "commit", "--quiet", "--allow-empty",
+    git(fork, "-c", "user.name=A Student", "-c", "user.email=s@example.com", "commit", "--quiet", "--allow-empty",
          "--message", "README only")
     cached = batch.prepare(fork, "fork", out, scored_with)
     assert isinstance(cached, results.ForkResult) and cached.status == "cached"
-    assert cached.commit == _git(fork, "rev-parse", "HEAD")[:7] != first[:7]
+    assert cached.commit == git(fork, "rev-parse", "HEAD")[:7] != first[:7]
     assert gradebook.gradebook_rows([cached])[0]["commit"] == cached.commit
 
 
 def test_a_fork_graded_before_in_a_reused_folder_takes_that_grading_at_its_isolation_or_the_sandboxs(tmp_path,
                                                                                                    a_result):
-    """``grade_forks(reuse=...)``: a contract graded with the same tests, rubric and tier into another
+    """``Grading(reuse=...)``: a contract graded with the same tests, rubric and tier into another
     folder is taken from there, when graded at this batch's isolation or in the sandbox (whose grading
     stands for any); one graded another way, or another contract, is graded afresh."""
     import dataclasses
@@ -95,3 +90,29 @@ def test_a_fork_graded_before_in_a_reused_folder_takes_that_grading_at_its_isola
     assert isinstance(prepared("preloaded", [tmp_path / "earlier" / "unisolated"], "weaker"), checker.Job)
     (fork / "mnist_checks" / "exercise.py").write_text(CONTRACT_SOURCE + "# changed\n")
     assert isinstance(prepared("preloaded", [tmp_path / "earlier"], "changed"), checker.Job)
+
+
+def test_the_data_set_reaches_each_checkers_environment_never_the_graders(tmp_path, monkeypatch):
+    """``Grading.data`` (issue 35): the batch gives each checker process the data set in its own
+    environment (``Checker.data``); the grader's ``os.environ`` stays as it was."""
+    import os
+
+    from mnist_checks.data import ENV_DATA
+    from mnist_checks.grading.limits import Limits
+    from mnist_checks.grading.sandbox import levels
+
+    class Started(Exception):
+        pass
+
+    seen = {}
+
+    def start_checker(args, cwd, env, cell, *, ready_server=False):
+        seen.update(env)
+        raise Started
+
+    monkeypatch.setattr(checker, "start_checker", start_checker)
+    monkeypatch.delenv(ENV_DATA, raising=False)
+    data = str(tmp_path / "mnist.npz")
+    with pytest.raises(Started):
+        checker.Checker(tmp_path, tmp_path, "all", Limits(), levels.UNISOLATED, tmp_path, data=data).check(b"")
+    assert seen[ENV_DATA] == data and ENV_DATA not in os.environ

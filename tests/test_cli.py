@@ -228,7 +228,7 @@ def test_the_mutants_command_exits_as_the_reports_verdict_says(monkeypatch, tmp_
     found = {}
 
     @functools.wraps(mutation_report.grade_catalogue)  # its signature: the command line's defaults
-    def grade_catalogue(reference, out, *, on_start=None, **kwargs):
+    def grade_catalogue(reference, out, grading, *, on_start=None, **kwargs):
         on_start(1, 1)
         return found["report"]
 
@@ -256,6 +256,59 @@ def test_the_command_lines_defaults_are_the_librarys(tmp_path):
     mutants = parser.parse_args(["mutants"])
     assert (mutants.out, mutants.min_kill_rate) == (mutation_report.DEFAULT_OUT, defaults(mutation_report.verdict)[
         "min_kill_rate"])
+
+
+def test_a_grading_is_frozen_and_its_defaults_are_the_command_lines(tmp_path):
+    """``Grading`` (issue 35): one frozen settings object; ``grade`` without options grades with its
+    defaults, and ``mutants`` offers them too (its isolation the catalogue's: ``CATALOGUE_GRADING``)."""
+    from mnist_checks.commands.common import defaults
+    from mnist_checks.commands.grades import grading_of
+    from mnist_checks.grading.catalogue import mutation_report
+    from mnist_checks.grading.course.grading import Grading
+
+    grading = Grading()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        grading.tier = "slow"
+    assert defaults(Grading) == {field.name: getattr(grading, field.name) for field in dataclasses.fields(Grading)}
+    parser = cli.build_parser()
+    assert grading_of(parser.parse_args(["grade", str(tmp_path)])) == grading
+    mutants = parser.parse_args(["mutants"])
+    catalogue = mutation_report.CATALOGUE_GRADING
+    assert (mutants.tier, mutants.jobs, mutants.allow_unisolated, tuple(mutants.reuse), mutants.isolation) == (
+        catalogue.tier, catalogue.jobs, catalogue.allow_unisolated, catalogue.reuse, catalogue.isolation)
+    assert dataclasses.replace(catalogue, isolation=grading.isolation) == grading
+
+
+def test_grade_passes_its_options_as_one_grading_and_sets_no_environment(monkeypatch, tmp_path, capsys):
+    """``grade`` parses its options into a ``Grading`` and calls ``grade_forks`` with it: the data set
+    travels in it to each checker, never through this process's environment (issue 35)."""
+    import os
+
+    from mnist_checks.grading.course import pools
+    from mnist_checks.grading.course.grading import GradingReport
+    from mnist_checks.grading.course.history import parse_due, parse_late_policy
+    from mnist_checks.grading.limits import Limits
+
+    seen = []
+
+    def grade_forks(forks, reference, out, grading, *, on_begin, on_start, on_result, say):
+        seen.append(grading)
+        on_begin(pools.where(None, grading.jobs))
+        return GradingReport([])
+
+    monkeypatch.setattr("mnist_checks.commands.grades.grade_forks", grade_forks)
+    (tmp_path / "fork").mkdir()
+    before = dict(os.environ)
+    assert cli.main(["grade", str(tmp_path / "fork"), "--out", str(tmp_path / "grades"), "--tier", "slow", "--data",
+                     str(tmp_path / "mnist.npz"), "--jobs", "3", "--regrade", "--retrain", "--isolation", "uid",
+                     "--fork-timeout", "60", "--due", "2026-12-10T23:59+01:00", "--late-policy", "10%/day"]) == 0
+    assert dict(os.environ) == before
+    (grading,) = seen
+    assert (grading.tier, grading.data, grading.jobs, grading.regrade, grading.retrain, grading.isolation) == (
+        "slow", str(tmp_path / "mnist.npz"), 3, True, True, "uid")
+    assert grading.limits == Limits(fork_seconds=60) and grading.cluster is None and grading.roster is None
+    assert (grading.due, grading.late_policy) == (parse_due("2026-12-10T23:59+01:00"), parse_late_policy("10%/day"))
+    assert capsys.readouterr().out.startswith("grading 1 fork(s), slow tier, 3 at a time\n")
 
 
 def test_help_imports_no_tensorflow():

@@ -20,6 +20,7 @@ import pytest
 from mnist_checks import cli, exercise, trainings
 from mnist_checks.cluster import ClusterError
 from mnist_checks.grading.course.batch import grade_forks
+from mnist_checks.grading.course.grading import Grading
 from mnist_checks.grading.limits import Limits
 from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
 from mnist_checks.grading.students.starter import write_starter
@@ -119,9 +120,9 @@ def test_a_batch_on_the_cluster_gives_every_fork_one_row_though_a_worker_dies_mi
             killed.append(result.fork)
 
     out, started = tmp_path / "grades", []
-    results = grade_forks(forks, REFERENCE_ROOT, out, tier="fast", rubric=DEFAULT_RUBRIC, limits=Limits(),
-                          cluster=cluster.client, on_result=kill_a_worker,
-                          on_start=lambda name, now: started.append((name, now())))
+    results = grade_forks(forks, REFERENCE_ROOT, out, Grading(tier="fast", rubric=DEFAULT_RUBRIC, limits=Limits(),
+                                                              cluster=cluster.client),
+                          on_result=kill_a_worker, on_start=lambda name, now: started.append((name, now()))).results
     assert {name for name, _ in started} == {fork.name for fork in forks}, "each fork's start, told by its worker"
     assert {str(now) for _, now in started} == {"{}"}, "on a cluster, when it starts alone"
     assert killed and cluster.workers["w1"].wait(timeout=30) == -signal.SIGKILL

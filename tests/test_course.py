@@ -13,6 +13,7 @@ import pytest
 from course import CATALOGUE, COURSE_OUT_ENV, REFERENCE_ROOT, question_of
 
 from mnist_checks.grading.course.batch import grade_forks
+from mnist_checks.grading.course.grading import Grading
 from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
 
 # The course's worker (pytest -n 2 --dist loadgroup): the session's course is graded once.
@@ -25,8 +26,8 @@ QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 def preloaded_grades(course, tmp_path_factory):
     """The course's catalogue sample graded again, at isolation ``preloaded``: fork -> its result."""
     out = tmp_path_factory.mktemp("preloaded") / "grades"
-    results = grade_forks([course["root"] / name for name in CATALOGUE], REFERENCE_ROOT, out, rubric=DEFAULT_RUBRIC,
-                          jobs=2, isolation="preloaded")
+    results = grade_forks([course["root"] / name for name in CATALOGUE], REFERENCE_ROOT, out,
+                          Grading(rubric=DEFAULT_RUBRIC, jobs=2, isolation="preloaded")).results
     if os.environ.get(COURSE_OUT_ENV):
         shutil.copytree(out, Path(os.environ[COURSE_OUT_ENV]) / "preloaded", dirs_exist_ok=True)
     return {result.fork: result for result in results}
@@ -71,7 +72,8 @@ def test_the_preloaded_route_is_refused_for_a_cluster_and_not_offered_to_grade(c
     from mnist_checks import cli
 
     with pytest.raises(ValueError, match="not on a cluster"):
-        grade_forks([], REFERENCE_ROOT, Path("unused"), rubric=DEFAULT_RUBRIC, isolation="preloaded", cluster=object())
+        grade_forks([], REFERENCE_ROOT, Path("unused"), Grading(rubric=DEFAULT_RUBRIC, isolation="preloaded",
+                                                                cluster=object()))
     with pytest.raises(SystemExit):
         cli.main(["grade", "--help"])
     assert "preloaded" not in capsys.readouterr().out
@@ -85,7 +87,8 @@ def test_the_mutation_report_takes_the_courses_gradings_instead_of_grading_them_
 
     forks = build_forks(REFERENCE_ROOT, tmp_path / "forks")
     reused = grade_forks([forks[name] for name in CATALOGUE if name in forks], REFERENCE_ROOT, tmp_path / "grades",
-                         rubric=DEFAULT_RUBRIC, isolation="preloaded", regrade=True, reuse=[course["out"]])
+                         Grading(rubric=DEFAULT_RUBRIC, isolation="preloaded", regrade=True,
+                                 reuse=(course["out"],))).results
     assert {r.status for r in reused} == {"cached"} and {r.isolation for r in reused} == {"bubblewrap"}
     assert len(reused) >= len([m for m in MUTANTS if m.name in CATALOGUE])
     for result in reused:

@@ -12,12 +12,11 @@ its penalty.
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from course import CATALOGUE, Q4_ONLY, REFERENCE_ROOT, SOURCE
+from helpers import git
 
 from mnist_checks import cli
 from mnist_checks.grading.students.starter import write_starter
@@ -30,18 +29,6 @@ PREFIX = "mnist-exercise-"  # GitHub Classroom names each student's repository P
 DUE = (datetime.now(timezone.utc) + timedelta(days=10)).replace(second=0, microsecond=0).astimezone(
     timezone(timedelta(hours=1)))
 PARTIAL = CATALOGUE["q2-sigmoid-hidden"]
-
-
-def git(repo, *args, when: datetime | None = None) -> str:
-    """git as a student runs it, with their own identity; ``when`` dates the commit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="A Student",
-               GIT_AUTHOR_EMAIL="student@example.com", GIT_COMMITTER_NAME="A Student",
-               GIT_COMMITTER_EMAIL="student@example.com")
-    if when is not None:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
-    return subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def hand_in(repo, source: str, when: datetime) -> None:

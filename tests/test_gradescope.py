@@ -449,7 +449,7 @@ SETUP_STEPS = "python_environment data lock_down"
 def autograder(tmp_path_factory):
     """The zip built and unpacked under a root laid out as /autograder, setup.sh's install steps
     run into a fresh virtual environment from the zip's own wheel; its timings."""
-    from course import require_sandbox
+    from helpers import require_sandbox
 
     require_sandbox()
     # a root others may traverse, as /autograder is (pytest's own temporary folders are root's alone)
@@ -589,7 +589,8 @@ class readable:
 def test_run_autograder_at_isolation_uid_gives_the_reference_its_points_and_the_hostile_fork_0(autograder):
     """Where user namespaces are refused (Docker's default seccomp profile): every fork as a uid of
     its own, the level recorded in results.json."""
-    from course import SOURCE, require_uid
+    from course import SOURCE
+    from helpers import require_uid
 
     require_uid()
     root = autograder["root"]
@@ -621,7 +622,8 @@ def test_in_bubblewrap_an_installed_package_left_readable_still_hides_its_soluti
 
 @pytest.mark.e2e
 def test_at_isolation_uid_an_installed_package_left_readable_is_refused_naming_it(autograder):
-    from course import SOURCE, require_uid
+    from course import SOURCE
+    from helpers import require_uid
 
     require_uid()
     root = autograder["root"]

@@ -6,10 +6,12 @@ two at a time in the e2e tier's course while the machine's used memory is sample
 them on a real Dask cluster (about 4 minutes)."""
 
 import pytest
-from course import HOSTILE, REFERENCE_ROOT, SOURCE, global_oom_kills, kernel_log, lines_since, write_fork
+from course import HOSTILE, REFERENCE_ROOT, SOURCE, write_fork
+from helpers import global_oom_kills, kernel_log, lines_since
 
 from mnist_checks import cli
 from mnist_checks.grading.course.batch import grade_forks
+from mnist_checks.grading.course.grading import Grading
 from mnist_checks.grading.limits import GRADING_MB, Limits
 from mnist_checks.grading.sandbox import memory
 from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
@@ -77,8 +79,8 @@ def test_on_a_dask_cluster_hostile_forks_lose_their_points_and_no_worker_dies(tm
     try:
         before = client.run(lambda: __import__("os").getpid())
         log = kernel_log()
-        results = {r.fork: r for r in grade_forks(forks, REFERENCE_ROOT, tmp_path / "grades", tier="fast",
-                                                  rubric=DEFAULT_RUBRIC, limits=Limits(), cluster=client)}
+        grading = Grading(tier="fast", rubric=DEFAULT_RUBRIC, limits=Limits(), cluster=client)
+        results = {r.fork: r for r in grade_forks(forks, REFERENCE_ROOT, tmp_path / "grades", grading).results}
         assert client.run(lambda: __import__("os").getpid()) == before, "every worker is the one that started"
     finally:
         close(client)

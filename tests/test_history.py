@@ -3,12 +3,11 @@ histories that point elsewhere refused; read without running git on the fork."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 import pytest
+from helpers import git
 
 from mnist_checks.grading.contract import CONTRACT
 from mnist_checks.grading.course import history
@@ -17,16 +16,6 @@ from mnist_checks.grading.course.intake import READ_FROM_FORK, head_commit
 pytestmark = pytest.mark.fast
 
 DUE = datetime(2026, 12, 10, 23, 59, tzinfo=timezone(timedelta(hours=1)))
-
-
-def git(repo, *args, when: datetime | None = None) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="s", GIT_AUTHOR_EMAIL="s@x",
-               GIT_COMMITTER_NAME="s", GIT_COMMITTER_EMAIL="s@x")
-    if when is not None:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
-    done = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def commit(repo, text: str, when: datetime) -> str:

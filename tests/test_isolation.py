@@ -2,15 +2,14 @@
 ``IsolatedContract``, and the sandbox's walls (bubblewrap). Each test starts servers that import
 TensorFlow (the e2e tier)."""
 
-import json
 import os
-import socket
 import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import SECRET_VARIABLE, probe_walls, require_sandbox
 
 from mnist_checks import exercise
 from mnist_checks.compat import keras
@@ -143,67 +142,37 @@ def test_a_contract_that_does_not_import_raises_its_error_at_start(tmp_path):
 
 # --- the sandbox's walls (bubblewrap) ------------------------------------------------------------
 
+#: What bubblewrap's walls are probed for, beside what every level's are (helpers.WALLS_PROBE).
 PROBE = textwrap.dedent('''
-    import json, os, resource, socket, subprocess, sys
+    import os, resource, sys
 
-    def split(*arrays, **kwargs):
-        seen = {"uid": os.getuid(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+    CHILD = "MNIST_CHECKS_PROBE_CHILD"
+    READ = (CHECKOUT, HOME, "/root", "/sandbox/lib/mnist_checks/exercise.py")
+
+    def seen_here():
+        return {"uid": os.getuid(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
                 "limits": {name: resource.getrlimit(getattr(resource, name))[1]
                            for name in ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE")},
                 "env": sorted(os.environ), "cwd": os.getcwd()}
-        for path in (CHECKOUT, HOME, "/root", "/sandbox/lib/mnist_checks/exercise.py"):
-            try:
-                seen[path] = "read" if os.path.isfile(path) and open(path).read() else os.listdir(path)
-            except OSError as error:
-                seen[path] = type(error).__name__
-        try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
-            seen["network"] = "connected"
-        except OSError as error:
-            seen["network"] = type(error).__name__
-        for path in ("/usr/attack", sys.prefix + "/attack", "/sandbox/lib/attack"):
-            try:
-                open(path, "w").close()
-                seen[path] = "written"
-            except OSError as error:
-                seen[path] = type(error).__name__
-        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)  # MNIST_CHECKS_PROBE_CHILD"],
-                         start_new_session=True)
-        raise ValueError(json.dumps(seen))
+
+    def writable():
+        return ("/usr/attack", sys.prefix + "/attack", "/sandbox/lib/attack")
 ''')
 
 
 @pytest.fixture(scope="module")
 def walls(tmp_path_factory):
-    try:
-        levels.probe()
-    except levels.SandboxUnavailable as error:
-        if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
-            raise
-        pytest.skip(f"no sandbox here: {error}")
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.5)
-    path = tmp_path_factory.mktemp("probe") / "exercise.py"
+    require_sandbox()
     checkout = Path(exercise.__file__).resolve()
-    path.write_text(f"CHECKOUT = {str(checkout)!r}\nHOME = {os.path.expanduser('~')!r}\n"
-                    f"PORT = {listener.getsockname()[1]}\n" + PROBE)
-    os.environ["MNIST_CHECKS_TEST_SECRET"] = "s3cret"
-    try:
-        contract = open_contract(path, isolation="bubblewrap")
-        with pytest.raises(ValueError) as raised:
-            contract.split(np.arange(3))
+
+    def close(contract) -> dict:
         contract.close()
-        alive_when_closed = [p for p in Path("/proc").glob("[0-9]*/cmdline") if b"MNIST_CHECKS_PROBE_CHILD" in _read(p)]
-    finally:
-        del os.environ["MNIST_CHECKS_TEST_SECRET"]
-    try:
-        listener.accept()
-        connected = True
-    except OSError:
-        connected = False
-    listener.close()
-    seen = json.loads(str(raised.value).rsplit(" (exercise.py", 1)[0])
-    return {"seen": seen, "checkout": str(checkout), "connected": connected, "alive_when_closed": alive_when_closed}
+        return {"alive_when_closed": [p for p in Path("/proc").glob("[0-9]*/cmdline")
+                                      if b"MNIST_CHECKS_PROBE_CHILD" in _read(p)]}
+
+    probe = f"CHECKOUT = {str(checkout)!r}\nHOME = {os.path.expanduser('~')!r}\n" + PROBE
+    return {"checkout": str(checkout), **probe_walls(tmp_path_factory.mktemp("probe") / "exercise.py", probe,
+                                                     lambda path: open_contract(path, isolation="bubblewrap"), close)}
 
 
 def test_the_sandboxed_fork_runs_as_another_user_alone_in_itspid_namespace(walls):
@@ -223,7 +192,7 @@ def test_the_sandboxed_fork_sees_no_checkout_home_or_instructor_variable(walls):
     seen = walls["seen"]
     assert seen[walls["checkout"]] == "FileNotFoundError"
     assert seen[os.path.expanduser("~")] in ("FileNotFoundError", "PermissionError", [".pyenv"], [])
-    assert "MNIST_CHECKS_TEST_SECRET" not in seen["env"]
+    assert SECRET_VARIABLE not in seen["env"]
     assert seen["/sandbox/lib/mnist_checks/exercise.py"] == "read"  # the starter's, solution-free
 
 
@@ -272,7 +241,7 @@ def test_waiting_for_a_sandbox_to_empty_outlasts_every_process_in_itspid_namespa
 def test_no_file_of_the_package_a_fork_runs_with_holds_a_solution_line(tmp_path):
     """The fork's process gets a copy of the package: the starter's contract, and none of the
     modules that quote the reference (the mutation catalogue)."""
-    from mnist_checks.grading.students.starter import solution_lines
+    from mnist_checks.grading.solutions import solution_lines
 
     path = tmp_path / "exercise.py"
     path.write_text("")

@@ -5,15 +5,14 @@ What only bubblewrap holds is asserted too, so docs/grading.md's table cannot dr
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers import SECRET_VARIABLE, probe_walls, require_uid
 
 from mnist_checks.grading.course.batch import refuse_exposed
 from mnist_checks.grading.sandbox import fork_user, levels, syscall_filter
@@ -25,12 +24,7 @@ pytestmark = pytest.mark.xdist_group("isolation")
 
 @pytest.fixture(scope="module")
 def uid_level():
-    try:
-        return levels.probe_uid()
-    except levels.SandboxUnavailable as error:
-        if os.environ.get("MNIST_CHECKS_REQUIRE_SANDBOX"):
-            raise
-        pytest.skip(f"isolation uid cannot hold here: {error}")
+    return require_uid()
 
 
 @pytest.fixture
@@ -178,37 +172,25 @@ def test_strongest_is_bubblewrap_where_it_runs_else_uid(uid_level):
 
 # --- the walls, seen by a fork's own server (e2e: it imports TensorFlow) -------------------------
 
+#: What isolation uid's walls are probed for, beside what every level's are (helpers.WALLS_PROBE).
 PROBE = textwrap.dedent('''
-    import json, os, resource, socket, subprocess, sys
+    import os, resource, sys
 
-    def split(*arrays, **kwargs):
+    CHILD = "MNIST_CHECKS_UID_PROBE_CHILD"
+    READ = (PRIVATE, "/proc/1/environ", "/proc/1/cwd/.")
+
+    def seen_here():
         status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
-        seen = {"uid": os.getuid(), "groups": os.getgroups(),
+        return {"uid": os.getuid(), "groups": os.getgroups(),
                 "host_processes": sum(p.isdigit() for p in os.listdir("/proc")) > 5,
                 "no_new_privs": status["NoNewPrivs"].strip(), "seccomp": status["Seccomp"].strip(),
                 "limits": {name: resource.getrlimit(getattr(resource, name))[1]
                            for name in ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU")},
                 "env": sorted(os.environ), "home": os.environ.get("HOME", "")}
-        for path in (PRIVATE, "/proc/1/environ", "/proc/1/cwd/."):
-            try:
-                seen[path] = "read" if os.path.isfile(path) and open(path).read() else os.listdir(path)
-            except OSError as error:
-                seen[path] = type(error).__name__
-        try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
-            seen["network"] = "connected"
-        except OSError as error:
-            seen["network"] = type(error).__name__
-        for path in ("/usr/attack", sys.prefix + "/attack", os.path.dirname(__file__) + "/attack",
-                     os.environ["HOME"] + "/written", "/tmp/mnist-checks-uid-probe-left"):
-            try:
-                open(path, "w").close()
-                seen[path] = "written"
-            except OSError as error:
-                seen[path] = type(error).__name__
-        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)  # MNIST_CHECKS_UID_PROBE_CHILD"],
-                         start_new_session=True)
-        raise ValueError(json.dumps(seen))
+
+    def writable():
+        return ("/usr/attack", sys.prefix + "/attack", os.path.dirname(__file__) + "/attack",
+                os.environ["HOME"] + "/written", "/tmp/mnist-checks-uid-probe-left")
 ''')
 
 
@@ -217,29 +199,15 @@ def walls(uid_level, tmp_path_factory):
     root = tmp_path_factory.mktemp("uid-walls")
     private = root / "secret.txt"
     private.write_text("the instructor's")
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.5)
-    contract = root / "exercise.py"
-    contract.write_text(f"PRIVATE = {str(private)!r}\nPORT = {listener.getsockname()[1]}\n" + PROBE)
-    os.environ["MNIST_CHECKS_TEST_SECRET"] = "s3cret"
-    try:
-        served = IsolatedContract(contract, isolation=uid_level)
-        with pytest.raises(ValueError) as raised:
-            served.split(np.arange(3))
+
+    def close(served) -> dict:
         uid = served._user.uid
         served.close()
-        alive = fork_user.processes_of(uid)
-    finally:
-        del os.environ["MNIST_CHECKS_TEST_SECRET"]
-    try:
-        listener.accept()
-        connected = True
-    except OSError:
-        connected = False
-    listener.close()
-    seen = json.loads(str(raised.value).rsplit(" (exercise.py", 1)[0])
-    return {"seen": seen, "uid": uid, "private": str(private), "connected": connected, "alive": alive,
-            "home": served._home}
+        return {"uid": uid, "alive": fork_user.processes_of(uid), "home": served._home}
+
+    return {"private": str(private),
+            **probe_walls(root / "exercise.py", f"PRIVATE = {str(private)!r}\n" + PROBE,
+                          lambda path: IsolatedContract(path, isolation=uid_level), close)}
 
 
 @pytest.mark.e2e
@@ -261,7 +229,7 @@ def test_the_fork_reads_no_private_file_no_other_process_and_no_instructor_varia
     seen = walls["seen"]
     assert seen[walls["private"]] == "PermissionError"
     assert seen["/proc/1/environ"] == "PermissionError" and seen["/proc/1/cwd/."] == "PermissionError"
-    assert "MNIST_CHECKS_TEST_SECRET" not in seen["env"]
+    assert SECRET_VARIABLE not in seen["env"]
 
 
 @pytest.mark.e2e

@@ -7,14 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from helpers import GLOBAL_OOM, kernel_log, lines_since
 
 from mnist_checks.grading.sandbox import memory
 
 pytestmark = pytest.mark.fast
 
 MB = memory.MB
-#: How the kernel logs a kill by the machine-wide OOM killer ("Memory cgroup out of memory" is a cgroup's).
-GLOBAL_OOM = "] Out of memory: Killed process"
 #: Allocate and touch N megabytes, then exit 0.
 ALLOCATE = "import sys; block = bytearray(int(sys.argv[1]) * 1024**2); block[::4096] = b'x' * len(block[::4096])"
 
@@ -33,18 +32,6 @@ def cgroup():
             pytest.fail(f"no memory cgroup can be made here ({memory.own_cgroups()}), and CI requires one")
         pytest.skip("no memory cgroup can be made here: the grader falls back to rlimits")
     return held
-
-
-def kernel_log() -> list[str] | None:
-    done = subprocess.run(["dmesg"], capture_output=True, text=True)
-    return done.stdout.splitlines() if done.returncode == 0 else None
-
-
-def lines_since(before: list[str], after: list[str]) -> list[str]:
-    """The kernel log's new lines: each carries its timestamp, and once the ring buffer is full it
-    drops its oldest, so ``after[len(before):]`` would be empty however much was logged."""
-    seen = set(before)
-    return [line for line in after if line not in seen]
 
 
 def test_a_grading_past_its_limit_is_killed_inside_its_own_cgroup_never_by_the_global_oom_killer(cgroup):

@@ -28,7 +28,7 @@ from mnist_checks.grading.catalogue.mutation_report import (
 from mnist_checks.grading.catalogue.published_notebook import CODE_CELLS, SECTIONS, published_notebook
 from mnist_checks.grading.catalogue.variants import PUBLISHED, generate_variants, published_functions
 from mnist_checks.grading.contract import CONTRACT, FUNCTIONS, pick
-from mnist_checks.grading.students.starter import starter_source
+from mnist_checks.grading.solutions import starter_source
 from mnist_checks.notebook import NOTEBOOK, contract_from_notebook, read_notebook
 
 pytestmark = pytest.mark.fast

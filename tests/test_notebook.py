@@ -20,7 +20,7 @@ import pytest
 from mnist_checks import exercise
 from mnist_checks.grading.contract import CONTRACT, INPUT_SHAPES, choose, pick
 from mnist_checks.grading.course.intake import read_submission
-from mnist_checks.grading.students.starter import starter_source
+from mnist_checks.grading.solutions import starter_source
 from mnist_checks.notebook import (
     MAX_NOTEBOOK_BYTES,
     NOTEBOOK,

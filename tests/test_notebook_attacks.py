@@ -12,7 +12,8 @@ from pathlib import Path
 import nbformat
 import nbformat.v4 as v4
 import pytest
-from course import REFERENCE_ROOT, SOURCE, require_sandbox
+from course import REFERENCE_ROOT, SOURCE
+from helpers import require_sandbox
 from test_notebook import write_refused
 
 from mnist_checks import cli

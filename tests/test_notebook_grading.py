@@ -7,7 +7,8 @@ import json
 
 import nbformat
 import pytest
-from course import REFERENCE_ROOT, SOURCE, require_sandbox
+from course import REFERENCE_ROOT, SOURCE
+from helpers import require_sandbox
 
 from mnist_checks import cli
 from mnist_checks.grading.students.starter import write_starter

@@ -1,5 +1,5 @@
 """``mnist-checks grade``'s progress: mnist_checks/commands/progress.py, and what it reads of a
-running check (``checker.grade_log_now``, the lines ``pytest_plugin`` writes as a run trains)."""
+running check (``checker.grade_log_now``, the lines the plugin's ``GradeLog`` writes as a run trains)."""
 
 import io
 import json
@@ -12,10 +12,11 @@ import pytest
 
 from mnist_checks import cli
 from mnist_checks.commands.progress import GradingProgress
-from mnist_checks.grading.course import checker
+from mnist_checks.grading.course import checker, pools
+from mnist_checks.grading.course.checks import CheckOutcome
 from mnist_checks.grading.limits import Limits
 from mnist_checks.grading.sandbox import levels
-from mnist_checks.grading.students import plugin
+from mnist_checks.grading.students.grade_log import GradeLog
 
 pytestmark = pytest.mark.fast
 
@@ -89,16 +90,14 @@ def test_piped_it_prints_exactly_one_line_per_fork_and_nothing_else():
 @pytest.fixture
 def graded_by_fake(monkeypatch, tmp_path, a_result):
     """``grade``'s command line with ``grade_forks`` replaced: each fork starts, trains, finishes."""
-    import functools
-
-    from mnist_checks.grading.course.batch import grade_forks as real
+    from mnist_checks.grading.course.grading import GradingReport
 
     forks = [tmp_path / name for name in ("alice", "bob")]
     for fork in forks:
         fork.mkdir()
 
-    @functools.wraps(real)  # the command line reads its defaults from it
-    def grade_forks(forks, reference, out, *, on_start, on_result, **kwargs):
+    def grade_forks(forks, reference, out, grading, *, on_begin, on_start, on_result, say):
+        on_begin(pools.where(None, grading.jobs))  # this machine's pool
         done = []
         for fork in forks:
             on_start(Path(fork).name, lambda: {"training": "cnn", "epochs": 10, "done": 2})
@@ -106,7 +105,7 @@ def graded_by_fake(monkeypatch, tmp_path, a_result):
             result.fork = Path(fork).name
             on_result(result)
             done.append(result)
-        return done
+        return GradingReport(done)
 
     monkeypatch.setattr("mnist_checks.commands.grades.grade_forks", grade_forks)
     return ["grade", *map(str, forks), "--out", str(tmp_path / "grades")]
@@ -143,14 +142,14 @@ def test_the_plugins_training_lines_read_as_the_training_in_progress_and_never_a
     """``note_training`` and ``note_epoch`` (the exercise's run in the checker) -> ``grade_log_now``:
     the model in training and its epochs, until the run's record says its trainings are over."""
     log = tmp_path / checker.GRADE_LOG
-    config = SimpleNamespace(getoption=lambda name: str(log) if name == "--grade-log" else None)
+    grade_log = GradeLog(str(log))
     assert checker.grade_log_now(log) == {}, "no log yet"
     log.write_text(json.dumps({"id": "t::a", "outcome": "passed", "phase": "call"}) + "\n")
-    plugin.note_training(config, "mlp_raw", 20)
+    grade_log.note_training("mlp_raw", 20)
     assert checker.grade_log_now(log) == {"training": "mlp_raw", "epochs": 20, "done": 0, "tests": 1}
-    plugin.note_epoch(config, 20, 20)
-    plugin.note_training(config, "cnn", 10)
-    plugin.note_epoch(config, 3, 10)
+    grade_log.note_epoch(20, 20)
+    grade_log.note_training("cnn", 10)
+    grade_log.note_epoch(3, 10)
     assert checker.grade_log_now(log) == {"training": "cnn", "epochs": 10, "done": 3, "tests": 1}
     outcomes, trained, unended = checker.read_grade_log(log)
     assert list(outcomes) == ["t::a"] and trained == {} and unended == []
@@ -175,10 +174,10 @@ def test_a_fork_is_running_from_when_its_check_starts_not_when_it_is_queued(tmp_
     def run_checker(self, contract, workdir):
         _log(workdir, {"training_started": contract.read_text(), "epochs": 10})
         release.wait(30)
-        return {"status": "graded"}
+        return CheckOutcome()
 
     monkeypatch.setattr(checker.Checker, "_run_checker", run_checker)
-    checks = checker.LocalChecks(checker.Checker(tmp_path, tmp_path, "fast", Limits(), levels.UNISOLATED, tmp_path), 1)
+    checks = pools.LocalChecks(checker.Checker(tmp_path, tmp_path, "fast", Limits(), levels.UNISOLATED, tmp_path), 1)
     started = []
 
     def on_start(name):
@@ -193,7 +192,7 @@ def test_a_fork_is_running_from_when_its_check_starts_not_when_it_is_queued(tmp_
         seen["alice"] = started[0][1]()
         assert [name for name, _ in started] == ["alice"], "bob is queued, not running"
         release.set()
-        assert [checks.outcome(future)["status"] for future in futures] == ["graded", "graded"]
+        assert [checks.outcome(future).status for future in futures] == ["graded", "graded"]
     finally:
         release.set()
         checks.close()

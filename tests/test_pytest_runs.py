@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mnist_checks.grading.course import checker
-from mnist_checks.grading.students.starter import starter_source
+from mnist_checks.grading.solutions import starter_source
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pytest_runs")]
@@ -101,20 +101,20 @@ def test_every_graded_claim_is_a_sentence_whose_figures_are_the_published_ones(g
     assert len(graded) > 50
     problems = []
     for test in graded:
-        claim = test["claim"]
+        claim = test.claim
         if not claim.endswith("."):
-            problems.append(f"{test['id']}: no one-line docstring claim, the student would read {claim!r}")
+            problems.append(f"{test.id}: no one-line docstring claim, the student would read {claim!r}")
         for number in re.findall(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?", claim):
             value = float(number.replace(",", ""))
             if ("." in number or value >= 1000) and value not in figures:
-                problems.append(f"{test['id']}: {number} in {claim!r} is no figure of mnist_checks.facts")
+                problems.append(f"{test.id}: {number} in {claim!r} is no figure of mnist_checks.facts")
     assert problems == []
 
 
 def test_the_starters_readme_states_every_claim_the_tests_check(graded):
     """Students read the rules where they work: every graded test's claim is in their README."""
     readme = (ROOT / "docs" / "starter-README.md").read_text()
-    claims = {test["claim"] for test in graded}
+    claims = {test.claim for test in graded}
     assert len(claims) > 40
     assert sorted(claim for claim in claims if claim not in readme) == []
 
@@ -127,7 +127,7 @@ def test_the_example_rubric_weighs_each_collected_behaviour_check_at_half_its_qu
 
     rubric = load_rubric(ROOT / "docs" / "rubric-example.json")
     check_weights(rubric, graded)
-    scored = score_tests([{**test, "outcome": "passed"} for test in graded], rubric)
+    scored = score_tests([{**test.to_json(), "outcome": "passed"} for test in graded], rubric)
     behaviour = {test["id"]: test for test in scored if "behaviour" in test["tags"]}
     assert sorted(behaviour) == [
         "tests/test_q2_mlp.py::test_mlp_computes_what_dense_32_relu_then_dense_10_softmax_computes",

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from mnist_checks.grading.course import gradebook, results
+from mnist_checks.grading.students.graded import GradedTest
 from mnist_checks.grading.students.rubric import (
     DEFAULT_RUBRIC,
     RubricError,
@@ -104,6 +105,11 @@ def _q2_fast(behaviour_outcome="passed", others="passed") -> list[dict]:
             *(_test(f"test_other_{i}", outcome=others, tags=[]) for i in range(10))]
 
 
+def _graded(tests: list[dict]) -> list[GradedTest]:
+    """``tests`` as the grader collects them (``check_weights``'s)."""
+    return [GradedTest.from_json(test) for test in tests]
+
+
 def _shares(scored: list[dict]) -> dict[str, Fraction]:
     return {name_of(test): Fraction(test["share"]) for test in scored}
 
@@ -140,7 +146,7 @@ def test_a_name_with_parameters_beats_its_functions_name_which_beats_a_tag():
              _test("test_b[1]", "q3", tags=["behaviour"]), _test("test_b[2]", "q3"), _test("test_c", "q3")]
     assert [weight_of(t, rubric) for t in tests] == [4, 2, 3, 2, 1]
     assert list(_shares(score_tests(tests, rubric)).values()) == [4, 2, 3, 2, 1]  # 12 points over weights 12
-    check_weights(rubric, tests)
+    check_weights(rubric, _graded(tests))
 
 
 def test_totals_stay_exact_with_weights_as_written_in_tenths():
@@ -158,7 +164,7 @@ def test_a_claim_weighing_0_is_worth_nothing_and_the_others_share_its_points():
     shares = _shares(scored)
     assert shares.pop(BEHAVIOUR) == 0 and set(shares.values()) == {Fraction(3, 2)}
     assert totals(scored)["q2"] == (15.0, 15.0)
-    check_weights(rubric, _q2_fast())
+    check_weights(rubric, _graded(_q2_fast()))
     assert totals(score_tests(_q2_fast()[:1], rubric))["q2"] == (0.0, 0.0), "only it ran: nothing to share"
 
 
@@ -195,10 +201,10 @@ def test_weights_naming_no_graded_test_or_tag_are_refused_listing_the_graded_tes
     for key in ("test_mlp_computes_what_dense_32_relu", "tag:behavior", "test_scale[8]"):
         with pytest.raises(RubricError, match=re.escape(f"weights name no graded test: {key}; graded tests are")) \
                 as refused:
-            check_weights(_weighted({key: 2, "test_scale": 2}), graded)
+            check_weights(_weighted({key: 2, "test_scale": 2}), _graded(graded))
         assert f"are {BEHAVIOUR}, test_other_0, " in str(refused.value) and ", test_scale;" in str(refused.value)
         assert str(refused.value).endswith("their tags are tag:behaviour")
-    check_weights(_weighted({"test_scale[7]": 2, "test_scale": 3, "tag:behaviour": 2}), graded)
+    check_weights(_weighted({"test_scale[7]": 2, "test_scale": 3, "tag:behaviour": 2}), _graded(graded))
 
 
 def test_a_test_with_two_weighted_tags_is_refused_unless_its_name_is_weighed():
@@ -207,16 +213,16 @@ def test_a_test_with_two_weighted_tags_is_refused_unless_its_name_is_weighed():
     with pytest.raises(RubricError, match=re.escape("test_x[1] has 2 weighted tags, tag:behaviour and tag:training")):
         score_tests([test], rubric)
     with pytest.raises(RubricError, match="weigh it by its name"):
-        check_weights(rubric, [test])
+        check_weights(rubric, _graded([test]))
     named = _weighted({"tag:behaviour": 2, "tag:training": 3, "test_x": 5})
     assert weight_of(test, named) == 5 and weight_of(test, _weighted({"tag:behaviour": 2})) == 2
 
 
 def test_a_question_tier_with_points_whose_every_test_weighs_0_is_refused():
     with pytest.raises(RubricError, match="every graded test of Q2 fast weighs 0, so its 15 points would go to none"):
-        check_weights(_weighted({"tag:behaviour": 0, "tag:fast_one": 0}), [
-            _test(BEHAVIOUR, tags=["behaviour"]), _test("test_y", tags=["fast_one"])])
-    check_weights(_weighted({BEHAVIOUR: 0}, q2={"fast": 0, "slow": 10}), [_test(BEHAVIOUR)])
+        check_weights(_weighted({"tag:behaviour": 0, "tag:fast_one": 0}), _graded([
+            _test(BEHAVIOUR, tags=["behaviour"]), _test("test_y", tags=["fast_one"])]))
+    check_weights(_weighted({BEHAVIOUR: 0}, q2={"fast": 0, "slow": 10}), _graded([_test(BEHAVIOUR)]))
 
 
 def _module_tests(path: Path, question: str) -> list[dict]:
@@ -238,7 +244,7 @@ def test_the_example_rubric_makes_each_behaviour_check_worth_exactly_half_of_its
     assert {q: rubric[q] for q in DEFAULT_RUBRIC} == DEFAULT_RUBRIC
     graded = {q: _module_tests(ROOT / "tests" / module, q) for q, module in (("q2", "test_q2_mlp.py"),
                                                                             ("q5", "test_q5_cnn.py"))}
-    check_weights(rubric, [*graded["q2"], *graded["q5"]])
+    check_weights(rubric, _graded([*graded["q2"], *graded["q5"]]))
     for question, tests in graded.items():
         scored = score_tests(tests, rubric)
         behaviour = [t for t in scored if "behaviour" in t["tags"]]
@@ -262,15 +268,16 @@ class _Item:
 
 
 def test_describe_gives_a_tests_tags_its_markers_but_tiers_questions_and_pytests_own():
-    from mnist_checks.grading.students.plugin import describe
+    from mnist_checks.grading.students.outcomes import describe
 
-    assert describe(_Item()) == {"id": "tests/test_q2_mlp.py::test_x[3]", "question": "q2", "tier": "fast",
-                                 "claim": "A claim.", "tags": ["behaviour"]}
+    assert describe(_Item()) == GradedTest(id="tests/test_q2_mlp.py::test_x[3]", question="q2", tier="fast",
+                                           claim="A claim.", tags=("behaviour",))
 
 
 def test_a_students_own_run_scores_with_the_rubric_json_of_their_repository(tmp_path):
     """``pytest_terminal_summary``'s points per question: the repository's rubric.json, else the default."""
     from mnist_checks.grading.students.plugin import pytest_terminal_summary
+    from mnist_checks.grading.students.session import SESSION, Session
 
     class Reporter:
         def __init__(self, reports):
@@ -286,15 +293,12 @@ def test_a_students_own_run_scores_with_the_rubric_json_of_their_repository(tmp_
             pass
 
     class Config:
-        rootpath, stash = tmp_path, {}
-
-        def getoption(self, name, default=None):
-            return default
+        rootpath, stash = tmp_path, {SESSION: Session()}  # a student's plain `pytest`
 
     def summary() -> list[str]:
         reports = [SimpleNamespace(graded=test) for test in _q2_fast(others="failed")]
         reporter = Reporter(reports)
-        pytest_terminal_summary(reporter, 1, Config())
+        pytest_terminal_summary(reporter, Config())
         return reporter.lines
 
     assert "Q2   1.4/15  fast 1/11 tests" in summary()

@@ -10,6 +10,7 @@ import pytest
 
 from mnist_checks import cli, facts, plots, report
 from mnist_checks.plan import MODELS, Settings
+from mnist_checks.records import ModelRecord, models_of
 from mnist_checks.run import RunInterrupted, run_exercise
 
 # One pytest-xdist worker runs this module (pytest -n 2 --dist loadgroup): its module fixture is built once.
@@ -38,6 +39,8 @@ def test_run_records_every_epochs_metrics_and_wall_time(short_run):
 
 def test_run_record_survives_json(short_run):
     assert json.loads(json.dumps(short_run.record)) == short_run.record
+    read_back = {name: model.to_json() for name, model in models_of(json.loads(json.dumps(short_run.record))).items()}
+    assert json.dumps(read_back, indent=2) == json.dumps(short_run.record["models"], indent=2)  # typed, byte for byte
 
 
 def test_run_predictions_are_the_test_digits_predicted_right_after_training(short_run, sample, contract):
@@ -398,8 +401,8 @@ def test_learning_curves_across_seeds_are_bands_from_the_lowest_to_the_highest_s
     highest's, around their median, for the epochs every seed reached; the plot draws them."""
     def record(seed, curve):
         published = {"val_accuracy": 0.924, "tolerance": 0.02, "curve": list(facts.PUBLISHED["mlp_raw"].curve)}
-        return {"settings": {"seed": seed}, "published": {"mlp_raw": published},
-                "models": {"mlp_raw": {"history": {"val_accuracy": curve}}}}
+        model = ModelRecord("q2", "Q2's MLP", len(curve), 101770, {"val_accuracy": curve}, 0.924)
+        return {"settings": {"seed": seed}, "published": {"mlp_raw": published}, "models": {"mlp_raw": model.to_json()}}
 
     records = [record(0, [0.80, 0.90, 0.92]), record(1, [0.84, 0.88, 0.93]), record(2, [0.82, 0.86])]
     low, median, high = plots.bands(records)["mlp_raw"]

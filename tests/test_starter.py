@@ -1,11 +1,13 @@
 """The students' repository: mnist_checks/grading/students/starter.py."""
 
 import pytest
+from helpers import git
 
 from mnist_checks.grading.contract import load_contract
 from mnist_checks.grading.course import intake
+from mnist_checks.grading.solutions import starter_source
+from mnist_checks.grading.students.graded import GradedTest
 from mnist_checks.grading.students.rubric import DEFAULT_RUBRIC
-from mnist_checks.grading.students.starter import starter_source
 
 pytestmark = pytest.mark.fast
 
@@ -67,7 +69,8 @@ def test_the_real_starters_package_holds_no_solution_line_in_any_module(tmp_path
     from pathlib import Path
 
     from mnist_checks import exercise
-    from mnist_checks.grading.students.starter import solution_lines, write_starter
+    from mnist_checks.grading.solutions import solution_lines
+    from mnist_checks.grading.students.starter import write_starter
 
     reference = Path(exercise.__file__).resolve().parent.parent
     write_starter(reference, tmp_path / "starter")
@@ -84,7 +87,8 @@ def test_starter_project_holds_what_students_need_and_none_of_the_instructors_ma
     students = ["mnist_checks/exercise.py", "mnist_checks/data.py", "tests/test_q1_split.py", "tests/test_full_data.py",
                 "tests/data/mnist_sample.npz", "conftest.py", "pyproject.toml"]
     instructors = ["mnist_checks/grading/catalogue/mutants.py", "mnist_checks/grading/catalogue/variants.py",
-                   "mnist_checks/grading/catalogue/added_later.py", "tests/test_gradebook.py", "tests/test_run.py", "tests/test_new.py", "tests/data/contracts/independent_01_style.py",
+                   "mnist_checks/grading/catalogue/added_later.py", "tests/test_gradebook.py", "tests/test_run.py",
+                   "tests/test_new.py", "tests/data/contracts/independent_01_style.py",
                    "benchmarks/test_epoch_time.py", "tox.ini", ".ci/run", "docs/mutants.md", "README.md"]
     for relative in [*students, *instructors, STARTER_README]:
         (reference / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -100,12 +104,6 @@ def test_starter_project_holds_what_students_need_and_none_of_the_instructors_ma
     with pytest.raises(FileExistsError):
         write_starter(reference, tmp_path / "starter")
     assert intake.edited_canonical_files(starter, reference) == [], "the instructor's tests count as removed"
-
-
-def _git(repo, *args) -> str:
-    import subprocess
-
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def test_the_starter_is_a_git_repository_with_one_commit_of_all_its_files_whatever_the_users_git_config(
@@ -129,15 +127,15 @@ def test_the_starter_is_a_git_repository_with_one_commit_of_all_its_files_whatev
     reference = Path(exercise.__file__).resolve().parent.parent
     write_starter(reference, tmp_path / "starter")
     starter = tmp_path / "starter"
-    log = _git(starter, "log", "--format=%an <%ae>|%cn <%ce>|%s|%G?")
+    log = git(starter, "log", "--format=%an <%ae>|%cn <%ce>|%s|%G?")
     assert log == f"mnist-checks <mnist-checks@localhost>|mnist-checks <mnist-checks@localhost>|{STARTER_MESSAGE}|N"
-    assert _git(starter, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert git(starter, "rev-parse", "--abbrev-ref", "HEAD") == "main"
     on_disk = sorted(p.relative_to(starter).as_posix() for p in starter.rglob("*")
                      if p.is_file() and ".git" not in p.relative_to(starter).parts)
-    assert sorted(_git(starter, "ls-files").splitlines()) == on_disk and len(on_disk) > 20
-    assert _git(starter, "status", "--porcelain", "--ignored") == ""
+    assert sorted(git(starter, "ls-files").splitlines()) == on_disk and len(on_disk) > 20
+    assert git(starter, "status", "--porcelain", "--ignored") == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "starter"], "nothing left beside it"
-    assert intake.head_commit(starter) == _git(starter, "rev-parse", "HEAD")[:7]
+    assert intake.head_commit(starter) == git(starter, "rev-parse", "HEAD")[:7]
 
 
 @pytest.mark.parametrize("git", ["missing", "failing"])
@@ -228,8 +226,8 @@ def test_starter_notebook_writes_a_valid_notebook_beside_exercise_py_in_the_star
     starter = tmp_path / "starter"
     nbformat.validate(nbformat.read(starter / "mnist_checks" / "exercise.ipynb", as_version=4))
     assert "NotImplementedError" in (starter / "mnist_checks" / "exercise.py").read_text()
-    assert "mnist_checks/exercise.ipynb" in _git(starter, "ls-files").splitlines()
-    assert _git(starter, "status", "--porcelain") == "" and _git(starter, "rev-list", "--count", "HEAD") == "1"
+    assert "mnist_checks/exercise.ipynb" in git(starter, "ls-files").splitlines()
+    assert git(starter, "status", "--porcelain") == "" and git(starter, "rev-list", "--count", "HEAD") == "1"
     assert cli.main(["starter", str(tmp_path / "modules")]) == 0
     assert not (tmp_path / "modules" / "mnist_checks" / "exercise.ipynb").exists(), "a notebook only when asked"
 
@@ -300,8 +298,8 @@ def test_the_notebook_starters_last_cell_runs_the_fast_tier_from_the_checkout_an
 BEHAVIOUR = "test_mlp_computes_what_dense_32_relu_then_dense_10_softmax_computes"
 WEIGHTED = {**DEFAULT_RUBRIC, "weights": {BEHAVIOUR: 10}}
 #: Q2's fast tests as the grader collects them: the behaviour check and 10 others.
-Q2_GRADED = [{"id": f"tests/test_q2_mlp.py::{name}", "question": "q2", "tier": "fast", "claim": f"Claim of {name}.",
-              "tags": ["behaviour"] if name == BEHAVIOUR else []}
+Q2_GRADED = [GradedTest(f"tests/test_q2_mlp.py::{name}", "q2", "fast", f"Claim of {name}.",
+                         ("behaviour",) if name == BEHAVIOUR else ())
              for name in [BEHAVIOUR, *(f"test_other_{i}" for i in range(10))]]
 
 
@@ -325,7 +323,7 @@ def test_a_courses_rubric_goes_into_the_starter_as_rubric_json_and_its_readme_li
     assert "Weighted" not in (tmp_path / "default" / "README.md").read_text()
     write_starter(reference, tmp_path / "course", WEIGHTED, graded=Q2_GRADED)
     course = tmp_path / "course"
-    assert rubric_of(course) == WEIGHTED and RUBRIC_FILE in _git(course, "ls-files").splitlines()
+    assert rubric_of(course) == WEIGHTED and RUBRIC_FILE in git(course, "ls-files").splitlines()
     readme = (course / "README.md").read_text()
     assert "| Q2 | 15 | 10 | 25 |" in readme and readme.endswith("\n\nmore\n")
     assert f'- Q2 fast: "Claim of {BEHAVIOUR}." (`{BEHAVIOUR}`): 7.5 of 15 points\n' in readme

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mnist_checks import facts, report, windows
+from mnist_checks.records import ModelRecord
 
 pytestmark = pytest.mark.fast
 
@@ -54,7 +55,8 @@ def test_the_spread_table_reads_back_what_spread_wrote():
         "published": {name: {"val_accuracy": facts.PUBLISHED[name].val_accuracy} for name in finals},
         "environment": {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "device": "cpu",
                         "cpu": "a CPU", "cores": 2},
-        "models": {name: {"history": {"val_accuracy": [0.5, values[seed]]}} for name, values in finals.items()},
+        "models": {name: ModelRecord("q5" if name == "cnn" else "q2", name, 2, 1, {"val_accuracy": [0.5, values[seed]]},
+                                     facts.PUBLISHED[name].val_accuracy).to_json() for name, values in finals.items()},
     } for seed in range(3)]
     runs, spreads = report.read_spread("page\n\n" + report.spread(records) + "\n\nmore prose\n")
     assert runs == 3 and set(spreads) == set(finals)

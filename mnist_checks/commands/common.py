@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 from pathlib import Path
 
@@ -23,7 +24,12 @@ INTERRUPTED = 130
 
 
 def defaults(function) -> dict:
-    """A function's keyword defaults: the command line's defaults are the library's."""
+    """A function's keyword defaults, or a dataclass's fields' (a settings object: ``Grading``):
+    the command line's defaults are the library's."""
+    if dataclasses.is_dataclass(function):
+        missing = dataclasses.MISSING
+        return {f.name: f.default_factory() if f.default is missing else f.default for f in dataclasses.fields(function)
+                if f.default is not missing or f.default_factory is not missing}
     return {name: p.default for name, p in inspect.signature(function).parameters.items()
             if p.default is not inspect.Parameter.empty}
 

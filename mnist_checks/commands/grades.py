@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
-from .. import cluster as clusters
-from .. import data as datasets
-from ..data import ENV_DATA
 from ..errors import MnistChecksError
-from ..grading import has_catalogue
 from ..grading.course.batch import DEFAULT_OUT as DEFAULT_GRADES
 from ..grading.course.batch import GradingInterrupted, grade_forks
 from ..grading.course.class_report import REPORT_HTML
-from ..grading.course.gradebook import GRADEBOOK, gradebook_changes, read_gradebook, shared_trainings, summary_table
+from ..grading.course.gradebook import GRADEBOOK, gradebook_changes, shared_trainings, summary_table
+from ..grading.course.grading import Grading, GradingReport
 from ..grading.course.history import parse_due, parse_late_policy
 from ..grading.course.results import ForkStatus
-from ..grading.course.roster import match, matching_lines, read_roster
+from ..grading.course.roster import matching_lines, read_roster
 from ..grading.limits import Limits
 from ..grading.sandbox import levels
+from ..grading.solutions import has_catalogue
 from ..grading.students.rubric import load_rubric
 from ..grading.students.starter import write_starter
 from .common import (
@@ -40,7 +39,7 @@ from .progress import GradingProgress
 
 if has_catalogue():
     from ..grading.catalogue import mutation_report
-else:  # the students' starter holds no catalogue (grading.instructors_only): `mutants` says so when it runs
+else:  # the students' starter holds no catalogue (solutions.instructors_only): `mutants` says so when it runs
     mutation_report = None
 
 
@@ -61,8 +60,8 @@ due_date, late_policy = _argument(parse_due), _argument(parse_late_policy)
 
 
 def _grading_options() -> argparse.ArgumentParser:
-    """The options ``grade`` and ``mutants`` share."""
-    grading = defaults(grade_forks)
+    """The options ``grade`` and ``mutants`` share, their defaults ``Grading``'s."""
+    grading = defaults(Grading)
     graders = argparse.ArgumentParser(add_help=False)
     graders.add_argument("--tier", choices=("fast", "slow", "all"), default=grading["tier"],
                          help="which tests to grade with (default: %(default)s; slow and all need the full data)")
@@ -138,7 +137,7 @@ def add_grade_parser(commands) -> None:
     grade.add_argument("--retrain", action="store_true",
                        help="reuse no training from earlier calls (within this call each distinct training is still "
                             "done once); also MNIST_CHECKS_RETRAIN=1")
-    grade.add_argument("--isolation", choices=levels.CHOICES, default=defaults(grade_forks)["isolation"],
+    grade.add_argument("--isolation", choices=levels.CHOICES, default=defaults(Grading)["isolation"],
                        help="how forks are sealed off: 'bubblewrap' (namespaces), 'uid' (as root where bubblewrap "
                             "cannot start, e.g. in Docker: a uid of each fork's own, rlimits, no network by seccomp; "
                             "docs/grading.md says what each holds), 'strongest' (bubblewrap, else uid), 'auto' "
@@ -152,47 +151,49 @@ def add_grade_parser(commands) -> None:
 
 
 def grade_command(args) -> int:
-    """``grade``: ``grade_forks`` over the forks, then the summary and what changed in the gradebook."""
-    reference, rubric = reference_checkout(args.reference), load_rubric(args.rubric)
+    """``grade``: the command line as a ``Grading``, ``grade_forks`` with it over the forks, then the
+    summary and what changed in the gradebook (its ``GradingReport``)."""
+    reference, grading = reference_checkout(args.reference), grading_of(args)
+    progress = GradingProgress(len(args.forks))
+    try:
+        with contextlib.ExitStack() as shown:  # the live line is gone before anything below
+
+            def begin(where: str) -> None:  # the first line, then the live line (on a terminal) below it
+                print(f"grading {len(args.forks)} fork(s), {grading.tier} tier, {where}", flush=True)
+                shown.enter_context(progress)
+
+            report = grade_forks(args.forks, reference, args.out, grading, on_begin=begin, on_start=progress.started,
+                                 on_result=progress.finished, say=lambda line: progress.say(f"mnist-checks: {line}"))
+    except GradingInterrupted as stop:
+        left = sum(r.status == "not graded" for r in stop.results)
+        print(f"\nmnist-checks: interrupted; {args.out}/{GRADEBOOK} lists all {len(stop.results)} forks, "
+              f"{left} of them not graded", file=sys.stderr)
+        return INTERRUPTED
+    _say_graded(report, args.out)
+    if report.matching is not None:
+        for line in matching_lines(report.matching):
+            print(line)
+    return 0 if all(result.ended in GRADED_STATUSES for result in report.results) else NEEDS_A_LOOK
+
+
+def grading_of(args) -> Grading:
+    """``grade``'s command line as a ``Grading``; input it cannot take refused (``UsageError``, the
+    roster's and rubric's own errors) before any grading."""
+    rubric = load_rubric(args.rubric)
     if args.late_policy is not None and args.due is None:
         raise UsageError("--late-policy says how late work is graded: give the due date too (--due WHEN)")
-    roster = read_roster(args.roster) if args.roster else None  # refused here, before any grading
+    roster = read_roster(args.roster) if args.roster else None
     missing = [fork for fork in args.forks if not os.path.isdir(fork)]
     if missing:
         raise UsageError(f"not a directory: {', '.join(missing)}; pass the forks' checkouts")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out} is a file; grades go into a folder (FORK/results.json, {GRADEBOOK}): "
                          "give a folder's path")
-    if args.tier != "fast":
-        os.environ[ENV_DATA] = str(datasets.locate(args.data))  # resolved (downloaded) once, read by every fork
     limits = Limits(fork_seconds=args.fork_timeout, call_seconds=args.call_timeout, memory_mb=args.memory_mb or None,
                     grading_mb=args.grading_memory_mb)
-    earlier = read_gradebook(Path(args.out) / GRADEBOOK)  # refused here, before any grading, if not ours
-    client = clusters.connect(args.cluster, args.jobs) if args.cluster else None
-    where = f"on the Dask cluster {client.scheduler.address}" if client else f"{args.jobs} at a time"
-    print(f"grading {len(args.forks)} fork(s), {args.tier} tier, {where}", flush=True)
-
-    try:
-        with GradingProgress(len(args.forks)) as progress:  # its live line is gone before anything below
-            results = grade_forks(args.forks, reference, args.out, tier=args.tier, rubric=rubric, limits=limits,
-                                  jobs=args.jobs, regrade=args.regrade, allow_unisolated=args.allow_unisolated,
-                                  retrain=args.retrain, cluster=client, isolation=args.isolation, due=args.due,
-                                  late_policy=args.late_policy, roster=roster,
-                                  on_start=progress.started,
-                                  on_result=progress.finished, say=lambda line: progress.say(f"mnist-checks: {line}"))
-    except GradingInterrupted as stop:
-        left = sum(r.status == "not graded" for r in stop.results)
-        print(f"\nmnist-checks: interrupted; {args.out}/{GRADEBOOK} lists all {len(stop.results)} forks, "
-              f"{left} of them not graded", file=sys.stderr)
-        return INTERRUPTED
-    finally:
-        if client is not None:
-            clusters.close(client)
-    _say_graded(results, earlier, args.out)
-    if roster is not None:
-        for line in matching_lines(match(roster, {r.fork: Path(r.path) for r in results})):
-            print(line)
-    return 0 if all(result.ended in GRADED_STATUSES for result in results) else NEEDS_A_LOOK
+    return Grading(tier=args.tier, rubric=rubric, limits=limits, isolation=args.isolation,
+                   allow_unisolated=args.allow_unisolated, jobs=args.jobs, cluster=args.cluster, regrade=args.regrade,
+                   retrain=args.retrain, data=args.data, due=args.due, late_policy=args.late_policy, roster=roster)
 
 
 #: ``grade``'s exit status when a fork's row needs a look: its grading ended otherwise than graded.
@@ -200,7 +201,8 @@ NEEDS_A_LOOK = 1
 GRADED_STATUSES = frozenset({ForkStatus.GRADED, ForkStatus.CACHED})
 
 
-def _say_graded(results: list, earlier: list[dict], out: str) -> None:
+def _say_graded(report: GradingReport, out: str) -> None:
+    results = report.results
     print()
     if results and results[0].isolation:
         print(f"isolation: {results[0].isolation}")
@@ -208,7 +210,7 @@ def _say_graded(results: list, earlier: list[dict], out: str) -> None:
     shared = shared_trainings(results)
     if shared:
         print(f"\n{shared}")
-    changes = gradebook_changes(earlier, results)
+    changes = gradebook_changes(report.earlier, results)
     said = [f"{len(changes[key])} {key}" + (f" ({', '.join(changes[key])})" if key != "kept" and changes[key] else "")
             for key in ("changed", "added", "unchanged", "kept") if changes[key]]
     print(f"\nwrote {out}/FORK/results.json, junit.xml, output.txt, feedback.html and .md, {out}/{GRADEBOOK} "
@@ -219,6 +221,7 @@ def _say_graded(results: list, earlier: list[dict], out: str) -> None:
 
 def add_mutants_parser(commands) -> None:
     catalogue = defaults(mutation_report.grade_catalogue) if mutation_report else {}  # the starter has none
+    isolation = catalogue["grading"].isolation if catalogue else None
     judged = defaults(mutation_report.verdict) if mutation_report else {}
     mutants = commands.add_parser(
         "mutants", parents=[verbose_option(), _grading_options()],
@@ -226,8 +229,8 @@ def add_mutants_parser(commands) -> None:
         description=(
             "Build a fork for every mutation (a realistic single mistake) and correct variant in "
             "mnist_checks/grading/catalogue/mutants.py, grade them all with the canonical tests, and write "
-            "OUT/mutants.md and OUT/mutants.json: per mutant the points lost per question and the tests that caught it, "
-            "per variant its score, the kill rate and the false-fail rate. Exits 1 if a correct variant loses a "
+            "OUT/mutants.md and OUT/mutants.json: per mutant the points lost per question and the tests that caught "
+            "it, per variant its score, the kill rate and the false-fail rate. Exits 1 if a correct variant loses a "
             "point, a fast-tier mistake loses points outside its own question, or the kill rate is below "
             "--min-kill-rate."
         ),
@@ -241,7 +244,7 @@ def add_mutants_parser(commands) -> None:
                               "mnist_checks/grading/catalogue/variants.py) to grade besides the hand-written "
                               "ones: a fixed sample with the exercise's own code, or all of them "
                               "(default: %(default)s)")
-    mutants.add_argument("--isolation", choices=("preloaded", "bubblewrap"), default=catalogue.get("isolation"),
+    mutants.add_argument("--isolation", choices=("preloaded", "bubblewrap"), default=isolation,
                          help="how the catalogue's forks are run: 'preloaded', a plain process started with "
                               "TensorFlow loaded (the catalogue is this project's own code, not students'), or "
                               "'bubblewrap', the sandbox students' forks get; both grade alike, test by test "
@@ -283,12 +286,12 @@ def mutants_command(args) -> int:
         taken = f" (taken from {result.isolation}'s earlier grading)" if result.status == "cached" else ""
         print(f"  [{done[0]}/{count[0]}] {result.fork}: {total[0]:.1f}/{total[1]:.1f}{taken}", flush=True)
 
+    grading = Grading(tier=args.tier, rubric=load_rubric(args.rubric), jobs=args.jobs,
+                      allow_unisolated=args.allow_unisolated, isolation=args.isolation, reuse=tuple(args.reuse))
     try:
-        found = mutation_report.grade_catalogue(
-            reference_checkout(args.reference), Path(args.out), tier=args.tier, rubric=load_rubric(args.rubric),
-            limits=Limits(), jobs=args.jobs, on_start=start, on_result=progress,
-            allow_unisolated=args.allow_unisolated, variants=args.variants, isolation=args.isolation,
-            reuse=tuple(args.reuse), notebooks=args.notebooks)
+        found = mutation_report.grade_catalogue(reference_checkout(args.reference), Path(args.out), grading,
+                                                on_start=start, on_result=progress, variants=args.variants,
+                                                notebooks=args.notebooks)
     except GradingInterrupted:
         print("\nmnist-checks: interrupted; no report written", file=sys.stderr)
         return INTERRUPTED

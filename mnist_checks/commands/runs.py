@@ -8,6 +8,7 @@ from .. import facts, report, seeds
 from ..data import ENV_CACHE, ENV_DATA
 from ..plan import Settings, planned
 from ..questions import label
+from ..records import models_of
 from .common import (
     INTERRUPTED,
     MAX_SEED,
@@ -112,8 +113,7 @@ def run_seeds_command(args) -> int:
         print(f"training {plural(len(args.seeds), 'seed')} ({', '.join(map(str, args.seeds))}) {where}", flush=True)
 
     def finished(seed, record, directory):
-        finals = ", ".join(f"{name} {model['history']['val_accuracy'][-1]:.4f}"
-                           for name, model in record["models"].items())
+        finals = ", ".join(f"{name} {model.final_val_accuracy:.4f}" for name, model in models_of(record).items())
         print(f"  seed {seed}: {finals} ({record['wall_seconds']:.0f} s) -> {directory}", flush=True)
 
     try:

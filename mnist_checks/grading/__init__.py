@@ -11,27 +11,9 @@
   report, due dates (``history``), the ``roster``, the LMS (``lms``) and Gradescope;
 - ``catalogue``: the instructor's mutants and correct variants and the mutation report. It
   quotes the solutions, so no student's starter and no fork's sandbox ever holds it: the one rule
-  is ``instructors_only`` below, which both apply.
+  is ``solutions.instructors_only``, which both apply.
 
-Below them, ``contract`` (the contract's functions, and loading a contract file) and ``limits``
-(what a fork may use) are shared by all four. Each part imports only the parts listed before it.
+Below them, ``contract`` (the contract's functions, and loading a contract file), ``solutions``
+(the reference's solutions: cut out of the starter, kept out of sandboxes) and ``limits`` (what
+a fork may use) are shared by all four. Each part imports only the parts listed before it.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-#: The instructor's solution-bearing folder and whole solutions as students write them: never
-#: in a student's starter, never in a fork's sandbox (``instructors_only``).
-INSTRUCTORS_ONLY = ("mnist_checks/grading/catalogue/", "tests/data/contracts/")
-
-
-def instructors_only(relative: str) -> bool:
-    """Whether the reference's file ``relative`` (a POSIX path from the checkout's root) quotes the
-    solutions: the catalogue's folder and the correct contracts. The starter and the sandbox both ask."""
-    return relative.startswith(INSTRUCTORS_ONLY) or f"{relative}/" in INSTRUCTORS_ONLY
-
-
-def has_catalogue() -> bool:
-    """Whether this installation holds the instructor's catalogue (a students' starter does not)."""
-    return (Path(__file__).parent / "catalogue" / "mutants.py").is_file()

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ...notebook import NOTEBOOK, notebook_from_module
 from ...questions import QUESTIONS, label
 from ..contract import CONTRACT, FUNCTIONS
 from ..course.batch import grade_forks
-from ..students.starter import starter_source
+from ..course.grading import Grading
+from ..sandbox import levels
+from ..solutions import starter_source
 from .mutants import MUTANTS, VARIANTS, Mutant, apply
 from .published_notebook import published_notebook
 from .variants import PUBLISHED, GeneratedVariant, generate_variants, sample_variants
@@ -45,6 +47,9 @@ INDEPENDENT = Path("tests") / "data" / "contracts"
 NOTEBOOK_SUFFIX, NOTEBOOK_SEED = "-ipynb", 0
 #: The markdown cell before each function's cell in a notebook built from a module.
 HEADINGS = {function: f"## {label(question)}: {function}" for function, question in FUNCTIONS.items()}
+#: How the catalogue is graded unless told: at isolation preloaded (its forks are this project's own
+#: code, not students'), otherwise as ``mnist-checks grade`` grades; every fork afresh (``run``).
+CATALOGUE_GRADING = Grading(isolation=levels.PRELOADED.level)
 
 
 @dataclass
@@ -159,21 +164,18 @@ def build_forks(reference: Path, root: Path, extra: tuple[GeneratedVariant, ...]
     return forks
 
 
-def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: int, on_result=None,
-        allow_unisolated: bool = False, variants: str = "sample", isolation: str = "preloaded", reuse=(),
-        notebooks: str = "sample") -> dict:
-    """Build, grade and report the catalogue, with the generated variants that ``variants`` names
-    (``generated``) and the notebooks ``notebooks`` names (``as_notebooks``); a fork graded before
-    into one of the ``reuse`` folders is taken from there (``batch.grade_forks``); returns the
-    report as data (also written to ``out``)."""
+def run(reference: Path, out: Path, grading: Grading = CATALOGUE_GRADING, *, on_result=None,
+        variants: str = "sample", notebooks: str = "sample") -> dict:
+    """Build, grade (with ``grading``, every fork afresh) and report the catalogue, with the generated
+    variants that ``variants`` names (``generated``) and the notebooks ``notebooks`` names
+    (``as_notebooks``); a fork graded before into one of ``grading.reuse``'s folders is taken from
+    there (``batch.grade_forks``); returns the report as data (also written to ``out``)."""
     out = Path(out)
     extra = (*generated(variants), *independent(reference))
     handed_in = as_notebooks(reference, notebooks)
     forks = build_forks(reference, out / "forks", extra, handed_in)
-    results = grade_forks(list(forks.values()), reference, out / "grades", tier=tier, rubric=rubric,
-                          limits=limits, jobs=jobs, regrade=True, allow_unisolated=allow_unisolated,
-                          isolation=isolation, reuse=reuse,
-                          on_result=on_result)
+    results = grade_forks(list(forks.values()), reference, out / "grades", replace(grading, regrade=True),
+                          on_result=on_result).results
     by_name = {result.fork: result for result in results}
     outcomes = []
     for item in (*mutants_here(), *VARIANTS, *extra, *handed_in):
@@ -187,7 +189,7 @@ def run(reference: Path, out: Path, *, tier: str, rubric: dict, limits, jobs: in
             lost=lost, caught_by=[t["id"] for t in result.tests if t["outcome"] != "passed"],
             module=getattr(item, "module", ""),
         ))
-    report = summarise(outcomes, tier)
+    report = summarise(outcomes, grading.tier)
     (out / REPORT_JSON).write_text(json.dumps(report, indent=2))
     (out / REPORT_MD).write_text(markdown(report))
     return report
@@ -202,28 +204,20 @@ def counts(reference: Path, variants: str = "sample", notebooks: str = "sample")
             + len(handed_in) - mistakes)
 
 
-def grade_catalogue(reference: Path, out: str | Path = DEFAULT_OUT, *, tier: str, rubric: dict, limits, jobs: int,
-                    on_start=None, on_result=None, allow_unisolated: bool = False, variants: str = "sample",
-                    isolation: str = "preloaded", reuse=(), notebooks: str = "sample") -> dict:
-    """``mnist-checks mutants``: ``run`` afresh into ``out``, the forks of an earlier call rebuilt
-    from the catalogue; beyond the fast tier the full data set is found (downloaded) once here and
-    shared with every fork's checker through ``$MNIST_CHECKS_DATA``. ``on_start(mutants,
-    variants)`` is told how many will be graded (``counts``) before the first."""
-    import os
+def grade_catalogue(reference: Path, out: str | Path = DEFAULT_OUT, grading: Grading = CATALOGUE_GRADING, *,
+                    on_start=None, on_result=None, variants: str = "sample", notebooks: str = "sample") -> dict:
+    """``mnist-checks mutants``: ``run`` afresh into ``out`` with ``grading``, the forks of an earlier
+    call rebuilt from the catalogue; beyond the fast tier the batch finds (downloads) the full data set
+    once and gives it to every fork's checker (``Grading.data``). ``on_start(mutants, variants)`` is
+    told how many will be graded (``counts``) before the first."""
     import shutil
-
-    from ...data import ENV_DATA, locate
 
     out = Path(out)
     if (out / "forks").exists():
         shutil.rmtree(out / "forks")  # ours from an earlier call: rebuilt from the catalogue
-    if tier != "fast":
-        os.environ[ENV_DATA] = str(locate(None))  # read by every checker this process starts
     if on_start:
         on_start(*counts(reference, variants, notebooks))
-    return run(reference, out, tier=tier, rubric=rubric, limits=limits, jobs=jobs, on_result=on_result,
-               allow_unisolated=allow_unisolated, variants=variants, isolation=isolation, reuse=reuse,
-               notebooks=notebooks)
+    return run(reference, out, grading, on_result=on_result, variants=variants, notebooks=notebooks)
 
 
 def verdict(report: dict, min_kill_rate: float = 0.0) -> list[str]:

@@ -22,17 +22,21 @@ from datetime import datetime
 from pathlib import Path
 
 from ... import __version__, trainings
+from ... import data as datasets
 from ...cluster import ClusterError, as_they_finish
 from ...files import sha256_hex
 from ...installed import installed_copies
 from ..contract import CONTRACT, Picked
-from ..limits import Limits
-from ..sandbox import fork_user, levels, memory
+from ..sandbox import fork_user, levels
+from ..students.graded import GradedTest, TestOutcome
 from ..students.rubric import check_weights, not_started, score_tests
-from .checker import Checker, Checks, Job, LocalChecks, collect_graded_tests, graded_files
+from . import pools
+from .checker import Checker, Checks, Job, collect_graded_tests, graded_files
+from .checks import CheckOutcome
 from .class_report import write_class_report
 from .feedback_page import write_feedback
 from .gradebook import GRADEBOOK, merge_gradebook, read_gradebook, write_gradebook
+from .grading import Grading, GradingReport
 from .history import LatePolicy, at_due
 from .intake import (
     READ_FROM_FORK,
@@ -57,14 +61,13 @@ class GradingInterrupted(KeyboardInterrupt):
         self.results = results
 
 
-def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric: dict, limits: Limits = Limits(),
-                jobs: int = 1, regrade: bool = False, allow_unisolated: bool = False, retrain: bool = False,
-                cluster=None, on_result=None, on_start=None, say=None, isolation: str = "auto",
-                reuse=(), due: datetime | None = None, late_policy: LatePolicy | None = None,
-                roster=None) -> list[ForkResult]:
-    """Grade every fork (``jobs`` at a time here, or on the workers of ``cluster``, a Dask ``distributed.Client``);
-    write each one's results and the gradebook as it finishes. Each fork's grading runs under ``limits.grading_mb``
-    (``memory.probe``); ``jobs`` is lowered to what fits the machine's memory, and ``say`` (a line) is told so.
+def grade_forks(forks, reference: Path, out: Path, grading: Grading, *, on_begin=None, on_result=None, on_start=None,
+                say=None) -> GradingReport:
+    """Grade every fork as ``grading`` says (``jobs`` at a time here, or on its Dask ``cluster``'s workers:
+    ``pools``); write each one's results and the gradebook as it finishes, and report them (``GradingReport``).
+    Each grading runs under ``limits.grading_mb`` (``memory.probe``); ``jobs`` is lowered to what fits the
+    machine, and ``say`` (a line) is told so. Beyond the fast tier the data set (``data``) is located once
+    and given to each checker's environment, never the grader's.
 
     Refuses (``levels.SandboxUnavailable``) where forks cannot be isolated, unless ``allow_unisolated``;
     every row records the isolation it was graded under.  ``isolation`` ``preloaded`` is for the catalogue's
@@ -77,74 +80,87 @@ def grade_forks(forks, reference: Path, out: Path, *, tier: str = "fast", rubric
     (issue 34) grades each fork at its last commit by then, written out of its ``.git`` (``history``), or
     at HEAD less a penalty (``late_policy``); ``roster`` names each row's student.
 
-    ``on_result(result)`` is told each result as it is written; ``on_start(name, now)``, from the thread running
-    it, each check as it starts, not when queued (a cluster may start one again): ``now()`` says what it is on
-    (``checker.grade_log_now``: tests done, the training and its epoch; {} on a cluster)."""
+    ``on_begin(where)`` is told where the forks are graded (``pools.where``); ``on_result(result)`` each result as
+    it is written; ``on_start(name, now)``, from the thread running it, each check as it starts, not when queued
+    (a cluster may start one again): ``now()`` says what it is on (``checker.grade_log_now``; {} on a cluster)."""
     reference, out = Path(reference).resolve(), Path(out)
-    isolation = _isolation_here(isolation, cluster, allow_unisolated)
-    held, jobs = (None, jobs) if cluster is not None else local_memory(limits, jobs, say)
-    out.mkdir(parents=True, exist_ok=True)
-    if isolation is not None and isolation.level == levels.UID:
-        refuse_exposed([*forks, out, reference / "mnist_checks", reference / "tests", *installed_copies()])
-    earlier = read_gradebook(out / GRADEBOOK)
-    names = unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
-    private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
-    try:
-        canon = copy_canonical(reference, private / "canon")
-        graded = graded_tests(canon, tier, rubric)
-        if cluster is None:
-            # A fork that is not sandboxed could write into a store kept across calls: it gets this call's alone.
-            own = retrain or trainings.retraining() or isolation.level != levels.BUBBLEWRAP
-            store = str(private / "trainings") if own else trainings.default_store_spec()
-            checks = LocalChecks(Checker(canon, private, tier, limits, isolation, reference, store, held,
-                                         files=graded_files(graded)), jobs)
-        else:
-            from .remote import ClusterChecks
-
-            checks = ClusterChecks(cluster, tier=tier, limits=limits, canon_digest=tree_digest(canon),
-                                   allow_unisolated=allow_unisolated)
-            isolation = checks.isolation
-        digest = tree_digest(canon)
-        batch = Batch(tier=tier, rubric=rubric, graded=graded, key_base=key_base(tier, rubric, isolation.level, digest),
-                      isolation=isolation, reference=reference, earlier=earlier, reusable=reusable(reuse),
-                      sandboxed_key_base=key_base(tier, rubric, "bubblewrap", digest), due=due,
-                      late_policy=late_policy, snapshots=private / "handed-in", students=students_of(roster, names))
+    earlier = read_gradebook(out / GRADEBOOK)  # refused here, before any grading, if not ours
+    data = str(datasets.locate(grading.data)) if grading.tier != "fast" else None
+    with pools.cluster_client(grading.cluster, grading.jobs) as client:
+        if on_begin:
+            on_begin(pools.where(client, grading.jobs))
+        isolation = levels.isolation_for(grading.isolation, grading.allow_unisolated) if client is None else None
+        held, jobs = pools.local_memory(grading.limits, grading.jobs, say) if client is None else (None, grading.jobs)
+        out.mkdir(parents=True, exist_ok=True)
+        if isolation is not None and isolation.level == levels.UID:
+            refuse_exposed([*forks, out, reference / "mnist_checks", reference / "tests", *installed_copies()])
+        names = unique_names([Path(f) for f in forks], taken={row["fork"]: row.get("path", "") for row in earlier})
+        matching = roster_matching(grading.roster, names)
+        private = Path(tempfile.mkdtemp(prefix="mnist-checks-grader-"))  # mode 0700: the grader's alone
         try:
-            return _grade_all(batch, checks, names, out, regrade=regrade, on_result=on_result, on_start=on_start)
+            canon = copy_canonical(reference, private / "canon")
+            graded = graded_tests(canon, grading.tier, grading.rubric)
+            if client is None:
+                checks = pools.LocalChecks(Checker(canon, private, grading.tier, grading.limits, isolation, reference,
+                                                   store(grading, isolation, private), held, data=data,
+                                                   files=graded_files(graded)), jobs)
+            else:
+                checks = pools.cluster_checks(client, grading, tree_digest(canon), data)
+                isolation = checks.isolation
+            batch = scoring(grading, graded, isolation, reference, tree_digest(canon), earlier=earlier,
+                            snapshots=private / "handed-in", students=students_of(matching))
+            try:
+                rows = _grade_all(batch, checks, names, out, regrade=grading.regrade, on_result=on_result,
+                                  on_start=on_start)
+            finally:
+                checks.close()
+                _write_report(out, say)  # every fork the gradebook holds, even after Ctrl-C
         finally:
-            checks.close()
-            _write_report(out, say)  # every fork the gradebook holds, even after Ctrl-C
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
+            shutil.rmtree(private, ignore_errors=True)
+    return GradingReport(rows, earlier, merge_gradebook(earlier, rows), matching)
 
 
-def graded_tests(canon: Path, tier: str, rubric: dict) -> list[dict]:
+def graded_tests(canon: Path, tier: str, rubric: dict) -> list[GradedTest]:
     """The graded tests of ``tier``; the rubric's weights checked against those of every tier
     (``rubric.check_weights``: a course's rubric may weight a slow claim while the fast tier is graded)."""
     everything = collect_graded_tests(canon, "all")
     check_weights(rubric, everything)
-    return [test for test in everything if tier == "all" or test["tier"] == tier]
+    return [test for test in everything if tier == "all" or test.tier == tier]
 
 
-def students_of(roster, names: dict) -> dict:
-    """Fork name -> its student's ``identifier`` and ``name``, for the forks ``roster`` matches
-    (``roster.match``); empty without a roster."""
-    if not roster:
-        return {}
+def roster_matching(roster, names: dict):
+    """``roster.match`` of the roster's students with the forks (name -> checkout); None without a roster."""
+    if roster is None:
+        return None
     from .roster import match
 
-    matching = match(roster, {name: Path(fork).resolve() for name, fork in names.items()})
+    return match(roster, {name: Path(fork).resolve() for name, fork in names.items()})
+
+
+def students_of(matching) -> dict:
+    """Fork name -> its student's ``identifier`` and ``name``, for the forks ``matching`` matched;
+    empty without a roster."""
     return {name: {"identifier": student.identifier, "name": student.name}
-            for name, student in matching.students.items()}
+            for name, student in (matching.students.items() if matching else ())}
 
 
-def _isolation_here(level: str, cluster, allow_unisolated: bool):
-    """The isolation ``level`` names, probed here; None on a cluster (its workers probe their own)."""
-    if cluster is None:
-        return levels.isolation_for(level, allow_unisolated)
-    if level not in ("auto", levels.BUBBLEWRAP):
-        raise ValueError(f"isolation {level} grades on this machine, not on a cluster (its workers use bubblewrap)")
-    return None
+def store(grading: Grading, isolation: levels.Isolation, private: Path) -> str:
+    """The trainings' store of a batch here: ``grading.trainings`` (default: ``trainings.default_store_spec``),
+    kept across calls; this call's own under ``private`` where it retrains, or where a fork is not sandboxed
+    (it could write into a store kept across calls)."""
+    own = grading.retrain or trainings.retraining() or isolation.level != levels.BUBBLEWRAP
+    return str(private / "trainings") if own else (grading.trainings or trainings.default_store_spec())
+
+
+def scoring(grading: Grading, graded: list, isolation: levels.Isolation, reference: Path, canon_digest: str,
+            **more) -> Batch:
+    """What every fork of the batch is scored with: ``grading``'s tests, rubric and due date; its keys
+    (``key_base``) at ``isolation`` and in the sandbox; the gradings to ``reuse``."""
+    tier, rubric = grading.tier, grading.rubric
+    return Batch(tier=tier, rubric=rubric, graded=graded, isolation=isolation, reference=reference,
+                 key_base=key_base(tier, rubric, isolation.level, canon_digest), reusable=reusable(grading.reuse),
+                 sandboxed_key_base=key_base(tier, rubric, "bubblewrap", canon_digest), due=grading.due,
+                 late_policy=grading.late_policy, **more)
 
 
 def refuse_exposed(paths) -> None:
@@ -189,20 +205,6 @@ def reusable(folders) -> dict[str, Path]:
     return found
 
 
-def local_memory(limits: Limits, jobs: int, say=None) -> tuple[memory.MemoryLimit | None, int]:
-    """How each grading's memory is held here (``None``: ``grading_mb`` 0, no limit), and how
-    many of ``jobs`` fit the machine at once; ``say`` is told when fewer do."""
-    if not limits.grading_mb:
-        return None, jobs
-    held = memory.probe(limits.grading_mb * memory.MB)
-    per_fork = held.per_fork(limits.memory_mb)
-    fitting = memory.jobs_that_fit(jobs, per_fork)
-    if fitting < jobs and say:
-        say(f"grading {fitting} fork(s) at a time, not {jobs}: each grading may hold {per_fork // memory.MB:,} MB "
-            f"and this machine has {memory.machine_bytes() // memory.MB:,} MB")
-    return held, fitting
-
-
 @dataclass
 class Batch:
     """What every fork of one ``grade_forks`` call is scored with."""
@@ -240,7 +242,7 @@ def _grade_all(batch: Batch, checks: Checks, names: dict, out: Path, *, regrade:
             if isinstance(job, ForkResult):
                 done(job)  # graded before with the same contract, tests and rubric
             elif job.problem:
-                done(finish(job, {"status": ForkStatus.ERROR, "reason": job.problem}, batch))
+                done(finish(job, CheckOutcome(ForkStatus.ERROR, job.problem), batch))
             else:
                 started = (lambda now, name=job.name: on_start(name, now)) if on_start else None
                 pending[checks.submit(job, started)] = job
@@ -324,16 +326,15 @@ def late_warning(handed: dict) -> list[str]:
     return [handed["late"]] if handed.get("late") else []
 
 
-def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
+def finish(job: Job, checked: CheckOutcome, batch: Batch) -> ForkResult:
     """Score what the checks found (``Checker.check``'s answer) and write the fork's outputs."""
-    result = ForkResult(fork=job.name, path=job.path, status=ForkStatus(checked.get("status", ForkStatus.GRADED)),
-                        reason=checked.get("reason", ""), commit=job.commit, warnings=list(job.warnings),
-                        seconds=checked.get("seconds", 0.0), key=job.key,
-                        isolation=checked.get("isolation", batch.isolation.level),
-                        trainings=checked.get("trainings", {}), worker=checked.get("worker", ""),
-                        memory=checked.get("memory", ""), handed_in=job.handed_in or {}, student=job.student or {})
-    result.tests = score_tests(merge_outcomes(batch.graded, checked.get("outcomes", {}), result), batch.rubric)
-    output = checked.get("output", "")
+    result = ForkResult(fork=job.name, path=job.path, status=checked.status, reason=checked.reason,
+                        commit=job.commit, warnings=list(job.warnings), seconds=checked.seconds, key=job.key,
+                        isolation=checked.isolation or batch.isolation.level, trainings=checked.trainings,
+                        worker=checked.worker, memory=checked.memory, handed_in=job.handed_in or {},
+                        student=job.student or {})
+    result.tests = score_tests(merge_outcomes(batch.graded, checked.outcomes, result), batch.rubric)
+    output = checked.output
     if job.notebook is not None:  # the notebook's cells and lines, where the messages name the module's
         result.left_out = list(job.notebook.left_out)
         result.reason = job.notebook.cite(result.reason)
@@ -356,18 +357,18 @@ def finish(job: Job, checked: dict, batch: Batch) -> ForkResult:
     return result
 
 
-def merge_outcomes(graded: list[dict], outcomes: dict, result: ForkResult) -> list[dict]:
-    """Every graded test with the outcome the checker logged for it, or "not run" and why."""
+def merge_outcomes(graded: list[GradedTest], outcomes: dict[str, TestOutcome], result: ForkResult) -> list[dict]:
+    """Every graded test as a results.json row (``to_json``) with the checker's logged outcome, or "not run" and why."""
     merged = []
     for test in graded:
-        found = outcomes.get(test["id"])
+        found = outcomes.get(test.id)
         if found is None:
             why = result.reason or "not run"
-            merged.append({**test, "outcome": "not run", "message": f"not run: {why}"})
+            merged.append({**test.to_json(), "outcome": "not run", "message": f"not run: {why}"})
         else:
-            merged.append({**test, "outcome": found["outcome"], "message": found.get("message", ""),
-                           "phase": found["phase"], "seconds": found.get("seconds", 0.0),
-                           **{k: found[k] for k in ("error", "raised_by") if isinstance(found.get(k), str)}})
+            merged.append({**test.to_json(), "outcome": found.outcome, "message": found.message or "",
+                           "phase": found.phase, "seconds": found.seconds,
+                           **{k: v for k in ("error", "raised_by") if (v := getattr(found, k)) is not None}})
     return merged
 
 

@@ -1,6 +1,6 @@
 """The checker: pytest on a private copy of the canonical tests, one process per fork, whose
 contract calls go to a sandboxed student server (``isolated``); and the ``Checks`` a batch drives,
-on this machine (``LocalChecks``) or on a cluster (``remote.ClusterChecks``)."""
+on this machine (``pools.LocalChecks``) or on a cluster (``remote.ClusterChecks``)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from ... import trainings
+from ...data import ENV_DATA
 from ...errors import MnistChecksError
 from ...notebook import Contract
 from ...processes import die_with_parent, kill_group
@@ -26,7 +27,9 @@ from ...questions import QUESTIONS
 from ..limits import Limits
 from ..sandbox import levels, memory, preloaded
 from ..students.feedback import without_paths
+from ..students.graded import GradedTest, TestOutcome
 from ..students.rubric import TIERS
+from .checks import CheckOutcome
 from .intake import copy_canonical, tree_digest
 from .results import ForkStatus
 
@@ -54,16 +57,16 @@ class Job:
 class Checks(Protocol):
     """What a batch (``batch.grade_forks``) drives: checks of forks' contracts, run somewhere.
 
-    ``LocalChecks`` runs them in this machine's checker processes; ``remote.ClusterChecks`` on a
-    Dask cluster's workers. Each answers a job with ``Checker.check``'s plain data."""
+    ``pools.LocalChecks`` runs them in this machine's checker processes; ``remote.ClusterChecks`` on a
+    Dask cluster's workers. Each answers a job with ``Checker.check``'s ``CheckOutcome``."""
 
     def submit(self, job: Job, on_start=None) -> Future:
         """Start checking ``job``'s contract; its future's outcome is read with ``outcome``.
         ``on_start(now)``, if given, is called as the check itself starts (not when it is queued):
         ``now()`` says what it is on at that moment (``grade_log_now``; {} where unknown)."""
 
-    def outcome(self, future: Future) -> dict:
-        """The finished check's answer (``Checker.check``'s dict); a grader bug raises here."""
+    def outcome(self, future: Future) -> CheckOutcome:
+        """The finished check's answer (``Checker.check``'s); a grader bug raises here."""
 
     def health(self) -> None:
         """Called while waiting: raise ``ClusterError`` where no worker is left to check forks."""
@@ -101,8 +104,8 @@ class CollectionError(MnistChecksError):
               "and fix or reinstall it (`pip install -e .`)")
 
 
-def collect_graded_tests(canon: Path, tier: str) -> list[dict]:
-    """The graded tests of ``tier`` (id, question, tier, claim), as pytest collects them."""
+def collect_graded_tests(canon: Path, tier: str) -> list[GradedTest]:
+    """The graded tests of ``tier`` (id, question, tier, claim, tags), as pytest collects them."""
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "collected.json"
         process = start_checker(pytest_args(canon, tier, "--grade-collect", str(listing)), Path(tmp),
@@ -111,12 +114,12 @@ def collect_graded_tests(canon: Path, tier: str) -> list[dict]:
         process.wait()
         if not listing.exists():
             raise CollectionError(f"collecting the canonical tests failed:\n{output[-6000:]}")
-        return json.loads(listing.read_text())
+        return [GradedTest.from_json(test) for test in json.loads(listing.read_text())]
 
 
-def graded_files(graded: list[dict]) -> tuple[str, ...]:
+def graded_files(graded: list[GradedTest]) -> tuple[str, ...]:
     """The test files (relative to the canonical copy) that hold ``graded`` tests, in order."""
-    return tuple(dict.fromkeys(test["id"].split("::")[0] for test in graded))
+    return tuple(dict.fromkeys(test.file for test in graded))
 
 
 @dataclass
@@ -134,13 +137,14 @@ class Checker:
     trainings: str = "off"
     memory: memory.MemoryLimit | None = None  # each grading's memory limit (memory.probe); None: none
     files: tuple = ()  # the canonical test files holding graded tests (graded_files); (): all of tests/
+    data: str | None = None  # the full data set, in the checker's environment (ENV_DATA); None: as it finds it
     running: set = field(default_factory=set)  # checker processes, killed on Ctrl-C
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def check(self, source: bytes, on_start=None) -> dict:
-        """The canonical tests against the contract ``source``: a dict of plain data (``outcomes``
+    def check(self, source: bytes, on_start=None) -> CheckOutcome:
+        """The canonical tests against the contract ``source``: its ``CheckOutcome`` (``outcomes``
         by test id, bounded ``output``, ``status`` and ``reason``, ``seconds``, ``trainings``,
-        ``isolation``) that crosses a process or a network as it is.  ``on_start(now)``, if given,
+        ``isolation``), plain data across a network (``to_json``).  ``on_start(now)``, if given,
         is called first; ``now()`` reads what this check's log says at that moment (``grade_log_now``)."""
         workdir = Path(tempfile.mkdtemp(prefix="fork-", dir=self.private))
         start = time.monotonic()
@@ -152,42 +156,39 @@ class Checker:
             checked = self._run_checker(contract, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        return {**checked, "seconds": round(time.monotonic() - start, 1), "isolation": self.isolation.level}
+        return replace(checked, seconds=round(time.monotonic() - start, 1), isolation=self.isolation.level)
 
-    def _run_checker(self, contract: Path, workdir: Path) -> dict:
+    def _run_checker(self, contract: Path, workdir: Path) -> CheckOutcome:
         limits = self.limits
         before = tree_digest(self.canon)
         log = workdir / GRADE_LOG
-        args = pytest_args(self.canon, self.tier, "--contract", str(contract), "--grade-log", str(log),
+        args = pytest_args(self.canon, self.tier, "--grading", "--contract", str(contract), "--grade-log", str(log),
                            f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
                            "--fork-memory-mb", str(limits.memory_mb or 0), files=self.files)
         (workdir / "work").mkdir()
         output, returncode, timed_out, held = self._run(args, workdir)
         outcomes, trained, unended = read_grade_log(log)
-        checked = {"status": ForkStatus.GRADED, "reason": "", "outcomes": outcomes, "output": output,
-                   "trainings": trained, "memory": held["memory"]}
+        status, reason = ForkStatus.GRADED, ""
         after = f"after {len(outcomes)} tests"
         unended += [f"{len(held['left'])} process(es) of the grading still ran after every one was killed "
                     f"for a minute (pids {', '.join(map(str, held['left'][:5]))})"] if held["left"] else []
         if tree_digest(self.canon) != before:  # no fork process can reach it: a grader bug if it happens
-            checked.update(status=ForkStatus.TAMPERED, reason="the canonical tests changed while this fork was graded")
+            status, reason = ForkStatus.TAMPERED, "the canonical tests changed while this fork was graded"
             shutil.rmtree(self.canon)
             copy_canonical(self.reference, self.canon)
         elif unended:  # they could still write: nothing of this grading is trusted
-            checked.update(status=ForkStatus.UNENDED, reason=f"the grading did not end cleanly: {'; '.join(unended)}")
+            status, reason = ForkStatus.UNENDED, f"the grading did not end cleanly: {'; '.join(unended)}"
         elif timed_out:
-            checked.update(status=ForkStatus.TIMEOUT,
-                           reason=f"stopped at the {limits.fork_seconds:g} s wall-clock limit per fork {after}")
+            status, reason = ForkStatus.TIMEOUT, (f"stopped at the {limits.fork_seconds:g} s wall-clock limit "
+                                                  f"per fork {after}")
         elif returncode < 0 and held["oom_kills"] and returncode == -signal.SIGKILL:
-            checked.update(status=ForkStatus.CRASHED,
-                           reason=f"the grading exceeded its memory limit ({limits.grading_mb:,} MB) {after}: the "
-                                  "kernel stopped it inside its own cgroup")
+            status, reason = ForkStatus.CRASHED, (f"the grading exceeded its memory limit ({limits.grading_mb:,} MB) "
+                                                  f"{after}: the kernel stopped it inside its own cgroup")
         elif returncode < 0:
-            checked.update(status=ForkStatus.CRASHED,
-                           reason=f"the checker died of {signal.Signals(-returncode).name} {after}")
+            status, reason = ForkStatus.CRASHED, f"the checker died of {signal.Signals(-returncode).name} {after}"
         elif returncode not in (0, 1):
-            checked.update(status=ForkStatus.ERROR, reason=f"pytest exited {returncode}: {output.strip()[-500:]}")
-        return checked
+            status, reason = ForkStatus.ERROR, f"pytest exited {returncode}: {output.strip()[-500:]}"
+        return CheckOutcome(status, reason, outcomes, output, trainings=trained, memory=held["memory"])
 
     def _run(self, args: list[str], workdir: Path):
         """Run the checker (pytest with ``args``) under the wall-clock limit and in its memory
@@ -208,6 +209,8 @@ class Checker:
         if self.isolation.isolated:  # probed once, by the grader: the checker need not start a sandbox to know
             env[levels.PROBED_ENV] = self.isolation.level
         env[trainings.ENV_TRAININGS] = self.trainings  # the batch's store: it alone decides what is reused
+        if self.data:  # the batch's data set (Grading.data), never set in the grader's own environment
+            env[ENV_DATA] = self.data
         env.pop(trainings.ENV_RETRAIN, None)
         process = start_checker(args, workdir / "work", env, cell,
                                 ready_server=self.isolation.level == levels.PRELOADED.level)
@@ -245,10 +248,10 @@ class Checker:
                 kill_group(process)
 
 
-def read_grade_log(log: Path) -> tuple[dict, dict, list]:
+def read_grade_log(log: Path) -> tuple[dict[str, TestOutcome], dict, list]:
     """The checker's log (``pytest_plugin``'s ``--grade-log``): each test's outcome by id, each
     training by model, and what the checker could not end (``pytest_plugin.note_unended``);
-    lines that do not parse are skipped (a killed checker's last one)."""
+    lines that do not parse, or are no ``TestOutcome``, are skipped (a killed checker's last one)."""
     outcomes, trained, unended = {}, {}, []
     if log.exists():
         for line in log.read_text().splitlines():
@@ -261,7 +264,8 @@ def read_grade_log(log: Path) -> tuple[dict, dict, list]:
                 elif PROGRESS_KEYS & entry.keys():
                     continue  # the progress of a training (grade_log_now), no outcome
                 else:
-                    outcomes[entry["id"]] = entry
+                    outcome = TestOutcome.from_json(entry)
+                    outcomes[outcome.test.id] = outcome
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
     return outcomes, trained, unended
@@ -320,30 +324,6 @@ class NoCell:
 
     def end_every_process(self) -> list:
         return []  # no cgroup to empty: the student server's own teardown waits for its sandbox
-
-
-class LocalChecks:
-    """Checks run by ``jobs`` threads of this process, each driving one checker process."""
-
-    def __init__(self, checker: Checker, jobs: int):
-        self.checker = checker
-        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-
-    def submit(self, job: Job, on_start=None):
-        return self.pool.submit(self.checker.check, job.source, on_start)
-
-    def outcome(self, future) -> dict:
-        return future.result()  # a grader bug surfaces here, not silently
-
-    def health(self) -> None:
-        pass  # this machine's threads do not leave
-
-    def stop(self) -> None:
-        self.checker.stop()
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True)
 
 
 def start_checker(args: list[str], cwd: Path, env: dict, cell, *, ready_server: bool = False):

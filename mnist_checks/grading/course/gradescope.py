@@ -41,6 +41,7 @@ from ..students.rubric import DEFAULT_RUBRIC
 from . import pages
 from .batch import grade_forks
 from .gradescope_results import VISIBILITIES, failed_results, gradescope_results, nothing_to_grade
+from .grading import Grading
 from .intake import CANONICAL, SKIP, copy_entries
 from .results import RESULTS
 
@@ -301,14 +302,17 @@ def run(root: Path) -> dict:
     return results
 
 
+def grading_of(config: dict, root: Path) -> Grading:
+    """The autograder's ``Grading``: its tier, rubric, isolation and limits, every submission graded
+    afresh; beyond the fast tier, the data set ``setup.sh`` put under ``root`` (else as found)."""
+    here = root / DATA_DIR
+    return Grading(tier=config["tier"], rubric=config["rubric"], limits=Limits(**config["limits"]),
+                   isolation=config["isolation"], regrade=True, data=str(here) if here.is_dir() else None)
+
+
 def grade(fork: Path, out: Path, config: dict, root: Path) -> None:
-    """``batch.grade_forks`` on the one fork, with the autograder's tier, rubric, isolation and
-    limits; the slow tier reads the data set ``setup.sh`` put under ``root``."""
-    if config["tier"] != "fast":
-        here = root / DATA_DIR
-        os.environ[datasets.ENV_DATA] = str(datasets.locate(here if here.is_dir() else None))
-    grade_forks([fork], root / "source" / REFERENCE, out, tier=config["tier"], rubric=config["rubric"],
-                limits=Limits(**config["limits"]), jobs=1, regrade=True, isolation=config["isolation"], say=print)
+    """``batch.grade_forks`` on the one fork, with the autograder's ``Grading`` (``grading_of``)."""
+    grade_forks([fork], root / "source" / REFERENCE, out, grading_of(config, root), say=print)
 
 
 def _say_output(fork_out: Path) -> None:

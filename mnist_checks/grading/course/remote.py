@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from ... import __version__
@@ -29,6 +30,7 @@ from ...installed import reference_root
 from ..limits import Limits
 from ..sandbox import levels, memory
 from .checker import Checker, Job, collect_graded_tests, graded_files
+from .checks import CheckOutcome
 from .intake import copy_canonical, tree_digest
 from .results import ForkStatus
 
@@ -65,13 +67,13 @@ def worker_identity(allow_unisolated: bool = False, limits: Limits = Limits(),
             "isolation": isolation, "why": why, "memory_why": memory_why}
 
 
-def _checker(tier: str, limits: Limits, allow_unisolated: bool, canon_digest: str) -> Checker:
+def _checker(tier: str, limits: Limits, allow_unisolated: bool, canon_digest: str, data: str | None = None) -> Checker:
     """This worker process's checker for ``tier``, made once: a private copy of its canonical
-    tests, which must be the grader's (``canon_digest``)."""
+    tests, which must be the grader's (``canon_digest``); ``data``, the grader's data set where given."""
     from distributed import get_worker
 
     with _LOCK:
-        key = (tier, limits, allow_unisolated, canon_digest)
+        key = (tier, limits, allow_unisolated, canon_digest, data)
         if key not in _CHECKERS:
             reference = reference_root()
             private = Path(tempfile.mkdtemp(prefix="mnist-checks-worker-"))
@@ -83,28 +85,31 @@ def _checker(tier: str, limits: Limits, allow_unisolated: bool, canon_digest: st
             _CHECKERS[key] = Checker(canon, private, tier, limits, isolation, reference,
                                      trainings=get_worker().scheduler.address,
                                      memory=memory.probe(limits.grading_mb * memory.MB) if limits.grading_mb else None,
-                                     files=graded_files(collect_graded_tests(canon, tier)))
+                                     files=graded_files(collect_graded_tests(canon, tier)), data=data)
         return _CHECKERS[key]
 
 
 def check_on_worker(source: bytes, tier: str, limits: Limits, canon_digest: str,
-                    allow_unisolated: bool, announce: str = "") -> dict:
-    """On a worker: the canonical tests against the contract ``source`` (``Checker.check``);
-    where ``announce`` is given, an event naming it on ``STARTED_TOPIC`` as the check starts."""
+                    allow_unisolated: bool, announce: str = "", data: str | None = None) -> dict:
+    """On a worker: the canonical tests against the contract ``source`` (``Checker.check``), its
+    ``CheckOutcome`` as plain data (``to_json``); where ``announce`` is given, an event naming it on
+    ``STARTED_TOPIC`` as the check starts. ``data``: the grader's data set (a cluster of its own processes)."""
     from distributed import get_worker
 
     worker = get_worker()
-    checker = _checker(tier, limits, allow_unisolated, canon_digest)
+    checker = _checker(tier, limits, allow_unisolated, canon_digest, data)
     started = (lambda now: worker.log_event(STARTED_TOPIC, announce)) if announce else None
-    return {**checker.check(source, started), "worker": worker.address}
+    return replace(checker.check(source, started), worker=worker.address).to_json()
 
 
 class ClusterChecks:
     """Checks run by the cluster's workers that match the grader (version, canonical tests,
-    isolation); the others are ``refused`` with the reason."""
+    isolation); the others are ``refused`` with the reason. ``data``, where given, is the data set
+    each worker's checker reads (``pools.cluster_checks``: workers that are the grader's own processes)."""
 
-    def __init__(self, client, *, tier: str, limits: Limits, canon_digest: str, allow_unisolated: bool):
-        self.client, self.tier, self.limits = client, tier, limits
+    def __init__(self, client, *, tier: str, limits: Limits, canon_digest: str, allow_unisolated: bool,
+                 data: str | None = None):
+        self.client, self.tier, self.limits, self.data = client, tier, limits, data
         self.canon_digest, self.allow_unisolated = canon_digest, allow_unisolated
         identities = client.run(worker_identity, allow_unisolated, limits)
         if not identities:
@@ -126,8 +131,8 @@ class ClusterChecks:
         if not self.usable:
             raise ClusterError("no worker of the cluster can grade for this grader: "
                                + "; ".join(f"{a}: {why}" for a, why in self.refused.items()))
-        levels = {identities[a]["isolation"] for a in self.usable}
-        self.isolation = levels.UNISOLATED if "unisolated" in levels else levels.Isolation(
+        found = {identities[a]["isolation"] for a in self.usable}
+        self.isolation = levels.UNISOLATED if "unisolated" in found else levels.Isolation(
             "bubblewrap", f"bubblewrap on every worker ({len(self.usable)})")
         self.futures: list = []
         self._checked_at = 0.0
@@ -141,7 +146,8 @@ class ClusterChecks:
             self._on_start[key] = on_start
         future = self.client.submit(
             check_on_worker, job.source, self.tier, self.limits, self.canon_digest, self.allow_unisolated,
-            key if on_start else "", key=key, pure=False, workers=self.usable, allow_other_workers=False, retries=1,
+            key if on_start else "", self.data, key=key, pure=False, workers=self.usable, allow_other_workers=False,
+            retries=1,
         )
         self.futures.append(future)
         return future
@@ -152,12 +158,13 @@ class ClusterChecks:
         if on_start:
             on_start(dict)  # what it is on stays on the worker
 
-    def outcome(self, future) -> dict:
+    def outcome(self, future) -> CheckOutcome:
         try:
-            return future.result()
+            answer = future.result()
         except Exception as error:  # infrastructure, after Dask's retries: this fork's row says so
-            return {"status": ForkStatus.ERROR,
-                    "reason": f"the cluster could not check this fork: {type(error).__name__}: {error}"}
+            return CheckOutcome(ForkStatus.ERROR,
+                                f"the cluster could not check this fork: {type(error).__name__}: {error}")
+        return CheckOutcome.from_json(answer)  # a worker's answer it cannot read: a grader bug, raised
 
     def health(self) -> None:
         """Raise ``ClusterError`` when no worker allowed to check forks is connected any more."""

@@ -27,10 +27,9 @@ from ...architecture import Refused
 from ...installed import package_dir
 from ...processes import kill_group
 from ...replies import UnreadableReply
-from .. import instructors_only
 from ..contract import BUILDERS, FUNCTIONS, INPUT_SHAPES
 from ..limits import Limits
-from ..students.starter import starter_source
+from ..solutions import instructors_only, starter_source
 from . import budget, description, fork_user, levels, preloaded, wire
 
 #: pytest leaves this module's frames out of a failing test's traceback: the proxy's workings say

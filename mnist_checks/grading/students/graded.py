@@ -25,6 +25,11 @@ class GradedTest:
         """The test file, relative to the tests' root (``tests/test_q2_mlp.py``)."""
         return self.id.split("::")[0]
 
+    @property
+    def name(self) -> str:
+        """Its name as pytest shows it after its file's ``::`` (``test_x[3]``): what a rubric's weights name."""
+        return self.id.rpartition("::")[2]
+
     def to_json(self) -> dict:
         return {"id": self.id, "question": self.question, "tier": self.tier, "claim": self.claim,
                 "tags": list(self.tags)}

@@ -1,41 +1,79 @@
-"""pytest plugin of the grader: points per question at the end of every run, and the grader's log.
+"""The spec suite's pytest plugin, the one the checkout's ``conftest.py`` names and the grader's
+checker loads (``-p``): it wires the suite's options, hooks and fixtures; the work is done in the
+modules beside it (issue 35).
 
-The spec suite's conftest loads it, so every ``pytest`` run ends with the points per question
-the default rubric gives the tests that ran (``rubric.points_per_question``), and names, for a
-question whose every test raised NotImplementedError, the function that raised it.  A test (or
-its fixture) stopped by a contract function's NotImplementedError is counted apart as ``not
-implemented`` (``N``), without a traceback, and each such function is told once, in one line, at
-the end: the untouched starter's first run is a screenful, and every other failure keeps
-pytest's own report. With
-``--grade-log FILE`` it writes one JSON line per test as soon as it finishes: a process that
-crashes or is killed mid-run keeps the results of every test before it.  ``--grade-collect
-FILE`` writes the graded tests (id, question, tier, claim) and stops after collection.
-``--classroom-report`` (the starter's Classroom workflow, issue 34) ends the run with GitHub
-Classroom's report of it, test by test (``classroom``).
+- ``session``: the run's settings, read once from its options (``config.stash[SESSION]``);
+- ``suite``: the tiers every test has, the full data's check before any test, ``--seeds``, and the
+  fixtures' contract under test (imported, or behind a student server with ``--isolated``);
+- ``outcomes``: each graded test as collected (``--grade-collect FILE`` writes them and stops)
+  and as it finished; a test that a contract function's NotImplementedError stopped counts apart
+  as ``not implemented`` (``N``), in one line instead of a traceback;
+- ``grade_log``: with ``--grade-log FILE``, one JSON line per finished test and per training, as
+  they happen, so that a process that crashes or is killed mid-run keeps every line before it;
+- ``summary``: every run ends with the exercise's trainings, each function not written yet (once),
+  the points per question the repository's rubric gives the tests that ran, the contract checked
+  where it is a notebook, and with ``--classroom-report`` (the starter's Classroom workflow, issue
+  34) GitHub Classroom's report of the run.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 
+import numpy as np
 import pytest
 
-from ...questions import QUESTIONS
-from ..contract import FUNCTIONS
-from .feedback import plain_words, without_paths
-from .rubric import NOT_IMPLEMENTED, NOT_TAGS, RUBRIC_FILE, TIERS, points_per_question, rubric_of
+from ...compat_log import RUN_RECORDS
+from ..limits import Limits
+from . import suite, summary
+from .grade_log import GradeLog
+from .outcomes import NOT_IMPLEMENTED_YET, describe, graded_outcomes, outcome_of
+from .session import SESSION, Session, session_of
 
-#: pytest's word for a test that a contract function not written yet stopped (``pytest_report_teststatus``).
-NOT_IMPLEMENTED_YET = "not implemented"
-#: The session's runs of the exercise (``exercise_run``'s records, one per seed): their trainings
-#: are said at the end, and ``mnist_checks.compat_log`` takes the first one's figures.
-RUN_RECORDS = pytest.StashKey[list]()
+# TensorFlow's C++ log (its CPU features, its devices) on every import would bury pytest's report.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+suite.load_hypothesis_profile()  # why: its docstring
+
+#: The node ids as collected, in order: the Classroom report's order within a question, the same
+#: over pytest-xdist's workers (``pytest_xdist_node_collection_finished``).
+COLLECTED = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser):
+    parser.addoption(
+        "--contract", metavar="PATH",
+        help="test this contract (a student's mnist_checks/exercise.py, or the definitions of its exercise.ipynb) "
+             "instead of the installed one: a checkout, a .py file or a notebook; write --contract=PATH (given "
+             "apart, pytest first reads PATH as a folder of tests)",
+    )
+    parser.addoption(
+        "--isolated", nargs="?", const="auto",
+        choices=("auto", "strongest", "bubblewrap", "uid", "unisolated", "preloaded"),
+        metavar="LEVEL",
+        help="never run the contract in this process: a student server answers its calls with data "
+             "(as `mnist-checks grade` does), sandboxed by bubblewrap; LEVEL 'uid' runs it as a uid of its own "
+             "(as root, where bubblewrap cannot start), 'strongest' the first of those two that holds, "
+             "'unisolated' a plain process, "
+             "'preloaded' a plain one forked with TensorFlow loaded (the grader's catalogue alone)",
+    )
+    parser.addoption("--allow-unisolated", action="store_true",
+                     help="with --isolated: use a plain separate process where bubblewrap cannot run")
+    parser.addoption("--call-timeout", type=float, default=Limits.call_seconds, metavar="S",
+                     help="with --isolated: seconds one call of the contract may take (default: %(default)s)")
+    parser.addoption("--fork-memory-mb", type=int, default=Limits.memory_mb, metavar="MB",
+                     help="with --isolated: address space of the contract's process (default: %(default)s)")
+    parser.addoption("--seeds", type=suite.seed_count, default=1, metavar="N",
+                     help="train the slow tier's models with seeds 0 to N-1 and check every claim on each seed; "
+                          "the end of the run gives each model's mean accuracy with an interval and the share of "
+                          "seeds on which each improvement holds (default: 1, seed 0)")
+    parser.addoption("--retrain", action="store_true",
+                     help="train every model of the slow tier again instead of reusing an earlier training of "
+                          "the very same model, data and settings (also: MNIST_CHECKS_RETRAIN=1)")
     group = parser.getgroup("mnist-checks grading")
+    group.addoption("--grading", action="store_true",
+                    help="the grader's run of a fork's contract: models the question under test does not build "
+                         "are taken from the installed reference")
     group.addoption("--grade-log", metavar="FILE", help="append one JSON line per finished test")
     group.addoption("--grade-collect", metavar="FILE", help="write the graded tests as JSON and stop")
     group.addoption("--classroom-report", action="store_true",
@@ -44,90 +82,69 @@ def pytest_addoption(parser):
     group.addoption("--classroom-out", metavar="DIR", help="where --classroom-report writes outside GitHub Actions")
 
 
-def describe(item) -> dict:
-    """A test's question, tier and claim (its docstring's first line, else its name), and its
-    ``tags``: its other markers' names, sorted, which a rubric's weights may name (issue 34)."""
-    question = next((m.name for m in item.iter_markers() if m.name in QUESTIONS), None)
-    tier = next((m.name for m in item.iter_markers() if m.name in TIERS), None)
-    doc = (getattr(item.function, "__doc__", None) or "").strip().splitlines()
-    claim = doc[0] if doc else item.name.removeprefix("test_").replace("_", " ")
-    tags = sorted({m.name for m in item.iter_markers() if m.name not in NOT_TAGS})
-    return {"id": item.nodeid, "question": question, "tier": tier, "claim": claim, "tags": tags}
+def pytest_configure(config):
+    """The run's settings, read once (``session.Session``)."""
+    config.stash[SESSION] = Session.from_config(config)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: every collected test has a tier
+def pytest_collection_modifyitems(config, items):
+    suite.check_tiers(items)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")  # after `-m`: the tests that run
+def pytest_collection_modifyitems_order(config, items):
+    config.stash[COLLECTED] = [item.nodeid for item in items]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """pytest-xdist's controller: the ids a worker collected, in order (each worker collects them all)."""
+    node.config.stash[COLLECTED] = list(ids)
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected: only the tests that will run count
 def pytest_collection_finish(session):
-    path = session.config.getoption("--grade-collect")
-    if path:
-        graded = [describe(item) for item in session.items if describe(item)["question"]]
-        with open(path, "w") as handle:
+    """``--grade-collect FILE``: the graded tests (``GradedTest.to_json``'s); else, before any
+    test, the full data's check for the tests that need it (``suite.check_full_data``)."""
+    options = session_of(session.config)
+    if options.grade_collect:
+        graded = [test.to_json() for test in map(describe, session.items) if test.question]
+        with open(options.grade_collect, "w") as handle:
             json.dump(graded, handle)
+    elif not session.config.option.collectonly:
+        suite.check_full_data(session.items)
 
 
 def pytest_runtestloop(session):
-    if session.config.getoption("--grade-collect"):
+    if session_of(session.config).grade_collect:
         return True  # collected only
     return None
 
 
+def pytest_generate_tests(metafunc):
+    """With ``--seeds N`` (N > 1) every test of the exercise's run is checked on each seed's run,
+    one seed's run at a time (``exercise_run[seed1]``); with one seed the tests keep their ids."""
+    seeds = session_of(metafunc.config).seeds
+    if seeds > 1 and "exercise_run" in metafunc.fixturenames:
+        metafunc.parametrize("exercise_run", range(seeds), indirect=True, scope="session",
+                             ids=[f"seed{seed}" for seed in range(seeds)])
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
+    """Each finished test's outcome (``outcomes.outcome_of``): on its report as ``report.graded``
+    where it is graded (a JSON dict, which travels to pytest-xdist's controller), and a line of
+    the grader's log."""
+    report = (yield).get_result()
     finished = report.when == "call" or (report.when == "setup" and not report.passed)
-    if report.when == "teardown" and report.failed:
-        finished = True
-    if not finished:
+    if not (finished or (report.when == "teardown" and report.failed)):
         return
-    entry = {**describe(item), "outcome": report.outcome, "phase": report.when, "seconds": round(call.duration, 3)}
-    if not report.passed and not report.skipped and call.excinfo is not None:
-        entry.update(_raised(call.excinfo))
-        if entry.get("raised_by"):  # one line instead of a traceback through the test to the function
-            report.not_implemented = report.longrepr = _not_implemented_line(call.excinfo, entry["raised_by"])
-    if not report.passed and item.config.getoption("--classroom-report"):
-        entry["message"] = _message(call, report)  # the Classroom report's (issue 34)
-    if entry["question"] and entry["tier"]:
-        report.graded = entry  # travels with the report to pytest-xdist's controller
-    path = item.config.getoption("--grade-log")
-    if not path:
-        return
-    if not report.passed:
-        entry["message"] = _message(call, report)
-    with open(path, "a") as handle:
-        handle.write(json.dumps(entry) + "\n")
-
-
-def graded_outcomes(stats: dict) -> dict:
-    """Node id -> question, tier and outcome of each graded test that finished, from the terminal
-    reporter's reports: a plain run's own, or those pytest-xdist's workers sent (``-n 2``)."""
-    outcomes = {}
-    for reports in stats.values():
-        for report in reports:
-            entry = getattr(report, "graded", None)
-            if isinstance(entry, dict) and (entry["id"] not in outcomes or entry["outcome"] != "passed"):
-                outcomes[entry["id"]] = entry  # a teardown's failure outranks its call's pass
-    return outcomes
-
-
-def _raised(excinfo) -> dict:
-    """What a failed test raised: the exception's type (``error``) and, for NotImplementedError
-    raised in a contract function (its innermost frame, or the fork's function whose call
-    ``IsolatedContract`` answered with it), that function (``raised_by``)."""
-    raised = {"error": excinfo.typename}
-    if excinfo.typename == NOT_IMPLEMENTED:
-        name = getattr(excinfo.value, "contract_function", None)
-        try:
-            name = name or excinfo.traceback[-1].name
-        except (IndexError, AttributeError):
-            name = ""
-        if name in FUNCTIONS:
-            raised["raised_by"] = name
-    return raised
-
-
-def _not_implemented_line(excinfo, function: str) -> str:
-    """What a contract function not written yet says, in one line: ``Q2: build_mlp is not implemented yet``."""
-    text = str(excinfo.value).strip().splitlines()
-    return without_paths(text[0]) if text else f"{function} is not implemented yet"
+    options = session_of(item.config)
+    outcome = outcome_of(item, call, report, with_message=options.classroom_report or bool(options.grade_log))
+    if outcome.test.question and outcome.test.tier:
+        report.graded = outcome.to_json()
+    GradeLog(options.grade_log).note_outcome(outcome)
 
 
 def pytest_report_teststatus(report, config):
@@ -138,193 +155,97 @@ def pytest_report_teststatus(report, config):
     return None
 
 
-def _say_not_implemented(terminalreporter) -> None:
-    """Each contract function that stopped tests, once: ``Q2: build_mlp is not implemented yet (11 tests wait for
-    it)``; read from the reports, so pytest-xdist's workers' too."""
-    waiting: dict[str, set] = {}
-    for report in terminalreporter.stats.get(NOT_IMPLEMENTED_YET, []):
-        waiting.setdefault(str(report.not_implemented), set()).add(report.nodeid)
-    if waiting:
-        terminalreporter.ensure_newline()  # after the progress line, which a plain run leaves open
-        terminalreporter.section("not implemented yet", yellow=True)
-        order = [*FUNCTIONS]
-        for line, tests in sorted(waiting.items(), key=lambda told: next(
-                (i for i, function in enumerate(order) if f"{function} " in told[0]), len(order))):
-            terminalreporter.write_line(f"{line} ({len(tests)} test{'s wait' if len(tests) > 1 else ' waits'} for it)")
-
-
-def _message(call, report) -> str:
-    """What was expected and what was found, in plain words (``feedback.plain_words``)."""
-    if call.excinfo is None:
-        return without_paths(report.longreprtext[-2000:])
-    kind = call.excinfo.type.__name__
-    text = str(call.excinfo.value).strip()
-    if kind == "NotImplementedError":
-        return f"not implemented yet: {without_paths(text)}"
-    if kind == "Skipped":
-        return without_paths(text)
-    lines = [line[2:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")]
-    lines = lines or text.splitlines()
-    if lines:
-        lines[0] = re.sub(rf"^([\w.]+\.)?{kind}:\s*", "", lines[0])
-    return plain_words(kind, lines)[:2000]
-
-
-def note_run(config, record: dict) -> None:
-    """A run of the exercise in this session (one per seed): its trainings
-    (``record["models"][name]["training"]``) and improvement claims are said at the end, and its
-    trainings written one ``{"training": name, ...}`` line each into the grader's log, where it
-    asks for one."""
-    config.stash.setdefault(RUN_RECORDS, []).append(record)
-    path = config.getoption("--grade-log")
-    if path:
-        with open(path, "a") as handle:
-            for name, model in record["models"].items():
-                handle.write(json.dumps({"training": name, **model["training"], **_curves(record, name)}) + "\n")
-
-
-def _curves(record: dict, name: str) -> dict:
-    """What a fork's feedback page draws of a trained model: its accuracy per epoch (``history``)
-    and the improvement claims it makes over another model, each with its McNemar test."""
-    from ...significance import Comparison
-
-    history = record["models"][name].get("history", {})
-    said = [Comparison.from_record(found) for found in record.get("improvements", [])]
-    return {"history": {key: list(history[key]) for key in ("accuracy", "val_accuracy") if key in history},
-            "improvements": [{"sentence": c.sentence(), "real": c.is_improvement()} for c in said if c.better == name]}
-
-
-def note_unended(config, unended: list[str]) -> None:
-    """What the student server's teardown could not end (``IsolatedContract.unended``), one
-    ``{"unended": why}`` line each in the grader's log: the fork's row then says so."""
-    path = config.getoption("--grade-log")
-    if path and unended:
-        with open(path, "a") as handle:
-            for why in unended:
-                handle.write(json.dumps({"unended": why}) + "\n")
-
-
-def note_training(config, model: str, epochs: int) -> None:
-    """The exercise's run starts ``model`` (``run_exercise``'s ``on_model``): a ``{"training_started":
-    model, "epochs": epochs}`` line in the grader's log, where it asks for one, for its progress
-    display (``checker.grade_log_now``); the outcomes read from the log (``read_grade_log``) skip it."""
-    _progress_line(config, {"training_started": model, "epochs": epochs})
-
-
-def note_epoch(config, done: int, epochs: int) -> None:
-    """``done`` of the model's ``epochs`` trained (``run_exercise``'s ``on_epoch``): an
-    ``{"epoch_done": done, "epochs": epochs}`` line in the grader's log, where it asks for one."""
-    _progress_line(config, {"epoch_done": done, "epochs": epochs})
-
-
-def _progress_line(config, entry: dict) -> None:
-    path = config.getoption("--grade-log")
-    if path:
-        with open(path, "a") as handle:
-            handle.write(json.dumps(entry) + "\n")
-
-
-def _say_run(terminalreporter, record: dict, prefix: str) -> None:
-    """Which of a run's trained models were reused from an earlier, identical training, and its
-    improvement claims with their McNemar tests."""
-    models = record.get("models", {})
-    reused = [name for name, model in models.items() if model["training"].get("reused")]
-    if reused:
-        terminalreporter.write_line(f"{prefix}reused earlier trainings of the very same model, data and settings: "
-                                    f"{', '.join(reused)} (pytest --retrain trains them again)")
-    trained = [f"{name} {sum(model['history']['seconds']):.0f} s" for name, model in models.items()
-               if not model["training"].get("reused")]
-    if trained:
-        terminalreporter.write_line(f"{prefix}trained, validation included: {', '.join(trained)}")
-    if record.get("improvements"):
-        from ...report import improvements  # scipy, only where a run was made
-
-        for line in improvements(record):
-            terminalreporter.write_line(prefix + line)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Every run ends with the points per question of the tests that ran (the repository's
-    ``rubric.json``, else the default rubric), and says which trained models were reused from an
-    earlier, identical training."""
-    records = config.stash.get(RUN_RECORDS, [])
-    for record in records:
-        _say_run(terminalreporter, record, f"seed {record['settings']['seed']}: " if len(records) > 1 else "")
-    if len(records) > 1:
-        from ...report import across_seeds
-
-        terminalreporter.write_line(f"across the {len(records)} seeds:")
-        for line in across_seeds(records):
-            terminalreporter.write_line(f"  {line}")
-    _say_not_implemented(terminalreporter)
-    tests = list(graded_outcomes(terminalreporter.stats).values())
-    if not tests or config.getoption("--grade-log"):
-        return  # nothing graded ran; or the grader, which scores with its own rubric
-    from ...errors import MnistChecksError
-
-    course = (config.rootpath / RUBRIC_FILE).is_file()
-    whose = f"the course's {RUBRIC_FILE}" if course else "the grader's default rubric"
-    terminalreporter.section(f"points per question ({whose}, for the tests that ran)")
-    try:
-        lines = points_per_question(tests, rubric_of(config.rootpath))
-    except MnistChecksError as error:  # a rubric.json edited out of shape: said, never an internal error
-        lines = [f"no points: {error} ({error.remedy})"]
-    for line in lines:
-        terminalreporter.write_line(line)
-
-
-#: The node ids as collected, in order: the Classroom report's order within a question, the same
-#: over pytest-xdist's workers (``pytest_xdist_node_collection_finished``).
-COLLECTED = pytest.StashKey[list]()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    config.stash[COLLECTED] = [item.nodeid for item in items]
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_node_collection_finished(node, ids):
-    """pytest-xdist's controller: the ids a worker collected, in order (each worker collects them all)."""
-    node.config.stash[COLLECTED] = list(ids)
+def pytest_terminal_summary(terminalreporter, config):
+    """Every run ends with its trainings (which were reused from an earlier, identical training),
+    each contract function not written yet, the points per question of the tests that ran (the
+    repository's ``rubric.json``, else the default rubric; not in the grader's run, which scores
+    with its own), and the contract checked where it is a notebook."""
+    options = session_of(config)
+    summary.say_runs(terminalreporter, config.stash.get(RUN_RECORDS, []))
+    summary.say_not_implemented(terminalreporter)
+    tests = [outcome.to_json() for outcome in graded_outcomes(terminalreporter.stats).values()]
+    if tests and not options.grade_log:
+        summary.say_points(terminalreporter, tests, config.rootpath)
+    summary.say_contract(terminalreporter, options.contract_path(suite.notebook_checkout()))
 
 
 @pytest.hookimpl(trylast=True, specname="pytest_terminal_summary")  # after the points per question
 def pytest_terminal_summary_classroom(terminalreporter, config):
-    """With ``--classroom-report`` (the starter's Classroom workflow, issue 34): each question's
-    result for GitHub Classroom's reporter, its tests scored as grade scores them with the
-    repository's rubric (``classroom.scored_runners``), as the step's outputs ``q1``..``q5``
-    appended to ``$GITHUB_OUTPUT``, and the points per question to ``$GITHUB_STEP_SUMMARY``;
-    where those are unset, into ``--classroom-out DIR``, else the summary to the terminal."""
-    if not config.getoption("--classroom-report") or hasattr(config, "workerinput"):
+    """With ``--classroom-report``: GitHub Classroom's report of the run (``summary.classroom_report``),
+    written once, by pytest-xdist's controller."""
+    options = session_of(config)
+    if not options.classroom_report or hasattr(config, "workerinput"):
         return
-    from pathlib import Path
+    tests = [outcome.to_json() for outcome in graded_outcomes(terminalreporter.stats).values()]
+    summary.classroom_report(terminalreporter, tests, config.rootpath, config.stash.get(COLLECTED, []),
+                             options.classroom_out)
 
-    from ...errors import MnistChecksError
-    from . import classroom
 
-    tests = list(graded_outcomes(terminalreporter.stats).values())
-    terminalreporter.section("GitHub Classroom report")
-    try:
-        rubric = rubric_of(config.rootpath)
-        results = classroom.scored_runners(tests, rubric, config.stash.get(COLLECTED, []))
-        summary = classroom.step_summary(results, tests, rubric)
-    except MnistChecksError as error:
-        terminalreporter.write_line(f"none written: {error} ({error.remedy})", red=True)
-        return
-    out = config.getoption("--classroom-out")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-    written = []
-    for variable, name, text in (("GITHUB_OUTPUT", classroom.OUTPUT_FILE, classroom.github_output(results)),
-                                 ("GITHUB_STEP_SUMMARY", classroom.SUMMARY_FILE, summary)):
-        path = os.environ.get(variable) or (out and str(Path(out) / name))
-        if path:
-            with open(path, "a") as handle:
-                handle.write(text)
-            written.append(path)
-    if not written:
-        for line in summary.splitlines():
-            terminalreporter.write_line(line)
-    terminalreporter.write_line(f"{classroom.points_line(results)}" + (f" (written to {', '.join(written)})"
-                                                                       if written else ""))
+@pytest.fixture(scope="session")
+def contract(request):
+    """The student's contract under test (Q1-Q5): imported here, or with ``--isolated`` a proxy
+    whose every call a sandboxed student server answers with data (``suite.open_contract``)."""
+    return suite.open_contract(session_of(request.config), request.addfinalizer)
+
+
+@pytest.fixture(scope="session")
+def sample(request):
+    """700 real MNIST digits (600 training, 100 test) as ``(X, y)``, committed under tests/data."""
+    from ...data import read_digits
+
+    X, y = read_digits(suite.sample_file(request.config.rootpath))
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def scaled_sample(sample):
+    """The sample's pixels divided by 255 as float32, computed here so that tests of one question
+    do not depend on the student's answer to another (Q4's ``scale``)."""
+    X, y = sample
+    return (X / np.float32(255)).astype(np.float32), y
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The full MNIST data set from the configured source (``MNIST_CHECKS_DATA``) or a download."""
+    from ...data import load_digits
+
+    return load_digits()
+
+
+@pytest.fixture
+def seeded(contract):
+    """Seed Python, numpy and the backend (the contract's too) so model weights are
+    reproducible within a test."""
+    from ...compat import set_seed
+
+    set_seed(0, contract)
+    np.random.seed(0)
+
+
+@pytest.fixture(scope="session")
+def exercise_run(request, digits, contract):
+    """The whole exercise at its published settings, trained once per test session (Q2, Q4, Q5),
+    with the exercise's literal warm-started Q4 model beside the fresh one; with ``--seeds N``
+    once per seed (``request.param``), each checked in turn. In the grader's run (``--grading``)
+    the models the question under test does not build come from the installed reference.
+
+    A training already done with the very same arrays, model, initial weights and settings is
+    reused from the store (``mnist_checks.trainings``: ``$MNIST_CHECKS_TRAININGS``, else the
+    download cache); ``--retrain`` or ``MNIST_CHECKS_RETRAIN=1`` trains everything again."""
+    from ... import trainings
+    from ...plan import Settings
+    from ...run import run_exercise
+
+    options = session_of(request.config)
+    log = GradeLog(options.grade_log)
+    retrain = options.retrain or trainings.retraining()
+    store = None if retrain else trainings.open_store(trainings.default_store_spec())
+    run = run_exercise(*digits, Settings(warm=True, seed=getattr(request, "param", Settings.seed)),
+                       contract=contract, reference=options.reference(), store=store,
+                       on_model=lambda model, epochs: log.note_training(model.name, epochs), on_epoch=log.note_epoch)
+    request.config.stash.setdefault(RUN_RECORDS, []).append(run.record)  # said at the end; compat_log's
+    log.note_run(run.record)
+    return run

@@ -21,6 +21,7 @@ from pathlib import Path
 from ...errors import MnistChecksError
 from ...questions import QUESTIONS, label
 from ..contract import FUNCTIONS
+from .graded import GradedTest
 
 TIERS = ("fast", "slow")
 
@@ -158,13 +159,13 @@ def weight_of(test: dict, rubric: dict) -> Fraction:
     return _exact(weights[tagged[0]]) if tagged else Fraction(1)
 
 
-def check_weights(rubric: dict, tests: list[dict]) -> None:
+def check_weights(rubric: dict, tests: list[GradedTest]) -> None:
     """A ``RubricError`` where the rubric's weights do not fit ``tests`` (every graded test, both
     tiers, as collected with their ``tags``; issue 34): a weight naming no test or tag of them, a
     test with two weighted tags, a question's tier with points whose tests all weigh 0."""
     weights = rubric.get(WEIGHTS) or {}
-    names = {part for test in tests for part in (name_of(test), name_of(test).partition("[")[0])}
-    tags = {tag for test in tests for tag in test.get("tags", ())}
+    names = {part for test in tests for part in (test.name, test.name.partition("[")[0])}
+    tags = {tag for test in tests for tag in test.tags}
     unknown = [key for key in weights
                if (key.removeprefix(TAG) not in tags if key.startswith(TAG) else key not in names)]
     if unknown:
@@ -172,7 +173,7 @@ def check_weights(rubric: dict, tests: list[dict]) -> None:
         tagged = ", ".join(TAG + tag for tag in sorted(tags)) or "none"
         raise RubricError(f"weights name no graded test: {', '.join(unknown)}; graded tests are "
                           f"{', '.join(functions)}; their tags are {tagged}")
-    for (question, tier), weight in _group_weights(tests, rubric).items():
+    for (question, tier), weight in _group_weights([test.to_json() for test in tests], rubric).items():
         if weight == 0 and rubric[question][tier]:
             raise RubricError(f"every graded test of {label(question)} {tier} weighs 0, so its "
                               f"{rubric[question][tier]:g} points would go to none: weigh one of them above 0")

@@ -24,12 +24,12 @@ from pathlib import Path
 from ...errors import MnistChecksError
 from ...notebook import CHECK_CELL, NOTEBOOK, notebook_from_module
 from ...questions import PUBLISHED, QUESTIONS, label
-from .. import instructors_only
 from ..contract import CONTRACT, FUNCTIONS
+from ..solutions import instructors_only, starter_source
 from .classroom import RUNNERS, encode, env_name, not_run
+from .graded import GradedTest
 from .rubric import DEFAULT_RUBRIC, RUBRIC_FILE, WEIGHTS, name_of, score_tests, shown, weight_of
 
-BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 #: The tests students get: the questions' (fast and slow) and the checks of the full data set.
 STUDENT_TESTS = frozenset({
     "tests/test_q1_split.py", "tests/test_q2_mlp.py", "tests/test_q3_predictions.py", "tests/test_q4_scale.py",
@@ -63,55 +63,10 @@ def for_students(relative: str) -> bool:
     if instructors_only(relative) or "__pycache__" in relative:
         return False
     return relative in STUDENT_FILES or relative.startswith(STUDENT_DIRS)
-_DEF = re.compile(r"^def (\w+)\(")
-_QUESTION = re.compile(r'"""(Q\d):')
-
-
-def starter_source(reference: str) -> str:
-    """``reference`` (the contract's source) with every solution replaced by NotImplementedError."""
-    out, function, question, inside = [], None, None, False
-    for number, line in enumerate(reference.splitlines(keepends=True), 1):
-        if match := _DEF.match(line):
-            function, question = match.group(1), None
-        if question is None and (match := _QUESTION.search(line)):
-            question = match.group(1)
-        stripped = line.strip()
-        if stripped == BEGIN:
-            if inside:
-                raise ValueError(f"line {number}: {BEGIN} inside another solution")
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f'{indent}raise NotImplementedError("{question or "Q?"}: {function} is not implemented yet")\n')
-        elif stripped == END:
-            if not inside:
-                raise ValueError(f"line {number}: {END} without {BEGIN}")
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"{BEGIN} is never closed")
-    return "".join(out)
-
-
-#: Solution lines that give nothing away: scaffolding the package's own code also shows.
-SCAFFOLDING = frozenset({"model = keras.Sequential(", "model.compile(optimizer=OPTIMIZER, loss=LOSS, metrics=METRICS)"})
-
-
-def solution_lines(reference: str) -> set[str]:
-    """The reference's solution lines that give something away (between the solution markers;
-    comments, short lines and ``SCAFFOLDING`` left out)."""
-    lines, inside = set(), False
-    for line in reference.splitlines():
-        stripped = line.strip()
-        if stripped in (BEGIN, END):
-            inside = stripped == BEGIN
-        elif inside and len(stripped) > 12 and not stripped.startswith("#") and stripped not in SCAFFOLDING:
-            lines.add(stripped)
-    return lines
 
 
 def write_starter(reference_root: Path, target: Path, rubric: dict | None = None, *,
-                  notebook: bool = False, graded: list[dict] | None = None) -> Path:
+                  notebook: bool = False, graded: list[GradedTest] | None = None) -> Path:
     """Write the students' repository into ``target``: the reference's files ``for_students``
     (those git tracks), the starter contract (with ``notebook``, its notebook too:
     ``starter_notebook``), the students' README and the Classroom workflow, all in one commit of
@@ -218,7 +173,7 @@ def commit_starter(root: Path) -> str:
     return done.stdout.strip()
 
 
-def weighted_claims(rubric: dict, graded: list[dict] | None = None) -> list[str]:
+def weighted_claims(rubric: dict, graded: list[GradedTest] | None = None) -> list[str]:
     """The rubric's weighted claims as Markdown lines (issue 34): each weighted test of ``graded``
     (every graded test, with ``claim`` and ``tags``) with its points, and what each other test of
     its question's tier is worth; without ``graded``, the weights as written."""
@@ -226,7 +181,7 @@ def weighted_claims(rubric: dict, graded: list[dict] | None = None) -> list[str]
         return ["Weighted claims (every other test weighs 1 within its question's tier):", "",
                 *(f"- `{key}`: weight {weight:g}" for key, weight in rubric[WEIGHTS].items())]
     lines = ["Weighted claims (the other tests of a question's tier share the rest equally):", ""]
-    scored = score_tests([{**test, "outcome": "passed"} for test in graded], rubric)
+    scored = score_tests([{**test.to_json(), "outcome": "passed"} for test in graded], rubric)
     for q in QUESTIONS:
         for tier in ("fast", "slow"):
             group = [test for test in scored if test["question"] == q and test["tier"] == tier]
@@ -240,7 +195,7 @@ def weighted_claims(rubric: dict, graded: list[dict] | None = None) -> list[str]
     return lines
 
 
-def rubric_table(rubric: dict, graded: list[dict] | None = None) -> str:
+def rubric_table(rubric: dict, graded: list[GradedTest] | None = None) -> str:
     """The points per question and tier as a Markdown table, for the students' README; below it,
     where the rubric weighs claims, those claims and their points (``weighted_claims``, issue 34)."""
     lines = ["| question | fast tier | slow tier | total |", "| --- | --- | --- | --- |"]
