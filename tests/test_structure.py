@@ -115,7 +115,7 @@ def test_the_package_has_no_import_circle():
 
 #: What every module may use: they import nothing of the package.
 BOTTOM_LAYER = ("mnist_checks.errors", "mnist_checks.files", "mnist_checks.flags", "mnist_checks.installed",
-                "mnist_checks.processes", "mnist_checks.questions")
+                "mnist_checks.processes", "mnist_checks.questions", "mnist_checks.records")
 
 
 def test_the_bottom_layer_imports_nothing_of_the_package():

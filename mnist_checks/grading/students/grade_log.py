@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ...records import models_of
 from .graded import TestOutcome
 
 
@@ -35,8 +36,8 @@ class GradeLog:
     def note_run(self, record: dict) -> None:
         """A run of the exercise (one per seed): each of its trainings, one ``{"training": name, ...}``
         line each, with what a fork's feedback page draws of it (``curves``)."""
-        self.write(*({"training": name, **model["training"], **curves(record, name)}
-                     for name, model in record["models"].items()))
+        self.write(*({"training": name, **(model.training.to_json() if model.training else {}),
+                      **curves(record, name)} for name, model in models_of(record).items()))
 
     def note_unended(self, unended: list[str]) -> None:
         """What the student server's teardown could not end (``IsolatedContract.unended``), one
@@ -60,7 +61,7 @@ def curves(record: dict, name: str) -> dict:
     and the improvement claims it makes over another model, each with its McNemar test."""
     from ...significance import Comparison
 
-    history = record["models"][name].get("history", {})
+    history = models_of(record)[name].history
     said = [Comparison.from_record(found) for found in record.get("improvements", [])]
     return {"history": {key: list(history[key]) for key in ("accuracy", "val_accuracy") if key in history},
             "improvements": [{"sentence": c.sentence(), "real": c.is_improvement()} for c in said if c.better == name]}

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from ...errors import MnistChecksError
+from ...records import models_of
 from ..contract import FUNCTIONS
 from . import classroom
 from .outcomes import NOT_IMPLEMENTED_YET
@@ -18,13 +19,12 @@ from .rubric import RUBRIC_FILE, points_per_question, rubric_of
 def say_run(reporter, record: dict, prefix: str) -> None:
     """Which of a run's trained models were reused from an earlier, identical training, and its
     improvement claims with their McNemar tests."""
-    models = record.get("models", {})
-    reused = [name for name, model in models.items() if model["training"].get("reused")]
+    models = models_of(record) if record.get("models") else {}
+    reused = [name for name, model in models.items() if model.training and model.training.reused]
     if reused:
         reporter.write_line(f"{prefix}reused earlier trainings of the very same model, data and settings: "
                             f"{', '.join(reused)} (pytest --retrain trains them again)")
-    trained = [f"{name} {sum(model['history']['seconds']):.0f} s" for name, model in models.items()
-               if not model["training"].get("reused")]
+    trained = [f"{name} {sum(model.seconds):.0f} s" for name, model in models.items() if name not in reused]
     if trained:
         reporter.write_line(f"{prefix}trained, validation included: {', '.join(trained)}")
     if record.get("improvements"):
