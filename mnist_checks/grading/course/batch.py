@@ -34,7 +34,6 @@ from . import pools
 from .checker import Checker, Checks, Job, collect_graded_tests, graded_files
 from .checks import CheckOutcome
 from .class_report import write_class_report
-from .feedback_page import write_feedback
 from .gradebook import GRADEBOOK, merge_gradebook, read_gradebook, write_gradebook
 from .grading import Grading, GradingReport
 from .history import LatePolicy, at_due
@@ -47,7 +46,8 @@ from .intake import (
     tree_digest,
     unique_names,
 )
-from .results import OUTPUT, RESULTS, ForkResult, ForkStatus, read_results, write_fork_outputs
+from .outputs import write_outputs
+from .results import OUTPUT, RESULTS, ForkResult, ForkStatus, read_results
 
 #: Where ``mnist-checks grade`` writes each fork's outputs and the gradebook unless told.
 DEFAULT_OUT = "grades"
@@ -211,7 +211,7 @@ class Batch:
 
     tier: str
     rubric: dict
-    graded: list
+    graded: list[GradedTest]
     key_base: str
     isolation: levels.Isolation
     reference: Path
@@ -306,9 +306,8 @@ def prepare(fork: Path, name: str, out: Path, batch: Batch, *, regrade: bool = F
         taken.path, taken.commit = str(fork), commit  # the same contract may be in a later commit
         taken.warnings = [w for w in taken.warnings if not w.startswith(LATE)] + late_warning(said_of["handed_in"])
         taken.handed_in, taken.student = said_of["handed_in"], said_of["student"]
-        write_feedback(taken, out)  # the page as this version writes it
-        write_fork_outputs(taken, out, (found.parent / OUTPUT).read_text(errors="replace")
-                           if (found.parent / OUTPUT).is_file() else "")
+        write_outputs(taken, out, (found.parent / OUTPUT).read_text(errors="replace")  # as this version writes them
+                      if (found.parent / OUTPUT).is_file() else "")
         return taken
     warnings = [picked.note] if picked.note else []  # which file was graded, where the fork has both
     warnings += late_warning(said_of["handed_in"])
@@ -352,8 +351,7 @@ def finish(job: Job, checked: CheckOutcome, batch: Batch) -> ForkResult:
         result.warnings.append(f"graded at isolation uid, not in bubblewrap's sandbox: {levels.UID_ISOLATION.details}")
     elif result.isolation != levels.BUBBLEWRAP:
         result.warnings.append(f"graded unisolated (--allow-unisolated): {levels.UNISOLATED.details}")
-    write_feedback(result, job.out)  # before results.json: a fork with one has every output written
-    write_fork_outputs(result, job.out, output)
+    write_outputs(result, job.out, output)
     return result
 
 
