@@ -58,3 +58,18 @@ def test_the_checkouts_conftest_holds_nothing_but_the_plugins_name():
     assert [ast.unparse(node) for node in rest] == [f"pytest_plugins = ({plugin.__name__!r},)"]
     args = checker.pytest_args(ROOT, "fast")
     assert args[args.index(plugin.__name__) - 1] == "-p"
+
+
+def test_the_checker_says_grading_only_where_its_reference_holds_the_solutions(tmp_path):
+    """A reference with its solutions lends the other questions' models (``--grading``); a starter
+    given as the reference has none to lend: each fork trains with its own answers, never with a
+    NotImplementedError that would fail correct code."""
+    from mnist_checks import exercise
+    from mnist_checks.grading.solutions import starter_source
+
+    contract = tmp_path / "mnist_checks" / "exercise.py"
+    contract.parent.mkdir()
+    contract.write_text(Path(exercise.__file__).read_text())
+    assert checker.grading_mode(tmp_path) == ("--grading",)
+    contract.write_text(starter_source(contract.read_text()))
+    assert checker.grading_mode(tmp_path) == ()

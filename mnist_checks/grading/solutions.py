@@ -27,6 +27,11 @@ def has_catalogue() -> bool:
     return (Path(__file__).parent / "catalogue" / "mutants.py").is_file()
 
 
+def holds_solutions(source: str) -> bool:
+    """Whether the contract ``source`` marks solutions (``BEGIN``): the reference's does, a starter's not."""
+    return any(line.strip() == BEGIN for line in source.splitlines())
+
+
 _DEF = re.compile(r"^def (\w+)\(")
 _QUESTION = re.compile(r'"""(Q\d):')
 

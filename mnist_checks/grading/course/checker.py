@@ -24,8 +24,10 @@ from ...errors import MnistChecksError
 from ...notebook import Contract
 from ...processes import die_with_parent, kill_group
 from ...questions import QUESTIONS
+from ..contract import CONTRACT
 from ..limits import Limits
 from ..sandbox import levels, memory, preloaded
+from ..solutions import holds_solutions
 from ..students.feedback import without_paths
 from ..students.graded import GradedTest, TestOutcome
 from ..students.rubric import TIERS
@@ -97,6 +99,13 @@ def pytest_args(root: Path, tier: str, *extra: str, files: tuple[str, ...] = ())
     ]
 
 
+def grading_mode(canon: Path) -> tuple[str, ...]:
+    """``--grading`` (the other questions' models come from the reference) where the canonical
+    copy's contract holds its solutions (``solutions.holds_solutions``); a starter given as the
+    reference has none to lend, and each fork then trains with its own answers, as a student's run does."""
+    return ("--grading",) if holds_solutions((canon / CONTRACT).read_text()) else ()
+
+
 class CollectionError(MnistChecksError):
     """The reference's canonical tests could not be collected: nothing can be graded with them."""
 
@@ -162,9 +171,10 @@ class Checker:
         limits = self.limits
         before = tree_digest(self.canon)
         log = workdir / GRADE_LOG
-        args = pytest_args(self.canon, self.tier, "--grading", "--contract", str(contract), "--grade-log", str(log),
-                           f"--isolated={self.isolation.level}", "--call-timeout", f"{limits.call_seconds:g}",
-                           "--fork-memory-mb", str(limits.memory_mb or 0), files=self.files)
+        args = pytest_args(self.canon, self.tier, *grading_mode(self.canon), "--contract", str(contract),
+                           "--grade-log", str(log), f"--isolated={self.isolation.level}",
+                           "--call-timeout", f"{limits.call_seconds:g}", "--fork-memory-mb", str(limits.memory_mb or 0),
+                           files=self.files)
         (workdir / "work").mkdir()
         output, returncode, timed_out, held = self._run(args, workdir)
         outcomes, trained, unended = read_grade_log(log)
