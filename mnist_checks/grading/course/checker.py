@@ -103,7 +103,8 @@ def grading_mode(canon: Path) -> tuple[str, ...]:
     """``--grading`` (the other questions' models come from the reference) where the canonical
     copy's contract holds its solutions (``solutions.holds_solutions``); a starter given as the
     reference has none to lend, and each fork then trains with its own answers, as a student's run does."""
-    return ("--grading",) if holds_solutions((canon / CONTRACT).read_text()) else ()
+    contract = canon / CONTRACT
+    return ("--grading",) if contract.is_file() and holds_solutions(contract.read_text()) else ()
 
 
 class CollectionError(MnistChecksError):
